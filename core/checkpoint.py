@@ -1,0 +1,152 @@
+"""One safe checkpoint format: a safetensors file whose JSON metadata holds the config,
+vocabulary, word split and training state. Loading it never executes code."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as load_safetensors
+from safetensors.torch import save as save_safetensors
+from torch import Tensor
+
+from .config import ModelConfig, TrainConfig
+from .data import Vocab
+from .io import atomic_write_bytes
+from .model import MiniGPT2
+
+FORMAT = "minigpt2/1"
+MODEL_PREFIX = "model."
+OPTIM_PREFIX = "optim."
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used; the message names the file and the reason."""
+
+
+@dataclass
+class Checkpoint:
+    model_config: ModelConfig
+    vocab: Vocab
+    train_words: list[str]
+    val_words: list[str]
+    model_state: dict[str, Tensor]
+    train_config: TrainConfig = field(default_factory=TrainConfig)
+    step: int = 0
+    source: str = ""
+    preset: str = ""
+    history: list[dict[str, float]] = field(default_factory=list)  # evaluations so far
+    optimizer_state: dict[str, Any] | None = None
+
+    def build_model(self, device: torch.device | str = "cpu") -> MiniGPT2:
+        model = MiniGPT2(self.model_config)
+        try:
+            model.load_state_dict(self.model_state)
+        except RuntimeError as exc:
+            first = str(exc).splitlines()[1:2] or [str(exc)]
+            raise CheckpointError(f"weights do not match the config: {first[0].strip()}") from None
+        return model.to(device)
+
+
+def save_checkpoint(path: Path | str, ckpt: Checkpoint) -> None:
+    tensors = {MODEL_PREFIX + k: v.detach().cpu().contiguous() for k, v in ckpt.model_state.items()}
+    metadata = {
+        "format": FORMAT,
+        "model_config": json.dumps(asdict(ckpt.model_config)),
+        "train_config": json.dumps(asdict(ckpt.train_config)),
+        "vocab": json.dumps(ckpt.vocab.chars),
+        "train_words": json.dumps(ckpt.train_words),
+        "val_words": json.dumps(ckpt.val_words),
+        "step": str(ckpt.step),
+        "source": ckpt.source,
+        "preset": ckpt.preset,
+        "history": json.dumps(ckpt.history),
+    }
+    if ckpt.optimizer_state is not None:
+        state = ckpt.optimizer_state["state"]
+        for param_id, slots in state.items():
+            for slot, value in slots.items():
+                tensors[f"{OPTIM_PREFIX}{param_id}.{slot}"] = value.detach().cpu().contiguous()
+        metadata["optimizer_groups"] = json.dumps(ckpt.optimizer_state["param_groups"])
+    atomic_write_bytes(path, save_safetensors(tensors, metadata))
+
+
+def load_checkpoint(path: Path | str) -> Checkpoint:
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: no such checkpoint") from None
+    except OSError as exc:
+        raise CheckpointError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        return _parse(data)
+    except CheckpointError as exc:
+        raise CheckpointError(f"{path}: {exc}") from None
+
+
+def _parse(data: bytes) -> Checkpoint:
+    try:
+        tensors = load_safetensors(data)
+        metadata = _read_metadata(data)
+    except (SafetensorError, ValueError, OSError) as exc:
+        raise CheckpointError(f"not a readable safetensors file, corrupt or truncated ({exc})"
+                              ) from None
+    if metadata.get("format") != FORMAT:
+        raise CheckpointError(f"not a minigpt2 checkpoint (format {metadata.get('format')!r})")
+    try:
+        model_config = ModelConfig(**_only_fields(ModelConfig, json.loads(metadata["model_config"])))
+        train_config = TrainConfig(**_only_fields(TrainConfig, json.loads(metadata["train_config"])))
+        vocab = Vocab(json.loads(metadata["vocab"]))
+        ckpt = Checkpoint(
+            model_config=model_config,
+            vocab=vocab,
+            train_words=list(json.loads(metadata["train_words"])),
+            val_words=list(json.loads(metadata["val_words"])),
+            model_state=_with_prefix(tensors, MODEL_PREFIX),
+            train_config=train_config,
+            step=int(metadata["step"]),
+            source=metadata.get("source", ""),
+            preset=metadata.get("preset", ""),
+            history=list(json.loads(metadata.get("history", "[]"))),
+            optimizer_state=_optimizer_state(tensors, metadata.get("optimizer_groups")),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"damaged metadata ({type(exc).__name__}: {exc})") from None
+    if vocab.size != model_config.vocab_size:
+        raise CheckpointError(
+            f"vocabulary of {vocab.size} tokens does not match the model's {model_config.vocab_size}"
+        )
+    return ckpt
+
+
+def _read_metadata(data: bytes) -> dict[str, str]:
+    header_len = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8:8 + header_len])
+    return dict(header.get("__metadata__") or {})
+
+
+def _only_fields(cls: type, values: dict[str, Any]) -> dict[str, Any]:
+    """Reject unknown keys with a clear error instead of a TypeError deep in a constructor."""
+    known = {f.name for f in fields(cls)}
+    if unknown := set(values) - known:
+        raise ValueError(f"unknown {cls.__name__} fields {sorted(unknown)}")
+    return values
+
+
+def _with_prefix(tensors: dict[str, Tensor], prefix: str) -> dict[str, Tensor]:
+    return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+
+
+def _optimizer_state(tensors: dict[str, Tensor], groups_json: str | None) -> dict[str, Any] | None:
+    if groups_json is None:
+        return None
+    state: dict[int, dict[str, Tensor]] = {}
+    for key, value in _with_prefix(tensors, OPTIM_PREFIX).items():
+        param_id, slot = key.split(".", 1)
+        state.setdefault(int(param_id), {})[slot] = value
+    return {"state": state, "param_groups": json.loads(groups_json)}

@@ -1,0 +1,273 @@
+"""`minigpt2`: the headless command line over the core (train, sample, eval, score, ...).
+
+Errors exit with status 2 and one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from .config import PRESETS, TrainConfig, get_preset
+from .data import DEFAULT_DATASET, builtin_datasets, default_checkpoint_path, load_words
+
+DEFAULT_OUT = "minigpt2.safetensors"
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="minigpt2", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    commands.add_parser("datasets", help="list the built-in word lists")
+    commands.add_parser("presets", help="list the model presets")
+
+    train = commands.add_parser("train", help="train a model on a word list")
+    train.add_argument("--data", default=DEFAULT_DATASET,
+                       help=f"built-in list name or word file (default: {DEFAULT_DATASET})")
+    train.add_argument("--val-data", help="validation word file (default: 20%% of --data)")
+    train.add_argument("--preset", default="default", choices=list(PRESETS))
+    bound = train.add_mutually_exclusive_group()
+    bound.add_argument("--epochs", type=int)
+    bound.add_argument("--steps", type=int)
+    bound.add_argument("--time-budget", type=float, metavar="SECONDS")
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--lr", type=float)
+    train.add_argument("--seed", type=int)
+    train.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    train.add_argument("--threads", type=int, help="torch CPU threads")
+    train.add_argument("--keep-case", action="store_true", help="do not lowercase the words")
+    train.add_argument("--resume", metavar="CKPT", help="continue a run from its checkpoint")
+    train.add_argument("--out", metavar="CKPT", help=f"checkpoint to write (default: {DEFAULT_OUT},"
+                       " or the --resume file)")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    sample = commands.add_parser("sample", help="invent names with a trained model")
+    _checkpoint_arg(sample)
+    sample.add_argument("--prompt", default="", help="every name starts with this")
+    sample.add_argument("-n", type=int, default=20, help="how many names (default 20)")
+    sample.add_argument("--temperature", type=float, default=1.0, help="0 = greedy")
+    sample.add_argument("--top-k", type=int)
+    sample.add_argument("--top-p", type=float)
+    sample.add_argument("--max-len", type=int, help="longest name in characters")
+    sample.add_argument("--novel-only", action="store_true", help="skip names in the data")
+    sample.add_argument("--unique", action="store_true", help="no repeated names")
+    sample.add_argument("--sort", action="store_true", help="most likely first")
+    sample.add_argument("--seed", type=int)
+    sample.add_argument("--json", action="store_true", help="a JSON list with scores")
+
+    evaluate = commands.add_parser("eval", help="loss of a model on a word file")
+    _checkpoint_arg(evaluate)
+    evaluate.add_argument("--data", required=True, help="built-in list name or word file")
+
+    score = commands.add_parser("score", help="log-probability of your own words")
+    _checkpoint_arg(score)
+    score.add_argument("words", nargs="+", metavar="WORD")
+    score.add_argument("--json", action="store_true")
+    return parser
+
+
+def _checkpoint_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--checkpoint", metavar="CKPT", type=Path,
+                        help="trained model (default: the shipped default model)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        return _fail(str(exc))
+    except (ValueError, OSError) as exc:  # our errors subclass ValueError
+        return _fail(f"minigpt2: error: {exc}")
+    except KeyboardInterrupt:
+        return _fail("minigpt2: interrupted")
+
+
+def _fail(message: str) -> int:
+    print(message, file=sys.stderr)
+    return 2
+
+
+# --- commands -------------------------------------------------------------------------------
+
+
+def cmd_datasets(args: argparse.Namespace) -> int:
+    for info in builtin_datasets():
+        marker = "  (default)" if info.name == DEFAULT_DATASET else ""
+        print(f"{info.name:<20} {info.count:>6} words{marker}")
+    return 0
+
+
+def cmd_presets(args: argparse.Namespace) -> int:
+    for preset in PRESETS.values():
+        print(f"{preset.name:<10} {preset.description}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .train import Trainer, retarget
+
+    overrides = dict(batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+                     device=args.device, threads=args.threads)
+    bounds = _bounds(args)
+    if args.resume:
+        trainer = Trainer.from_checkpoint(args.resume)
+        config = retarget(trainer.config, **overrides, **(bounds or {}))
+        trainer = Trainer.from_checkpoint(args.resume, config)
+    else:
+        from .data import WordData
+
+        preset = get_preset(args.preset)
+        config = retarget(preset.train, **overrides)
+        if bounds:
+            config = retarget(config, epochs=None, steps=None, time_budget_s=None)
+            config = _replace_bounds(config, bounds)
+        data = WordData.from_source(args.data, args.val_data, seed=config.seed,
+                                    keep_case=args.keep_case)
+        trainer = Trainer(data, preset.model, config, preset=preset.name)
+    out = Path(args.out or args.resume or DEFAULT_OUT)
+    _check_writable(out)
+
+    previous = signal.signal(signal.SIGINT, lambda *_: trainer.stop())  # save, don't lose work
+    try:
+        with _ProgressBar(enabled=not args.quiet) as bar:
+            trainer.on_event = bar.update
+            result = trainer.run()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    trainer.save(out)
+    print(json.dumps({
+        "preset": trainer.preset, "data": trainer.data.source, "params": result.params,
+        "steps": result.steps, "epochs": round(result.epochs, 3), "wall_s": round(result.wall_s, 3),
+        "train_loss": round(result.train_loss, 4),
+        "val_loss": None if result.val_loss is None else round(result.val_loss, 4),
+        "tokens_per_s": round(result.tokens_per_s, 1), "device": str(trainer.device),
+        "stopped_early": result.stopped, "out": str(out),
+    }))
+    return 0
+
+
+def _bounds(args: argparse.Namespace) -> dict[str, float | int] | None:
+    for name, field in (("epochs", "epochs"), ("steps", "steps"), ("time_budget", "time_budget_s")):
+        value = getattr(args, name)
+        if value is not None:
+            if value <= 0:
+                raise ValueError(f"--{name.replace('_', '-')} must be positive")
+            return {field: value}
+    return None
+
+
+def _replace_bounds(config: TrainConfig, bounds: dict[str, float | int]) -> TrainConfig:
+    from dataclasses import replace
+
+    return replace(config, **bounds)  # type: ignore[arg-type]
+
+
+def _check_writable(path: Path) -> None:
+    """Fail before training, not after, if the checkpoint cannot be written."""
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise ValueError(f"{path}: the folder {parent} does not exist")
+
+
+class _ProgressBar:
+    """A rich progress bar on stderr fed by trainer events (steps or time)."""
+
+    def __init__(self, enabled: bool) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.progress = Progress(
+            TextColumn("[bold]training"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+            TextColumn("{task.fields[status]}"), TimeRemainingColumn(),
+            console=Console(stderr=True), disable=not enabled, transient=False,
+        )
+        self.task = self.progress.add_task("train", total=1.0, status="")
+
+    def __enter__(self) -> _ProgressBar:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def update(self, event: object) -> None:
+        from .train import TrainEvent
+
+        assert isinstance(event, TrainEvent)
+        status = f"step {event.step}  epoch {event.epoch:.1f}"
+        if event.train_loss is not None:
+            status += f"  train {event.train_loss:.3f}"
+        if event.val_loss is not None:
+            status += f"  val {event.val_loss:.3f}"
+        self.progress.update(self.task, completed=event.progress or 0.0, status=status)
+
+
+def _sampler(path: Path | None):  # noqa: ANN202 - torch imported lazily
+    from .sample import Sampler
+
+    checkpoint = path or default_checkpoint_path()
+    return Sampler.from_checkpoint(checkpoint)
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from .sample import SampleConfig
+
+    config = SampleConfig(prompt=args.prompt, n=args.n, temperature=args.temperature,
+                          top_k=args.top_k, top_p=args.top_p, max_len=args.max_len, seed=args.seed,
+                          novel_only=args.novel_only, unique=args.unique,
+                          sort_by_likelihood=args.sort)
+    samples = _sampler(args.checkpoint).sample(config)
+    if args.json:
+        print(json.dumps([{"name": s.name, "logprob": round(s.logprob, 4), "source": s.source}
+                          for s in samples]))
+    else:
+        for s in samples:
+            print(s.name)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .train import evaluate_words
+
+    sampler = _sampler(args.checkpoint)
+    words = load_words(args.data)
+    loss, tokens = evaluate_words(sampler.model, sampler.vocab, words)
+    print(json.dumps({"loss": round(loss, 4), "words": len(words), "tokens": tokens}))
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    sampler = _sampler(args.checkpoint)
+    scores = [sampler.score(word) for word in args.words]
+    if args.json:
+        print(json.dumps([{"word": s.word, "logprob": round(s.logprob, 4),
+                           "logprob_per_token": round(s.logprob_per_token, 4), "source": s.source}
+                          for s in scores]))
+    else:
+        for s in scores:
+            print(f"{s.word}\t{s.logprob:.3f}\t{s.logprob_per_token:.3f}/token\t{s.source}")
+    return 0
+
+
+COMMANDS = {
+    "datasets": cmd_datasets, "presets": cmd_presets, "train": cmd_train,
+    "sample": cmd_sample, "eval": cmd_eval, "score": cmd_score,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

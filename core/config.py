@@ -1,0 +1,111 @@
+"""Model and training configurations, and the named presets that combine them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+Positions = Literal["sinusoidal", "learned"]
+Activation = Literal["relu", "gelu"]
+Init = Literal["torch", "gpt2"]
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Shape of a MiniGPT2. `vocab_size` and `block_size` come from the data."""
+
+    vocab_size: int = 0
+    block_size: int = 0  # longest sequence the positions cover: longest word + BOS + EOS
+    n_layer: int = 1
+    n_head: int = 1
+    d_model: int = 32
+    positions: Positions = "sinusoidal"
+    activation: Activation = "relu"
+    mlp_ratio: int = 1  # FFN width = mlp_ratio * d_model (the article: 1, GPT-2: 4)
+    bias: bool = False  # biases in the linear layers (LayerNorm always has one)
+    final_norm: bool = False  # GPT-2's extra LayerNorm after the last block
+    dropout: float = 0.0
+    init: Init = "torch"  # "torch": PyTorch defaults, as the article; "gpt2": N(0, 0.02), scaled residuals
+
+    def __post_init__(self) -> None:
+        if self.d_model % self.n_head:
+            raise ValueError(f"d_model {self.d_model} is not divisible by n_head {self.n_head}")
+        if self.positions == "sinusoidal" and self.d_model % 2:
+            raise ValueError("sinusoidal positions need an even d_model")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How long and how to train. Exactly one of epochs, steps, time_budget_s bounds the run;
+    if several are set, training stops at whichever comes first."""
+
+    epochs: int | None = 100
+    steps: int | None = None
+    time_budget_s: float | None = None
+    batch_size: int = 16
+    lr: float = 1e-3
+    lr_schedule: Literal["constant", "cosine"] = "constant"
+    warmup_steps: int = 0
+    weight_decay: float = 0.0
+    grad_clip: float | None = None
+    seed: int = 42
+    device: str = "auto"
+    threads: int | None = None  # torch.set_num_threads; None leaves torch's default
+    eval_interval: int | None = None  # steps between validation passes; None = once per epoch
+    sample_interval_s: float = 5.0  # seconds between "samples" events (0 disables them)
+    event_interval_s: float = 0.1  # least seconds between "progress" events
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    description: str
+    model: ModelConfig
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+
+PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in (
+        Preset(
+            "seed",
+            "The article's MiniGPT2: 1 layer, 1 head, d_model 32, sinusoidal positions, "
+            "ReLU FFN of width 32, no biases, no final LayerNorm; Adam 1e-3, batch 16, 100 epochs.",
+            ModelConfig(),
+            TrainConfig(epochs=100, batch_size=16, lr=1e-3),
+        ),
+        Preset(
+            "default",
+            "One GPT-2 block 64 wide with 4 heads, learned positions, GELU 4x MLP, final "
+            "LayerNorm; the best held-out loss in about 30 s on 2 CPU cores.",
+            ModelConfig(
+                n_layer=1, n_head=4, d_model=64, positions="learned", activation="gelu",
+                mlp_ratio=4, final_norm=True, init="gpt2",
+            ),
+            TrainConfig(epochs=None, time_budget_s=30.0, batch_size=32, lr=3e-3,
+                        lr_schedule="cosine", warmup_steps=100),
+        ),
+        Preset(
+            "large",
+            "GPT-2 in miniature: 4 layers, 4 heads, d_model 128, learned positions, GELU 4x "
+            "MLP, final LayerNorm, dropout 0.1; for large word lists and a GPU.",
+            ModelConfig(
+                n_layer=4, n_head=4, d_model=128, positions="learned", activation="gelu",
+                mlp_ratio=4, final_norm=True, dropout=0.1, init="gpt2",
+            ),
+            TrainConfig(epochs=50, batch_size=64, lr=1e-3, lr_schedule="cosine",
+                        warmup_steps=200, weight_decay=0.1, grad_clip=1.0),
+        ),
+    )
+}
+
+
+def get_preset(name: str) -> Preset:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ValueError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}") from None
+
+
+def with_data_shape(model: ModelConfig, vocab_size: int, block_size: int) -> ModelConfig:
+    return replace(model, vocab_size=vocab_size, block_size=block_size)
