@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from minigpt2.core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from minigpt2.core.config import ModelConfig, TrainConfig
+from minigpt2.core.data import WordData
+from minigpt2.core.train import Trainer
+
+
+@pytest.fixture
+def saved(tmp_path: Path, data: WordData, tiny: ModelConfig) -> tuple[Trainer, Path]:
+    trainer = Trainer(data, tiny, TrainConfig(epochs=2, batch_size=8), preset="tiny")
+    trainer.run()
+    path = tmp_path / "model.safetensors"
+    trainer.save(path)
+    return trainer, path
+
+
+def test_round_trip_keeps_everything(saved: tuple[Trainer, Path]) -> None:
+    trainer, path = saved
+    ckpt = load_checkpoint(path)
+    assert ckpt.model_config == trainer.model_config
+    assert ckpt.vocab == trainer.data.vocab
+    assert (ckpt.train_words, ckpt.val_words) == (trainer.data.train_words, trainer.data.val_words)
+    assert ckpt.step == trainer.step and ckpt.preset == "tiny" and len(ckpt.history) == 2
+    model = ckpt.build_model()
+    for name, weight in trainer.model.state_dict().items():
+        torch.testing.assert_close(model.state_dict()[name], weight)
+    assert ckpt.optimizer_state is not None and len(ckpt.optimizer_state["state"]) > 0
+
+
+def test_no_temporary_files_are_left_behind(saved: tuple[Trainer, Path]) -> None:
+    _, path = saved
+    assert [p.name for p in path.parent.iterdir()] == [path.name]
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "empty"])
+def test_corrupt_files_are_refused_clearly(saved: tuple[Trainer, Path], damage: str) -> None:
+    _, path = saved
+    data = path.read_bytes()
+    path.write_bytes({"truncate": data[: len(data) // 2], "garbage": b"\x00" * 64 + data[64:],
+                      "empty": b""}[damage])
+    with pytest.raises(CheckpointError, match=str(path.name)):
+        load_checkpoint(path)
+
+
+def test_a_safetensors_file_that_is_not_ours_is_refused(tmp_path: Path) -> None:
+    from safetensors.torch import save_file
+
+    path = tmp_path / "other.safetensors"
+    save_file({"w": torch.zeros(2)}, path)
+    with pytest.raises(CheckpointError, match="not a minigpt2 checkpoint"):
+        load_checkpoint(path)
+
+
+def test_mismatched_weights_are_refused(saved: tuple[Trainer, Path]) -> None:
+    trainer, path = saved
+    ckpt = load_checkpoint(path)
+    ckpt.model_state["tok_emb.weight"] = torch.zeros(3, 3)
+    save_checkpoint(path, ckpt)
+    with pytest.raises(CheckpointError, match="do not match"):
+        load_checkpoint(path).build_model()
+
+
+def test_mismatched_vocabulary_is_refused(saved: tuple[Trainer, Path]) -> None:
+    _, path = saved
+    ckpt = load_checkpoint(path)
+    ckpt.vocab.chars.append("\u2603")  # metadata now disagrees with the model's vocab_size
+    ckpt.vocab.tokens.append("\u2603")
+    save_checkpoint(path, ckpt)
+    with pytest.raises(CheckpointError, match="vocabulary"):
+        load_checkpoint(path)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(CheckpointError, match="no such checkpoint"):
+        load_checkpoint(tmp_path / "none.safetensors")
+
+
+def test_metadata_is_plain_json_not_code(saved: tuple[Trainer, Path]) -> None:
+    _, path = saved
+    data = path.read_bytes()
+    header = json.loads(data[8:8 + int.from_bytes(data[:8], "little")])
+    assert json.loads(header["__metadata__"]["model_config"])["d_model"] == 16

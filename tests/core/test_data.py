@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from minigpt2.core.data import (
+    BOS, EOS, PAD, UnknownCharacterError, Vocab, WordData, WordListError, builtin_datasets,
+    load_words, split_words,
+)
+
+
+def write(tmp_path: Path, content: bytes) -> Path:
+    path = tmp_path / "list.txt"
+    path.write_bytes(content)
+    return path
+
+
+def test_blank_lines_whitespace_duplicates_and_case(tmp_path: Path) -> None:
+    path = write(tmp_path, b"  Cat \n\n\tdog\ncat\nDOG\n\xc3\xa9lan\n")
+    assert load_words(path) == ["cat", "dog", "\u00e9lan"]
+    assert load_words(path, keep_case=True) == ["Cat", "dog", "cat", "DOG", "\u00e9lan"]
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"", "empty"),
+    (b"\n  \n", "empty"),
+    (b"cat\x00dog\n", r":1: binary"),
+    (b"cat\ndog\n\xff\xfe\n", r":3: not UTF-8"),
+    (b"cat\n" + b"a" * 65 + b"\n", r":2: a word of 65 characters"),
+    (b"cat\nd\x07og\n", r":2: unprintable"),
+])
+def test_bad_word_lists_name_the_file_and_line(tmp_path: Path, content: bytes, message: str
+                                              ) -> None:
+    path = write(tmp_path, content)
+    with pytest.raises(WordListError, match=message) as info:
+        load_words(path)
+    assert str(path) in str(info.value)
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(WordListError, match="no such file"):
+        load_words(tmp_path / "nope.txt")
+
+
+def test_split_is_the_articles_deterministic_80_20() -> None:
+    words = [f"w{i}" for i in range(100)]
+    train, val = split_words(words, seed=42)
+    assert (len(train), len(val)) == (80, 20)
+    assert sorted(train + val) == sorted(words)
+    assert split_words(words, seed=42) == (train, val)
+    assert split_words(words, seed=1) != (train, val)
+
+
+def test_vocab_is_specials_then_sorted_characters() -> None:
+    vocab = Vocab.from_words(["cab", "ace"])
+    assert vocab.tokens[:3] == ["<pad>", "<bos>", "<eos>"]
+    assert vocab.chars == ["a", "b", "c", "e"]
+    assert vocab.encode_word("cab", 7) == [BOS, 5, 3, 4, EOS, PAD, PAD]
+    assert vocab.decode(vocab.encode_word("cab", 7)) == "cab"
+    with pytest.raises(UnknownCharacterError, match="'z'") as info:
+        vocab.encode("zebra")
+    assert info.value.chars == ["r", "z"]
+
+
+def test_explicit_validation_file(tmp_path: Path) -> None:
+    train = tmp_path / "train.txt"
+    train.write_text("cat\ndog\n")
+    val = tmp_path / "val.txt"
+    val.write_text("cow\n")
+    data = WordData.from_source(train, val)
+    assert (data.train_words, data.val_words) == (["cat", "dog"], ["cow"])
+    assert data.max_len == 5
+    assert "w" in data.vocab.chars
+
+
+def test_builtin_lists_are_found_by_name() -> None:
+    infos = {info.name: info for info in builtin_datasets()}
+    assert "seed" in infos and infos["seed"].count > 900
+    assert load_words("seed")[:1]

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import pytest
+import torch
+
+from minigpt2.core.config import ModelConfig, get_preset, with_data_shape
+from minigpt2.core.model import KVCache, MiniGPT2
+
+VOCAB, BLOCK = 30, 12
+
+
+def build(config: ModelConfig) -> MiniGPT2:
+    torch.manual_seed(0)
+    return MiniGPT2(with_data_shape(config, VOCAB, BLOCK)).eval()
+
+
+@pytest.mark.parametrize("preset", ["seed", "default", "large"])
+def test_changing_a_later_token_never_changes_earlier_logits(preset: str) -> None:
+    model = build(get_preset(preset).model)
+    idx = torch.randint(3, VOCAB, (2, BLOCK))
+    changed = idx.clone()
+    changed[:, 7:] = (changed[:, 7:] + 1) % VOCAB
+    before, _ = model(idx)
+    after, _ = model(changed)
+    torch.testing.assert_close(before[:, :7], after[:, :7])
+    assert not torch.allclose(before[:, 7:], after[:, 7:])
+
+
+def test_output_projection_is_the_token_embedding(tiny: ModelConfig) -> None:
+    model = build(tiny)
+    idx = torch.randint(3, VOCAB, (1, 5))
+    logits, _ = model(idx)
+    with torch.no_grad():
+        model.tok_emb.weight[4] += 1.0  # moving one embedding row moves that token's logits
+    moved, _ = model(idx)
+    assert not torch.allclose(logits[..., 4], moved[..., 4])
+    names = [name for name, _ in model.named_parameters()]
+    assert not any("head" in name or "lm" in name for name in names)  # no separate output matrix
+
+
+def test_seed_preset_matches_the_article() -> None:
+    config = get_preset("seed").model
+    model = build(config)
+    d = 32
+    assert (config.n_layer, config.n_head, config.d_model) == (1, 1, d)
+    assert model.pos_emb is None and isinstance(model.ln_f, torch.nn.Identity)
+    assert all(m.bias is None for m in model.modules() if isinstance(m, torch.nn.Linear))
+    assert isinstance(model.blocks[0].mlp.act, torch.nn.ReLU)
+    assert model.blocks[0].mlp.fc.out_features == d
+    # The article's formula: embedding + q,k,v,out (4 d^2) + FFN (2 d^2) + two LayerNorms.
+    assert model.num_params() == VOCAB * d + 4 * d * d + 2 * d * d + 2 * 2 * d
+
+
+def test_larger_presets_have_gpt2_features() -> None:
+    config = get_preset("default").model
+    model = build(config)
+    assert config.n_head > 1 and model.pos_emb is not None
+    assert isinstance(model.ln_f, torch.nn.LayerNorm)
+    assert model.blocks[0].mlp.fc.out_features == 4 * config.d_model
+    assert isinstance(model.blocks[0].mlp.act, torch.nn.GELU)
+
+
+def test_residual_projections_get_the_scaled_init() -> None:
+    config = ModelConfig(n_layer=8, n_head=4, d_model=128, positions="learned", init="gpt2")
+    model = build(config)
+    residual = model.blocks[0].attn.proj.weight.std().item()
+    other = model.blocks[0].attn.qkv.weight.std().item()
+    assert other == pytest.approx(0.02, rel=0.1)
+    assert residual == pytest.approx(0.02 / 4, rel=0.1)  # 1/sqrt(2 * 8)
+
+
+def test_kv_cache_decoding_equals_full_recomputation(tiny: ModelConfig) -> None:
+    model = build(tiny)
+    idx = torch.randint(3, VOCAB, (3, BLOCK))
+    full, _ = model(idx)
+    cache = KVCache(model.config, batch_size=3, device=torch.device("cpu"))
+    prefill, _ = model(idx[:, :4], cache=cache)
+    steps = [prefill] + [model(idx[:, t:t + 1], cache=cache)[0] for t in range(4, BLOCK)]
+    torch.testing.assert_close(torch.cat(steps, dim=1), full, atol=1e-5, rtol=1e-5)
+
+
+def test_attention_weights_are_causal_distributions(tiny: ModelConfig) -> None:
+    model = build(tiny)
+    weights = model.attention(torch.randint(3, VOCAB, (1, 6)))
+    assert weights.shape == (2, 1, 2, 6, 6)  # (layer, batch, head, query, key)
+    torch.testing.assert_close(weights.sum(-1), torch.ones(2, 1, 2, 6))
+    assert torch.all(weights.triu(1) == 0)
+
+
+def test_loss_ignores_padding(tiny: ModelConfig) -> None:
+    model = build(tiny)
+    idx = torch.randint(3, VOCAB, (1, 6))
+    targets = torch.randint(3, VOCAB, (1, 6))
+    _, loss = model(idx, targets)
+    padded = targets.clone()
+    padded[0, 4:] = 0
+    _, partial = model(idx, padded)
+    logits, _ = model(idx)
+    expected = torch.nn.functional.cross_entropy(logits[0, :4], targets[0, :4])
+    torch.testing.assert_close(partial, expected)
+    assert not torch.isclose(loss, partial)
+
+
+def test_sequences_longer_than_the_block_are_refused(tiny: ModelConfig) -> None:
+    with pytest.raises(ValueError, match="block size"):
+        build(tiny)(torch.zeros(1, BLOCK + 1, dtype=torch.long))

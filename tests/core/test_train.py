@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+import torch
+
+from minigpt2.core.config import ModelConfig, TrainConfig, get_preset
+from minigpt2.core.data import WordData
+from minigpt2.core.train import TrainEvent, Trainer
+
+
+def test_loss_decreases_on_the_builtin_data() -> None:
+    data = WordData.from_source("seed")
+    preset = get_preset("seed")
+    before = Trainer(data, preset.model, TrainConfig(steps=1, threads=1)).run()
+    after = Trainer(data, preset.model, TrainConfig(epochs=3, threads=1)).run()
+    assert after.val_loss is not None and before.val_loss is not None
+    assert after.val_loss < before.val_loss - 0.5
+    assert after.train_loss < before.train_loss - 0.5
+
+
+def test_events_report_progress_and_evaluations(data: WordData, tiny: ModelConfig) -> None:
+    events: list[TrainEvent] = []
+    config = TrainConfig(epochs=4, batch_size=8, event_interval_s=0.0, sample_interval_s=0.0)
+    result = Trainer(data, tiny, config, events.append).run()
+    kinds = [e.kind for e in events]
+    assert kinds.count("eval") == 4 and kinds[-1] == "done"
+    progress = [e for e in events if e.kind == "progress"]
+    assert [e.step for e in progress] == list(range(1, result.steps + 1))
+    assert all(e.train_loss is not None and e.train_loss > 0 for e in progress)
+    assert events[-1].progress == 1.0 and result.steps == 4 * 6  # 48 words / batch 8
+
+
+def test_pause_and_stop_from_another_thread(data: WordData, tiny: ModelConfig) -> None:
+    events: list[TrainEvent] = []
+    paused = threading.Event()
+
+    def on_event(event: TrainEvent) -> None:
+        events.append(event)
+        if event.kind == "paused":
+            paused.set()
+
+    trainer = Trainer(data, tiny, TrainConfig(epochs=None, steps=10**9), on_event)
+    worker = threading.Thread(target=trainer.run)
+    worker.start()
+    trainer.pause()
+    assert paused.wait(10)
+    step = trainer.step
+    worker.join(0.3)
+    assert worker.is_alive() and trainer.step == step  # really paused
+    trainer.resume()
+    trainer.stop()
+    worker.join(10)
+    assert not worker.is_alive()
+    assert events[-1].kind == "done"
+
+
+def test_time_budget_ends_the_run(data: WordData, tiny: ModelConfig) -> None:
+    result = Trainer(data, tiny, TrainConfig(epochs=None, time_budget_s=0.5)).run()
+    assert 0.5 <= result.wall_s < 5 and result.steps > 0
+
+
+def test_resume_continues_the_loss_curve(tmp_path: Path, data: WordData, tiny: ModelConfig
+                                         ) -> None:
+    config = TrainConfig(epochs=None, steps=30, batch_size=8, lr=3e-3)
+    straight = Trainer(data, tiny, config)
+    straight.run()
+
+    first = Trainer(data, tiny, TrainConfig(epochs=None, steps=13, batch_size=8, lr=3e-3))
+    first.run()
+    first.save(tmp_path / "half.safetensors")
+    resumed = Trainer.from_checkpoint(tmp_path / "half.safetensors", config)
+    assert resumed.step == 13
+    resumed.run()
+
+    assert resumed.step == 30
+    for name, weight in straight.model.state_dict().items():
+        torch.testing.assert_close(resumed.model.state_dict()[name], weight)
+
+
+def test_snapshot_sampler_is_independent_of_training(data: WordData, tiny: ModelConfig) -> None:
+    trainer = Trainer(data, tiny, TrainConfig(epochs=1, batch_size=8))
+    sampler = trainer.snapshot_sampler()
+    before = sampler.model.state_dict()["tok_emb.weight"].clone()
+    trainer.run()
+    torch.testing.assert_close(sampler.model.state_dict()["tok_emb.weight"], before)
+
+
+def test_unknown_device_is_a_clear_error(data: WordData, tiny: ModelConfig) -> None:
+    with pytest.raises(ValueError, match="unknown device"):
+        Trainer(data, tiny, TrainConfig(device="tpu"))
