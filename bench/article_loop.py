@@ -76,8 +76,11 @@ class ArticleMiniGPT2(nn.Module):
         self.k = nn.Linear(d_model, d_model, bias=False)
         self.v = nn.Linear(d_model, d_model, bias=False)
         self.out = nn.Linear(d_model, d_model, bias=False)
-        self.ffn = nn.Sequential(nn.Linear(d_model, d_model, bias=False), nn.ReLU(),
-                                 nn.Linear(d_model, d_model, bias=False))
+        self.ffn = nn.Sequential(
+            nn.Linear(d_model, d_model, bias=False),
+            nn.ReLU(),
+            nn.Linear(d_model, d_model, bias=False),
+        )
         self.ln1 = nn.LayerNorm(d_model)
         self.ln2 = nn.LayerNorm(d_model)
 
@@ -106,8 +109,14 @@ class ArticleMiniGPT2(nn.Module):
         return tokens
 
 
-def run_epoch(model: nn.Module, loader: DataLoader, criterion: nn.Module, vocab_size: int,
-              device: torch.device, optimizer: torch.optim.Optimizer | None) -> float:
+def run_epoch(
+    model: nn.Module,
+    loader: DataLoader,
+    criterion: nn.Module,
+    vocab_size: int,
+    device: torch.device,
+    optimizer: torch.optim.Optimizer | None,
+) -> float:
     model.train(optimizer is not None)
     total = 0.0
     with torch.set_grad_enabled(optimizer is not None):
@@ -122,8 +131,9 @@ def run_epoch(model: nn.Module, loader: DataLoader, criterion: nn.Module, vocab_
     return total / len(loader)
 
 
-def train_article(words: list[str], epochs: int = 100, device: str = "cpu", seed: int = 42
-                  ) -> tuple[ArticleMiniGPT2, Tokens, list[str], list[str], float]:
+def train_article(
+    words: list[str], epochs: int = 100, device: str = "cpu", seed: int = 42
+) -> tuple[ArticleMiniGPT2, Tokens, list[str], list[str], float]:
     """The article's recipe: 80/20 split shuffled with seed 42, d_model 32, Adam 1e-3,
     batch 16. Returns the model, tokens, split, and the last epoch's mean test loss."""
     torch.manual_seed(seed)
@@ -137,7 +147,9 @@ def train_article(words: list[str], epochs: int = 100, device: str = "cpu", seed
     model = ArticleMiniGPT2(len(tokens.itos), 32, max_len).to(dev)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     criterion = nn.CrossEntropyLoss(ignore_index=tokens.pad)
-    train_loader = DataLoader(NameDataset(train_words, tokens, max_len), batch_size=16, shuffle=True)
+    train_loader = DataLoader(
+        NameDataset(train_words, tokens, max_len), batch_size=16, shuffle=True
+    )
     val_loader = DataLoader(NameDataset(val_words, tokens, max_len), batch_size=16)
     val_loss = float("nan")
     for _ in range(epochs):

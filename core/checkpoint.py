@@ -94,13 +94,18 @@ def _parse(data: bytes) -> Checkpoint:
         tensors = load_safetensors(data)
         metadata = _read_metadata(data)
     except (SafetensorError, ValueError, OSError) as exc:
-        raise CheckpointError(f"not a readable safetensors file, corrupt or truncated ({exc})"
-                              ) from None
+        raise CheckpointError(
+            f"not a readable safetensors file, corrupt or truncated ({exc})"
+        ) from None
     if metadata.get("format") != FORMAT:
         raise CheckpointError(f"not a minigpt2 checkpoint (format {metadata.get('format')!r})")
     try:
-        model_config = ModelConfig(**_only_fields(ModelConfig, json.loads(metadata["model_config"])))
-        train_config = TrainConfig(**_only_fields(TrainConfig, json.loads(metadata["train_config"])))
+        model_config = ModelConfig(
+            **_only_fields(ModelConfig, json.loads(metadata["model_config"]))
+        )
+        train_config = TrainConfig(
+            **_only_fields(TrainConfig, json.loads(metadata["train_config"]))
+        )
         vocab = Vocab(json.loads(metadata["vocab"]))
         ckpt = Checkpoint(
             model_config=model_config,
@@ -119,14 +124,15 @@ def _parse(data: bytes) -> Checkpoint:
         raise CheckpointError(f"damaged metadata ({type(exc).__name__}: {exc})") from None
     if vocab.size != model_config.vocab_size:
         raise CheckpointError(
-            f"vocabulary of {vocab.size} tokens does not match the model's {model_config.vocab_size}"
+            f"vocabulary of {vocab.size} tokens does not match "
+            f"the model's {model_config.vocab_size}"
         )
     return ckpt
 
 
 def _read_metadata(data: bytes) -> dict[str, str]:
     header_len = int.from_bytes(data[:8], "little")
-    header = json.loads(data[8:8 + header_len])
+    header = json.loads(data[8 : 8 + header_len])
     return dict(header.get("__metadata__") or {})
 
 
@@ -139,7 +145,7 @@ def _only_fields(cls: type, values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _with_prefix(tensors: dict[str, Tensor], prefix: str) -> dict[str, Tensor]:
-    return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+    return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
 
 
 def _optimizer_state(tensors: dict[str, Tensor], groups_json: str | None) -> dict[str, Any] | None:

@@ -11,10 +11,10 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
-from .config import PRESETS, TrainConfig, get_preset
-from .data import DEFAULT_DATASET, builtin_datasets, default_checkpoint_path, load_words
+from .config import PRESETS, get_preset
+from .data import DEFAULT_DATASET, WordData, builtin_datasets, default_checkpoint_path, load_words
 
 DEFAULT_OUT = "minigpt2.safetensors"
 
@@ -36,8 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("presets", help="list the model presets")
 
     train = commands.add_parser("train", help="train a model on a word list")
-    train.add_argument("--data", default=DEFAULT_DATASET,
-                       help=f"built-in list name or word file (default: {DEFAULT_DATASET})")
+    train.add_argument(
+        "--data",
+        default=DEFAULT_DATASET,
+        help=f"built-in list name or word file (default: {DEFAULT_DATASET})",
+    )
     train.add_argument("--val-data", help="validation word file (default: 20%% of --data)")
     train.add_argument("--preset", default="default", choices=list(PRESETS))
     bound = train.add_mutually_exclusive_group()
@@ -51,8 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--threads", type=int, help="torch CPU threads")
     train.add_argument("--keep-case", action="store_true", help="do not lowercase the words")
     train.add_argument("--resume", metavar="CKPT", help="continue a run from its checkpoint")
-    train.add_argument("--out", metavar="CKPT", help=f"checkpoint to write (default: {DEFAULT_OUT},"
-                       " or the --resume file)")
+    train.add_argument(
+        "--out",
+        metavar="CKPT",
+        help=f"checkpoint to write (default: {DEFAULT_OUT}, or the --resume file)",
+    )
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
     sample = commands.add_parser("sample", help="invent names with a trained model")
@@ -81,8 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _checkpoint_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--checkpoint", metavar="CKPT", type=Path,
-                        help="trained model (default: the shipped default model)")
+    parser.add_argument(
+        "--checkpoint",
+        metavar="CKPT",
+        type=Path,
+        help="trained model (default: the shipped default model)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -119,25 +129,31 @@ def cmd_presets(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .train import Trainer, retarget
-
-    overrides = dict(batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                     device=args.device, threads=args.threads)
-    bounds = _bounds(args)
+    # Check the arguments and read the words before importing torch (over a second),
+    # so that a typo fails at once.
+    overrides = dict(
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        device=args.device,
+        threads=args.threads,
+    )
+    bound = _bound(args)
     if args.resume:
-        trainer = Trainer.from_checkpoint(args.resume)
-        config = retarget(trainer.config, **overrides, **(bounds or {}))
-        trainer = Trainer.from_checkpoint(args.resume, config)
-    else:
-        from .data import WordData
+        from .checkpoint import load_checkpoint
+        from .train import Trainer
 
+        ckpt = load_checkpoint(args.resume)
+        config = ckpt.train_config.updated(**overrides).bounded(**bound)
+        trainer = Trainer.from_checkpoint(ckpt, config)
+    else:
         preset = get_preset(args.preset)
-        config = retarget(preset.train, **overrides)
-        if bounds:
-            config = retarget(config, epochs=None, steps=None, time_budget_s=None)
-            config = _replace_bounds(config, bounds)
-        data = WordData.from_source(args.data, args.val_data, seed=config.seed,
-                                    keep_case=args.keep_case)
+        config = preset.train.updated(**overrides).bounded(**bound)
+        data = WordData.from_source(
+            args.data, args.val_data, seed=config.seed, keep_case=args.keep_case
+        )
+        from .train import Trainer
+
         trainer = Trainer(data, preset.model, config, preset=preset.name)
     out = Path(args.out or args.resume or DEFAULT_OUT)
     _check_writable(out)
@@ -150,31 +166,36 @@ def cmd_train(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGINT, previous)
     trainer.save(out)
-    print(json.dumps({
-        "preset": trainer.preset, "data": trainer.data.source, "params": result.params,
-        "steps": result.steps, "epochs": round(result.epochs, 3), "wall_s": round(result.wall_s, 3),
-        "train_loss": round(result.train_loss, 4),
-        "val_loss": None if result.val_loss is None else round(result.val_loss, 4),
-        "tokens_per_s": round(result.tokens_per_s, 1), "device": str(trainer.device),
-        "stopped_early": result.stopped, "out": str(out),
-    }))
+    print(
+        json.dumps(
+            {
+                "preset": trainer.preset,
+                "data": trainer.data.source,
+                "params": result.params,
+                "steps": result.steps,
+                "epochs": round(result.epochs, 3),
+                "wall_s": round(result.wall_s, 3),
+                "train_loss": round(result.train_loss, 4),
+                "val_loss": None if result.val_loss is None else round(result.val_loss, 4),
+                "tokens_per_s": round(result.tokens_per_s, 1),
+                "device": str(trainer.device),
+                "stopped_early": result.stopped,
+                "out": str(out),
+            }
+        )
+    )
     return 0
 
 
-def _bounds(args: argparse.Namespace) -> dict[str, float | int] | None:
+def _bound(args: argparse.Namespace) -> dict[str, Any]:
+    """The one run bound the user gave (--epochs, --steps or --time-budget), if any."""
     for name, field in (("epochs", "epochs"), ("steps", "steps"), ("time_budget", "time_budget_s")):
         value = getattr(args, name)
         if value is not None:
             if value <= 0:
                 raise ValueError(f"--{name.replace('_', '-')} must be positive")
             return {field: value}
-    return None
-
-
-def _replace_bounds(config: TrainConfig, bounds: dict[str, float | int]) -> TrainConfig:
-    from dataclasses import replace
-
-    return replace(config, **bounds)  # type: ignore[arg-type]
+    return {}
 
 
 def _check_writable(path: Path) -> None:
@@ -192,9 +213,14 @@ class _ProgressBar:
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
         self.progress = Progress(
-            TextColumn("[bold]training"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-            TextColumn("{task.fields[status]}"), TimeRemainingColumn(),
-            console=Console(stderr=True), disable=not enabled, transient=False,
+            TextColumn("[bold]training"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TextColumn("{task.fields[status]}"),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            disable=not enabled,
+            transient=False,
         )
         self.task = self.progress.add_task("train", total=1.0, status="")
 
@@ -227,14 +253,28 @@ def _sampler(path: Path | None):  # noqa: ANN202 - torch imported lazily
 def cmd_sample(args: argparse.Namespace) -> int:
     from .sample import SampleConfig
 
-    config = SampleConfig(prompt=args.prompt, n=args.n, temperature=args.temperature,
-                          top_k=args.top_k, top_p=args.top_p, max_len=args.max_len, seed=args.seed,
-                          novel_only=args.novel_only, unique=args.unique,
-                          sort_by_likelihood=args.sort)
+    config = SampleConfig(
+        prompt=args.prompt,
+        n=args.n,
+        temperature=args.temperature,
+        top_k=args.top_k,
+        top_p=args.top_p,
+        max_len=args.max_len,
+        seed=args.seed,
+        novel_only=args.novel_only,
+        unique=args.unique,
+        sort_by_likelihood=args.sort,
+    )
     samples = _sampler(args.checkpoint).sample(config)
     if args.json:
-        print(json.dumps([{"name": s.name, "logprob": round(s.logprob, 4), "source": s.source}
-                          for s in samples]))
+        print(
+            json.dumps(
+                [
+                    {"name": s.name, "logprob": round(s.logprob, 4), "source": s.source}
+                    for s in samples
+                ]
+            )
+        )
     else:
         for s in samples:
             print(s.name)
@@ -255,9 +295,19 @@ def cmd_score(args: argparse.Namespace) -> int:
     sampler = _sampler(args.checkpoint)
     scores = [sampler.score(word) for word in args.words]
     if args.json:
-        print(json.dumps([{"word": s.word, "logprob": round(s.logprob, 4),
-                           "logprob_per_token": round(s.logprob_per_token, 4), "source": s.source}
-                          for s in scores]))
+        print(
+            json.dumps(
+                [
+                    {
+                        "word": s.word,
+                        "logprob": round(s.logprob, 4),
+                        "logprob_per_token": round(s.logprob_per_token, 4),
+                        "source": s.source,
+                    }
+                    for s in scores
+                ]
+            )
+        )
     else:
         for s in scores:
             print(f"{s.word}\t{s.logprob:.3f}\t{s.logprob_per_token:.3f}/token\t{s.source}")
@@ -265,8 +315,12 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {
-    "datasets": cmd_datasets, "presets": cmd_presets, "train": cmd_train,
-    "sample": cmd_sample, "eval": cmd_eval, "score": cmd_score,
+    "datasets": cmd_datasets,
+    "presets": cmd_presets,
+    "train": cmd_train,
+    "sample": cmd_sample,
+    "eval": cmd_eval,
+    "score": cmd_score,
 }
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 Positions = Literal["sinusoidal", "learned"]
 Activation = Literal["relu", "gelu"]
@@ -25,7 +25,9 @@ class ModelConfig:
     bias: bool = False  # biases in the linear layers (LayerNorm always has one)
     final_norm: bool = False  # GPT-2's extra LayerNorm after the last block
     dropout: float = 0.0
-    init: Init = "torch"  # "torch": PyTorch defaults, as the article; "gpt2": N(0, 0.02), scaled residuals
+    init: Init = (
+        "torch"  # "torch": PyTorch defaults, as the article; "gpt2": N(0, 0.02), scaled residuals
+    )
 
     def __post_init__(self) -> None:
         if self.d_model % self.n_head:
@@ -55,6 +57,16 @@ class TrainConfig:
     sample_interval_s: float = 5.0  # seconds between "samples" events (0 disables them)
     event_interval_s: float = 0.1  # least seconds between "progress" events
 
+    def updated(self, **changes: Any) -> TrainConfig:
+        """A copy with the given fields changed; None values leave a field as it is."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def bounded(self, **bound: Any) -> TrainConfig:
+        """A copy bounded only by the given limit (epochs, steps or time_budget_s), if any."""
+        if not any(v is not None for v in bound.values()):
+            return self
+        return replace(self, **{"epochs": None, "steps": None, "time_budget_s": None, **bound})
+
 
 @dataclass(frozen=True)
 class Preset:
@@ -79,22 +91,48 @@ PRESETS: dict[str, Preset] = {
             "One GPT-2 block 64 wide with 4 heads, learned positions, GELU 4x MLP, final "
             "LayerNorm; the best held-out loss in about 30 s on 2 CPU cores.",
             ModelConfig(
-                n_layer=1, n_head=4, d_model=64, positions="learned", activation="gelu",
-                mlp_ratio=4, final_norm=True, init="gpt2",
+                n_layer=1,
+                n_head=4,
+                d_model=64,
+                positions="learned",
+                activation="gelu",
+                mlp_ratio=4,
+                final_norm=True,
+                init="gpt2",
             ),
-            TrainConfig(epochs=None, time_budget_s=30.0, batch_size=32, lr=3e-3,
-                        lr_schedule="cosine", warmup_steps=100),
+            TrainConfig(
+                epochs=None,
+                time_budget_s=30.0,
+                batch_size=32,
+                lr=3e-3,
+                lr_schedule="cosine",
+                warmup_steps=100,
+            ),
         ),
         Preset(
             "large",
             "GPT-2 in miniature: 4 layers, 4 heads, d_model 128, learned positions, GELU 4x "
             "MLP, final LayerNorm, dropout 0.1; for large word lists and a GPU.",
             ModelConfig(
-                n_layer=4, n_head=4, d_model=128, positions="learned", activation="gelu",
-                mlp_ratio=4, final_norm=True, dropout=0.1, init="gpt2",
+                n_layer=4,
+                n_head=4,
+                d_model=128,
+                positions="learned",
+                activation="gelu",
+                mlp_ratio=4,
+                final_norm=True,
+                dropout=0.1,
+                init="gpt2",
             ),
-            TrainConfig(epochs=50, batch_size=64, lr=1e-3, lr_schedule="cosine",
-                        warmup_steps=200, weight_decay=0.1, grad_clip=1.0),
+            TrainConfig(
+                epochs=50,
+                batch_size=64,
+                lr=1e-3,
+                lr_schedule="cosine",
+                warmup_steps=200,
+                weight_decay=0.1,
+                grad_clip=1.0,
+            ),
         ),
     )
 }

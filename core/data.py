@@ -171,8 +171,9 @@ class Vocab:
 # --- the data a model trains on ----------------------------------------------------------
 
 
-def split_words(words: Sequence[str], seed: int = 42, val_fraction: float = 0.2
-                ) -> tuple[list[str], list[str]]:
+def split_words(
+    words: Sequence[str], seed: int = 42, val_fraction: float = 0.2
+) -> tuple[list[str], list[str]]:
     """The article's split: shuffle with Python's `random` seeded by `seed`, first 80% train."""
     shuffled = list(words)
     random.Random(seed).shuffle(shuffled)
@@ -201,8 +202,14 @@ class WordData:
         return cls(list(train), list(val), Vocab.from_words([*train, *val]), source)
 
     @classmethod
-    def from_source(cls, source: str | Path = DEFAULT_DATASET, val_source: str | Path | None = None,
-                    *, seed: int = 42, keep_case: bool = False) -> WordData:
+    def from_source(
+        cls,
+        source: str | Path = DEFAULT_DATASET,
+        val_source: str | Path | None = None,
+        *,
+        seed: int = 42,
+        keep_case: bool = False,
+    ) -> WordData:
         words = load_words(source, keep_case=keep_case)
         if val_source is None:
             train, val = split_words(words, seed)

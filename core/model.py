@@ -22,8 +22,13 @@ class KVCache:
     """Keys and values of every layer for a batch being generated, preallocated to the
     model's block size so each step writes in place."""
 
-    def __init__(self, config: ModelConfig, batch_size: int, device: torch.device,
-                 dtype: torch.dtype = torch.float32) -> None:
+    def __init__(
+        self,
+        config: ModelConfig,
+        batch_size: int,
+        device: torch.device,
+        dtype: torch.dtype = torch.float32,
+    ) -> None:
         head_dim = config.d_model // config.n_head
         shape = (config.n_layer, 2, batch_size, config.n_head, config.block_size, head_dim)
         self.store = torch.zeros(shape, device=device, dtype=dtype)
@@ -32,8 +37,8 @@ class KVCache:
     def update(self, layer: int, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
         """Write this step's keys/values for `layer`; return all keys/values so far."""
         end = self.length + k.size(2)
-        self.store[layer, 0, :, :, self.length:end] = k
-        self.store[layer, 1, :, :, self.length:end] = v
+        self.store[layer, 0, :, :, self.length : end] = k
+        self.store[layer, 1, :, :, self.length : end] = v
         return self.store[layer, 0, :, :, :end], self.store[layer, 1, :, :, :end]
 
 
@@ -47,8 +52,9 @@ class CausalSelfAttention(nn.Module):
         self.proj = nn.Linear(config.d_model, config.d_model, bias=config.bias)
         self.proj_dropout = nn.Dropout(config.dropout)
 
-    def forward(self, x: Tensor, cache: KVCache | None = None, need_weights: bool = False
-                ) -> tuple[Tensor, Tensor | None]:
+    def forward(
+        self, x: Tensor, cache: KVCache | None = None, need_weights: bool = False
+    ) -> tuple[Tensor, Tensor | None]:
         B, T, C = x.shape
         # (B, T, 3C) -> 3 x (B, nh, T, hs)
         q, k, v = self.qkv(x).view(B, T, 3, self.n_head, C // self.n_head).permute(2, 0, 3, 1, 4)
@@ -67,7 +73,11 @@ class CausalSelfAttention(nn.Module):
             if causal and past:
                 mask = torch.ones(T, past + T, dtype=torch.bool, device=x.device).tril(past)
             y = F.scaled_dot_product_attention(
-                q, k, v, attn_mask=mask, is_causal=causal and not past,
+                q,
+                k,
+                v,
+                attn_mask=mask,
+                is_causal=causal and not past,
                 dropout_p=self.dropout if self.training else 0.0,
             )
         y = y.transpose(1, 2).reshape(B, T, C)  # (B, nh, T, hs) -> (B, T, C)
@@ -105,8 +115,9 @@ class Block(nn.Module):
         self.ln_2 = nn.LayerNorm(config.d_model)
         self.mlp = MLP(config)
 
-    def forward(self, x: Tensor, cache: KVCache | None = None, need_weights: bool = False
-                ) -> tuple[Tensor, Tensor | None]:
+    def forward(
+        self, x: Tensor, cache: KVCache | None = None, need_weights: bool = False
+    ) -> tuple[Tensor, Tensor | None]:
         attended, weights = self.attn(self.ln_1(x), cache, need_weights)
         x = x + attended
         x = x + self.mlp(self.ln_2(x))
@@ -135,7 +146,8 @@ class MiniGPT2(nn.Module):
         else:
             self.pos_emb = None
             self.register_buffer(
-                "pos_table", sinusoidal_positions(config.block_size, config.d_model),
+                "pos_table",
+                sinusoidal_positions(config.block_size, config.d_model),
                 persistent=False,
             )
         self.emb_dropout = nn.Dropout(config.dropout)
@@ -164,11 +176,12 @@ class MiniGPT2(nn.Module):
                 f"sequence of {start + length} tokens exceeds block size {self.config.block_size}"
             )
         if self.pos_emb is not None:
-            return self.pos_emb.weight[start:start + length]
-        return self.pos_table[start:start + length]
+            return self.pos_emb.weight[start : start + length]
+        return self.pos_table[start : start + length]
 
-    def forward(self, idx: Tensor, targets: Tensor | None = None, cache: KVCache | None = None
-                ) -> tuple[Tensor, Tensor | None]:
+    def forward(
+        self, idx: Tensor, targets: Tensor | None = None, cache: KVCache | None = None
+    ) -> tuple[Tensor, Tensor | None]:
         """Logits (B, T, vocab) and, given targets, the token-weighted mean cross-entropy
         over every non-padding target."""
         x, _ = self._run(idx, cache, need_weights=False)
@@ -184,8 +197,9 @@ class MiniGPT2(nn.Module):
         _, weights = self._run(idx, None, need_weights=True)
         return torch.stack(weights)
 
-    def _run(self, idx: Tensor, cache: KVCache | None, need_weights: bool
-             ) -> tuple[Tensor, list[Tensor]]:
+    def _run(
+        self, idx: Tensor, cache: KVCache | None, need_weights: bool
+    ) -> tuple[Tensor, list[Tensor]]:
         start = cache.length if cache is not None else 0
         x = self.tok_emb(idx) + self.positions(start, idx.size(1))
         x = self.emb_dropout(x)

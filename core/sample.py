@@ -16,8 +16,14 @@ from .checkpoint import load_checkpoint
 from .data import BOS, EOS, PAD, UnknownCharacterError, Vocab
 from .model import KVCache, MiniGPT2
 
-__all__ = ["AttentionMap", "Sample", "SampleConfig", "Sampler", "UnknownCharacterError",
-           "WordScore"]
+__all__ = [
+    "AttentionMap",
+    "Sample",
+    "SampleConfig",
+    "Sampler",
+    "UnknownCharacterError",
+    "WordScore",
+]
 
 Source = Literal["novel", "train", "val"]
 MAX_BATCH = 4096
@@ -77,8 +83,13 @@ class Sampler:
     """Generates and scores names with a trained model. Not thread-safe: give each thread
     its own (they are cheap to build from a snapshot)."""
 
-    def __init__(self, model: MiniGPT2, vocab: Vocab, train_words: Iterable[str] = (),
-                 val_words: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        model: MiniGPT2,
+        vocab: Vocab,
+        train_words: Iterable[str] = (),
+        val_words: Iterable[str] = (),
+    ) -> None:
         self.model = model.eval()
         self.vocab = vocab
         self.train_words = frozenset(train_words)
@@ -106,21 +117,26 @@ class Sampler:
         prompt_ids = [BOS, *self.vocab.encode(config.prompt)]
         max_chars = min(config.max_len or self.max_chars, self.max_chars)
         if len(config.prompt) >= max_chars:
-            raise ValueError(f"the prompt is too long: this model writes at most {max_chars} "
-                             "characters")
+            raise ValueError(
+                f"the prompt is too long: this model writes at most {max_chars} characters"
+            )
         generator = torch.Generator(self.device)
-        generator.manual_seed(config.seed if config.seed is not None else
-                              int(torch.randint(2**62, ()).item()))
+        generator.manual_seed(
+            config.seed if config.seed is not None else int(torch.randint(2**62, ()).item())
+        )
         results: list[Sample] = []
         seen: set[str] = set()
         for _ in range(MAX_ROUNDS):
             wanted = config.n - len(results)
             batch = min(MAX_BATCH, wanted if self._keeps_all(config) else max(2 * wanted, 32))
             before = len(results)
-            for name, logprob in self._generate(prompt_ids, batch, max_chars + 2, config, generator):
+            for name, logprob in self._generate(
+                prompt_ids, batch, max_chars + 2, config, generator
+            ):
                 sample = Sample(name, logprob, self.source_of(name))
                 if (config.novel_only and sample.source != "novel") or (
-                        config.unique and name in seen):
+                    config.unique and name in seen
+                ):
                     continue
                 seen.add(name)
                 results.append(sample)
@@ -137,8 +153,14 @@ class Sampler:
         return not (config.novel_only or config.unique)
 
     @torch.inference_mode()
-    def _generate(self, prompt_ids: list[int], batch: int, max_tokens: int,
-                  config: SampleConfig, generator: torch.Generator) -> list[tuple[str, float]]:
+    def _generate(
+        self,
+        prompt_ids: list[int],
+        batch: int,
+        max_tokens: int,
+        config: SampleConfig,
+        generator: torch.Generator,
+    ) -> list[tuple[str, float]]:
         """`batch` continuations of the prompt; names that hit the length limit are dropped."""
         model = self.model
         cache = KVCache(model.config, batch, self.device)
@@ -162,12 +184,15 @@ class Sampler:
             logits, _ = model(token[:, None], cache=cache)
             last = logits[:, -1]
         prefix = self.vocab.decode(prompt_ids)
-        return [(prefix + self.vocab.decode(row), lp)
-                for row, lp, finished in zip(out.tolist(), logprob.tolist(), done.tolist())
-                if finished]
+        return [
+            (prefix + self.vocab.decode(row), lp)
+            for row, lp, finished in zip(out.tolist(), logprob.tolist(), done.tolist(), strict=True)
+            if finished
+        ]
 
-    def _choose(self, logits: Tensor, config: SampleConfig, generator: torch.Generator,
-                allow_end: bool) -> Tensor:
+    def _choose(
+        self, logits: Tensor, config: SampleConfig, generator: torch.Generator, allow_end: bool
+    ) -> Tensor:
         logits = logits.index_fill(-1, self._banned, float("-inf"))
         if not allow_end:  # an empty name is no name
             logits[:, EOS] = float("-inf")

@@ -10,7 +10,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from .checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
 from .config import ModelConfig, TrainConfig, with_data_shape
 from .data import PAD, Vocab, WordData
 from .model import MiniGPT2
@@ -72,7 +72,9 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def encode_words(data: WordData, words: list[str], device: torch.device) -> tuple[Tensor, np.ndarray]:
+def encode_words(
+    data: WordData, words: list[str], device: torch.device
+) -> tuple[Tensor, np.ndarray]:
     """(N, max_len) token ids BOS+word+EOS+padding, and each row's unpadded length."""
     rows = [data.vocab.encode_word(w, data.max_len) for w in words]
     tokens = torch.tensor(rows, dtype=torch.long).reshape(len(rows), data.max_len)
@@ -86,12 +88,15 @@ def evaluate(model: MiniGPT2, tokens: Tensor, lengths: np.ndarray) -> float:
     model.eval()
     total, count = 0.0, 0
     for start in range(0, len(tokens), EVAL_BATCH):
-        width = int(lengths[start:start + EVAL_BATCH].max())
-        batch = tokens[start:start + EVAL_BATCH, :width]
+        width = int(lengths[start : start + EVAL_BATCH].max())
+        batch = tokens[start : start + EVAL_BATCH, :width]
         logits, _ = model(batch[:, :-1])
         targets = batch[:, 1:]
-        total += float(torch.nn.functional.cross_entropy(
-            logits.flatten(0, 1), targets.flatten(), ignore_index=PAD, reduction="sum"))
+        total += float(
+            torch.nn.functional.cross_entropy(
+                logits.flatten(0, 1), targets.flatten(), ignore_index=PAD, reduction="sum"
+            )
+        )
         count += int((targets != PAD).sum())
     model.train(was_training)
     return total / max(count, 1)
@@ -112,9 +117,16 @@ def evaluate_words(model: MiniGPT2, vocab: Vocab, words: list[str]) -> tuple[flo
 
 
 class Trainer:
-    def __init__(self, data: WordData, model_config: ModelConfig, config: TrainConfig,
-                 on_event: Callable[[TrainEvent], None] | None = None, *, preset: str = "",
-                 checkpoint: Checkpoint | None = None) -> None:
+    def __init__(
+        self,
+        data: WordData,
+        model_config: ModelConfig,
+        config: TrainConfig,
+        on_event: Callable[[TrainEvent], None] | None = None,
+        *,
+        preset: str = "",
+        checkpoint: Checkpoint | None = None,
+    ) -> None:
         if config.threads:
             torch.set_num_threads(config.threads)
         self.data = data
@@ -139,15 +151,25 @@ class Trainer:
         self._stop = threading.Event()
 
     @classmethod
-    def from_checkpoint(cls, path: Path | str, config: TrainConfig | None = None,
-                        on_event: Callable[[TrainEvent], None] | None = None) -> Trainer:
+    def from_checkpoint(
+        cls,
+        source: Path | str | Checkpoint,
+        config: TrainConfig | None = None,
+        on_event: Callable[[TrainEvent], None] | None = None,
+    ) -> Trainer:
         """Continue a run: same words, weights, optimizer state, step and schedule."""
-        ckpt = load_checkpoint(path)
+        ckpt = source if isinstance(source, Checkpoint) else load_checkpoint(source)
         data = WordData.from_words(ckpt.train_words, ckpt.val_words, ckpt.source)
         if data.vocab != ckpt.vocab or data.max_len != ckpt.model_config.block_size:
-            raise ValueError(f"{path}: its words do not match its vocabulary")
-        return cls(data, ckpt.model_config, config or ckpt.train_config, on_event,
-                   preset=ckpt.preset, checkpoint=ckpt)
+            raise CheckpointError("its words do not match its vocabulary")
+        return cls(
+            data,
+            ckpt.model_config,
+            config or ckpt.train_config,
+            on_event,
+            preset=ckpt.preset,
+            checkpoint=ckpt,
+        )
 
     def _restore(self, ckpt: Checkpoint) -> None:
         self.model.load_state_dict(ckpt.model_state)
@@ -180,7 +202,9 @@ class Trainer:
                 vocab=self.data.vocab,
                 train_words=self.data.train_words,
                 val_words=self.data.val_words,
-                model_state={k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()},
+                model_state={
+                    k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()
+                },
                 train_config=self.config,
                 step=self.step,
                 source=self.data.source,
@@ -200,9 +224,14 @@ class Trainer:
 
     @property
     def total_steps(self) -> int | None:
-        bounds = [b for b in (self.config.steps,
-                              self.config.epochs and self.config.epochs * self.steps_per_epoch)
-                  if b is not None]
+        bounds = [
+            b
+            for b in (
+                self.config.steps,
+                self.config.epochs and self.config.epochs * self.steps_per_epoch,
+            )
+            if b is not None
+        ]
         return min(bounds) if bounds else None
 
     def run(self) -> TrainResult:
@@ -242,31 +271,44 @@ class Trainer:
                 self._emit("eval", clock, tokens_done, None, val_loss)
             now = clock.elapsed
             if now - last_event >= self.config.event_interval_s:
-                self._emit("progress", clock, tokens_done,
-                           float(window_loss) / window_steps, val_loss)
+                self._emit(
+                    "progress", clock, tokens_done, float(window_loss) / window_steps, val_loss
+                )
                 window_loss.zero_()
                 window_steps = 0
                 last_event = now
-            if self.config.sample_interval_s and now - last_samples >= self.config.sample_interval_s:
+            if (
+                self.config.sample_interval_s
+                and now - last_samples >= self.config.sample_interval_s
+            ):
                 self._emit("samples", clock, tokens_done, None, val_loss, self._quick_samples())
                 last_samples = now
 
         train_loss = evaluate(self.model, self.train_tokens, self.train_lengths)
-        final_val = (evaluate(self.model, self.val_tokens, self.val_lengths)
-                     if len(self.val_tokens) else None)
+        final_val = (
+            evaluate(self.model, self.val_tokens, self.val_lengths)
+            if len(self.val_tokens)
+            else None
+        )
         self._emit("done", clock, tokens_done, train_loss, final_val)
         return TrainResult(
-            steps=self.step, epochs=self.step / self.steps_per_epoch, wall_s=clock.elapsed,
-            train_loss=train_loss, val_loss=final_val,
+            steps=self.step,
+            epochs=self.step / self.steps_per_epoch,
+            wall_s=clock.elapsed,
+            train_loss=train_loss,
+            val_loss=final_val,
             tokens_per_s=tokens_done / max(clock.elapsed, 1e-9),
-            params=self.model.num_params(), stopped=self._stop.is_set(),
+            params=self.model.num_params(),
+            stopped=self._stop.is_set(),
         )
 
     def _finished(self, elapsed: float) -> bool:
         total = self.total_steps
-        return (self._stop.is_set()
-                or (total is not None and self.step >= total)
-                or (self.config.time_budget_s is not None and elapsed >= self.config.time_budget_s))
+        return (
+            self._stop.is_set()
+            or (total is not None and self.step >= total)
+            or (self.config.time_budget_s is not None and elapsed >= self.config.time_budget_s)
+        )
 
     def _epoch_batches(self, epoch: int) -> tuple[Tensor, list[int], list[int]]:
         """This epoch's shuffled rows (one gather), each batch's width and token count.
@@ -277,15 +319,17 @@ class Trainer:
         perm = rng.permutation(len(self.train_lengths))
         size = self.config.batch_size
         lengths = self.train_lengths[perm]
-        widths = [int(lengths[i:i + size].max()) for i in range(0, len(perm), size)]
-        counts = [int(lengths[i:i + size].sum() - len(lengths[i:i + size]))
-                  for i in range(0, len(perm), size)]  # targets per word: chars + EOS
+        widths = [int(lengths[i : i + size].max()) for i in range(0, len(perm), size)]
+        counts = [
+            int(lengths[i : i + size].sum() - len(lengths[i : i + size]))
+            for i in range(0, len(perm), size)
+        ]  # targets per word: chars + EOS
         order = self.train_tokens[torch.from_numpy(perm).to(self.device)]
         return order, widths, counts
 
     def _train_step(self, order: Tensor, batch: int, width: int) -> Tensor:
         size = self.config.batch_size
-        rows = order[batch * size:(batch + 1) * size, :width]  # trim padding past the longest
+        rows = order[batch * size : (batch + 1) * size, :width]  # trim padding past the longest
         _, loss = self.model(rows[:, :-1], rows[:, 1:])
         assert loss is not None
         self.optimizer.zero_grad(set_to_none=True)
@@ -323,24 +367,41 @@ class Trainer:
 
     def _quick_samples(self) -> tuple[str, ...]:
         with self._lock:
-            sampler = Sampler(self.model, self.data.vocab, self.data.train_words,
-                              self.data.val_words)
+            sampler = Sampler(
+                self.model, self.data.vocab, self.data.train_words, self.data.val_words
+            )
             names = tuple(s.name for s in sampler.sample(SampleConfig(n=SAMPLES_PER_EVENT)))
         self.model.train()
         return names
 
-    def _emit(self, kind: EventKind, clock: _Clock, tokens: int, train_loss: float | None,
-              val_loss: float | None, samples: tuple[str, ...] = ()) -> None:
+    def _emit(
+        self,
+        kind: EventKind,
+        clock: _Clock,
+        tokens: int,
+        train_loss: float | None,
+        val_loss: float | None,
+        samples: tuple[str, ...] = (),
+    ) -> None:
         if self.on_event is None:
             return
         elapsed = clock.elapsed
         progress, remaining = self._progress(elapsed)
-        self.on_event(TrainEvent(
-            kind=kind, step=self.step, total_steps=self.total_steps,
-            epoch=self.step / self.steps_per_epoch, train_loss=train_loss, val_loss=val_loss,
-            tokens_per_s=tokens / elapsed if elapsed > 0 else 0.0, elapsed_s=elapsed,
-            remaining_s=remaining, progress=progress, samples=samples,
-        ))
+        self.on_event(
+            TrainEvent(
+                kind=kind,
+                step=self.step,
+                total_steps=self.total_steps,
+                epoch=self.step / self.steps_per_epoch,
+                train_loss=train_loss,
+                val_loss=val_loss,
+                tokens_per_s=tokens / elapsed if elapsed > 0 else 0.0,
+                elapsed_s=elapsed,
+                remaining_s=remaining,
+                progress=progress,
+                samples=samples,
+            )
+        )
 
     def _progress(self, elapsed: float) -> tuple[float | None, float | None]:
         fractions = []
@@ -382,24 +443,26 @@ def _make_optimizer(model: MiniGPT2, config: TrainConfig) -> torch.optim.Optimiz
     params = list(model.parameters())
     groups: list[dict] = [{"params": params}]  # one group = one fused kernel call per step
     if config.weight_decay:
-        groups = [{"params": [p for p in params if p.dim() >= 2]},
-                  {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+        groups = [
+            {"params": [p for p in params if p.dim() >= 2]},
+            {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
+        ]
     try:
-        return torch.optim.AdamW(groups, lr=config.lr, weight_decay=config.weight_decay,
-                                 fused=True)
+        return torch.optim.AdamW(groups, lr=config.lr, weight_decay=config.weight_decay, fused=True)
     except (RuntimeError, TypeError):
-        return torch.optim.AdamW(groups, lr=config.lr, weight_decay=config.weight_decay,
-                                 foreach=True)
+        return torch.optim.AdamW(
+            groups, lr=config.lr, weight_decay=config.weight_decay, foreach=True
+        )
 
 
 def _cpu_copy(state: dict) -> dict:
     return {
-        "state": {k: {n: t.detach().cpu().clone() if isinstance(t, Tensor) else t
-                      for n, t in slots.items()} for k, slots in state["state"].items()},
+        "state": {
+            k: {
+                n: t.detach().cpu().clone() if isinstance(t, Tensor) else t
+                for n, t in slots.items()
+            }
+            for k, slots in state["state"].items()
+        },
         "param_groups": [dict(g) for g in state["param_groups"]],
     }
-
-
-def retarget(config: TrainConfig, **changes: object) -> TrainConfig:
-    """A copy of `config` with some fields changed (None values ignored)."""
-    return replace(config, **{k: v for k, v in changes.items() if v is not None})

@@ -4,7 +4,6 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from minigpt2.core.config import ModelConfig, TrainConfig, get_preset
 from minigpt2.core.data import WordData
 from minigpt2.core.train import Trainer
@@ -15,8 +14,16 @@ blueberry boysenberry breadfruit cantaloupe casaba cherry coconut cranberry date
 elderberry fig grape guava kiwi lemon lime lychee mango melon nectarine olive orange papaya
 peach pear pineapple plum pomegranate quince raspberry strawberry tangerine tomato walnut""".split()
 
-TINY = ModelConfig(n_layer=2, n_head=2, d_model=16, positions="learned", activation="gelu",
-                   mlp_ratio=4, final_norm=True, init="gpt2")
+TINY = ModelConfig(
+    n_layer=2,
+    n_head=2,
+    d_model=16,
+    positions="learned",
+    activation="gelu",
+    mlp_ratio=4,
+    final_norm=True,
+    init="gpt2",
+)
 
 
 @pytest.fixture

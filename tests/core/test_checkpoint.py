@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from minigpt2.core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from minigpt2.core.config import ModelConfig, TrainConfig
 from minigpt2.core.data import WordData
@@ -43,8 +42,11 @@ def test_no_temporary_files_are_left_behind(saved: tuple[Trainer, Path]) -> None
 def test_corrupt_files_are_refused_clearly(saved: tuple[Trainer, Path], damage: str) -> None:
     _, path = saved
     data = path.read_bytes()
-    path.write_bytes({"truncate": data[: len(data) // 2], "garbage": b"\x00" * 64 + data[64:],
-                      "empty": b""}[damage])
+    path.write_bytes(
+        {"truncate": data[: len(data) // 2], "garbage": b"\x00" * 64 + data[64:], "empty": b""}[
+            damage
+        ]
+    )
     with pytest.raises(CheckpointError, match=str(path.name)):
         load_checkpoint(path)
 
@@ -85,5 +87,5 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_metadata_is_plain_json_not_code(saved: tuple[Trainer, Path]) -> None:
     _, path = saved
     data = path.read_bytes()
-    header = json.loads(data[8:8 + int.from_bytes(data[:8], "little")])
+    header = json.loads(data[8 : 8 + int.from_bytes(data[:8], "little")])
     assert json.loads(header["__metadata__"]["model_config"])["d_model"] == 16

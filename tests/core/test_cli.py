@@ -11,8 +11,13 @@ import pytest
 
 
 def minigpt2(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "minigpt2.core.cli", *map(str, args)],
-                          capture_output=True, text=True, cwd=cwd, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "minigpt2.core.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
 
 
 def test_datasets_lists_builtin_lists_with_counts() -> None:
@@ -31,8 +36,19 @@ def test_presets() -> None:
 @pytest.fixture(scope="module")
 def cli_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     out = tmp_path_factory.mktemp("cli") / "model.safetensors"
-    result = minigpt2("train", "--data", "seed", "--preset", "seed", "--epochs", "2",
-                      "--threads", "1", "--out", out)
+    result = minigpt2(
+        "train",
+        "--data",
+        "seed",
+        "--preset",
+        "seed",
+        "--epochs",
+        "2",
+        "--threads",
+        "1",
+        "--out",
+        out,
+    )
     assert result.returncode == 0, result.stderr
     return out, json.loads(result.stdout.splitlines()[-1])
 
@@ -45,8 +61,9 @@ def test_train_prints_a_json_summary(cli_model: tuple[Path, dict]) -> None:
         assert summary[key] > 0
 
 
-def test_train_resume_continues_the_step_count(cli_model: tuple[Path, dict], tmp_path: Path
-                                               ) -> None:
+def test_train_resume_continues_the_step_count(
+    cli_model: tuple[Path, dict], tmp_path: Path
+) -> None:
     out, summary = cli_model
     resumed = tmp_path / "resumed.safetensors"
     result = minigpt2("train", "--resume", out, "--epochs", "3", "--out", resumed, "--quiet")
@@ -61,8 +78,9 @@ def test_sample_plain_and_json(cli_model: tuple[Path, dict]) -> None:
     assert plain.returncode == 0
     names = plain.stdout.split()
     assert len(names) == 7 and all(n.startswith("ca") for n in names)
-    as_json = minigpt2("sample", "--checkpoint", out, "--prompt", "ca", "-n", "7", "--seed", "1",
-                       "--json")
+    as_json = minigpt2(
+        "sample", "--checkpoint", out, "--prompt", "ca", "-n", "7", "--seed", "1", "--json"
+    )
     rows = json.loads(as_json.stdout)
     assert [r["name"] for r in rows] == names
     assert all(r["source"] in {"novel", "train", "val"} and r["logprob"] < 0 for r in rows)
@@ -74,19 +92,25 @@ def test_eval_and_score(cli_model: tuple[Path, dict], tmp_path: Path) -> None:
     words.write_text("cat\ndog\n")
     result = minigpt2("eval", "--checkpoint", out, "--data", words)
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == {"loss": pytest.approx(json.loads(result.stdout)["loss"]),
-                                         "words": 2, "tokens": 8}
+    assert json.loads(result.stdout) == {
+        "loss": pytest.approx(json.loads(result.stdout)["loss"]),
+        "words": 2,
+        "tokens": 8,
+    }
     scored = minigpt2("score", "--checkpoint", out, "--json", "cat", "dog")
     assert [row["word"] for row in json.loads(scored.stdout)] == ["cat", "dog"]
 
 
-@pytest.mark.parametrize("args", [
-    ["train", "--data", "no-such-list"],
-    ["train", "--preset", "huge"],
-    ["train", "--epochs", "0"],
-    ["sample", "--checkpoint", "missing.safetensors"],
-    ["frobnicate"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["train", "--data", "no-such-list"],
+        ["train", "--preset", "huge"],
+        ["train", "--epochs", "0"],
+        ["sample", "--checkpoint", "missing.safetensors"],
+        ["frobnicate"],
+    ],
+)
 def test_errors_exit_2_with_one_line(args: list[str], tmp_path: Path) -> None:
     result = minigpt2(*args, cwd=tmp_path)
     assert result.returncode == 2

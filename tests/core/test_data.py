@@ -3,10 +3,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from minigpt2.core.data import (
-    BOS, EOS, PAD, UnknownCharacterError, Vocab, WordData, WordListError, builtin_datasets,
-    load_words, split_words,
+    BOS,
+    EOS,
+    PAD,
+    UnknownCharacterError,
+    Vocab,
+    WordData,
+    WordListError,
+    builtin_datasets,
+    load_words,
+    split_words,
 )
 
 
@@ -22,16 +29,20 @@ def test_blank_lines_whitespace_duplicates_and_case(tmp_path: Path) -> None:
     assert load_words(path, keep_case=True) == ["Cat", "dog", "cat", "DOG", "\u00e9lan"]
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (b"", "empty"),
-    (b"\n  \n", "empty"),
-    (b"cat\x00dog\n", r":1: binary"),
-    (b"cat\ndog\n\xff\xfe\n", r":3: not UTF-8"),
-    (b"cat\n" + b"a" * 65 + b"\n", r":2: a word of 65 characters"),
-    (b"cat\nd\x07og\n", r":2: unprintable"),
-])
-def test_bad_word_lists_name_the_file_and_line(tmp_path: Path, content: bytes, message: str
-                                              ) -> None:
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty"),
+        (b"\n  \n", "empty"),
+        (b"cat\x00dog\n", r":1: binary"),
+        (b"cat\ndog\n\xff\xfe\n", r":3: not UTF-8"),
+        (b"cat\n" + b"a" * 65 + b"\n", r":2: a word of 65 characters"),
+        (b"cat\nd\x07og\n", r":2: unprintable"),
+    ],
+)
+def test_bad_word_lists_name_the_file_and_line(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
     path = write(tmp_path, content)
     with pytest.raises(WordListError, match=message) as info:
         load_words(path)

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 from minigpt2.core.config import ModelConfig, get_preset, with_data_shape
 from minigpt2.core.model import KVCache, MiniGPT2
 
@@ -75,7 +74,7 @@ def test_kv_cache_decoding_equals_full_recomputation(tiny: ModelConfig) -> None:
     full, _ = model(idx)
     cache = KVCache(model.config, batch_size=3, device=torch.device("cpu"))
     prefill, _ = model(idx[:, :4], cache=cache)
-    steps = [prefill] + [model(idx[:, t:t + 1], cache=cache)[0] for t in range(4, BLOCK)]
+    steps = [prefill] + [model(idx[:, t : t + 1], cache=cache)[0] for t in range(4, BLOCK)]
     torch.testing.assert_close(torch.cat(steps, dim=1), full, atol=1e-5, rtol=1e-5)
 
 

@@ -4,7 +4,6 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from minigpt2.core.data import UnknownCharacterError
 from minigpt2.core.sample import SampleConfig, Sampler
 

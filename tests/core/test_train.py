@@ -5,10 +5,9 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from minigpt2.core.config import ModelConfig, TrainConfig, get_preset
 from minigpt2.core.data import WordData
-from minigpt2.core.train import TrainEvent, Trainer
+from minigpt2.core.train import Trainer, TrainEvent
 
 
 def test_loss_decreases_on_the_builtin_data() -> None:
@@ -62,8 +61,7 @@ def test_time_budget_ends_the_run(data: WordData, tiny: ModelConfig) -> None:
     assert 0.5 <= result.wall_s < 5 and result.steps > 0
 
 
-def test_resume_continues_the_loss_curve(tmp_path: Path, data: WordData, tiny: ModelConfig
-                                         ) -> None:
+def test_resume_continues_the_loss_curve(tmp_path: Path, data: WordData, tiny: ModelConfig) -> None:
     config = TrainConfig(epochs=None, steps=30, batch_size=8, lr=3e-3)
     straight = Trainer(data, tiny, config)
     straight.run()
