@@ -50,12 +50,14 @@ def data() -> WordData:
 
 
 @pytest.fixture(scope="session")
-def trained_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def trained_path(tmp_path_factory: pytest.TempPathFactory, device: str) -> Path:
     """A seed-preset model trained enough to have learned the word shapes."""
     torch.set_num_threads(1)
     data = WordData.from_words(WORDS[:48], WORDS[48:], "test")
     preset = get_preset("seed")
-    trainer = Trainer(data, preset.model, TrainConfig(epochs=150, batch_size=16, lr=3e-3))
+    trainer = Trainer(
+        data, preset.model, TrainConfig(epochs=150, batch_size=16, lr=3e-3, device=device)
+    )
     trainer.run()
     path = tmp_path_factory.mktemp("ckpt") / "trained.safetensors"
     trainer.save(path)

@@ -12,8 +12,8 @@ from minigpt2.core.train import Trainer
 
 
 @pytest.fixture
-def saved(tmp_path: Path, data: WordData, tiny: ModelConfig) -> tuple[Trainer, Path]:
-    trainer = Trainer(data, tiny, TrainConfig(epochs=2, batch_size=8), preset="tiny")
+def saved(tmp_path: Path, data: WordData, tiny: ModelConfig, device: str) -> tuple[Trainer, Path]:
+    trainer = Trainer(data, tiny, TrainConfig(epochs=2, batch_size=8, device=device), preset="tiny")
     trainer.run()
     path = tmp_path / "model.safetensors"
     trainer.save(path)

@@ -8,15 +8,15 @@ from minigpt2.core.model import KVCache, MiniGPT2
 VOCAB, BLOCK = 30, 12
 
 
-def build(config: ModelConfig) -> MiniGPT2:
+def build(config: ModelConfig, device: str = "cpu") -> MiniGPT2:
     torch.manual_seed(0)
-    return MiniGPT2(with_data_shape(config, VOCAB, BLOCK)).eval()
+    return MiniGPT2(with_data_shape(config, VOCAB, BLOCK)).to(device).eval()
 
 
 @pytest.mark.parametrize("preset", ["seed", "default", "large"])
-def test_changing_a_later_token_never_changes_earlier_logits(preset: str) -> None:
-    model = build(get_preset(preset).model)
-    idx = torch.randint(3, VOCAB, (2, BLOCK))
+def test_changing_a_later_token_never_changes_earlier_logits(preset: str, device: str) -> None:
+    model = build(get_preset(preset).model, device)
+    idx = torch.randint(3, VOCAB, (2, BLOCK), device=device)
     changed = idx.clone()
     changed[:, 7:] = (changed[:, 7:] + 1) % VOCAB
     before, _ = model(idx)
@@ -68,11 +68,11 @@ def test_residual_projections_get_the_scaled_init() -> None:
     assert residual == pytest.approx(0.02 / 4, rel=0.1)  # 1/sqrt(2 * 8)
 
 
-def test_kv_cache_decoding_equals_full_recomputation(tiny: ModelConfig) -> None:
-    model = build(tiny)
-    idx = torch.randint(3, VOCAB, (3, BLOCK))
+def test_kv_cache_decoding_equals_full_recomputation(tiny: ModelConfig, device: str) -> None:
+    model = build(tiny, device)
+    idx = torch.randint(3, VOCAB, (3, BLOCK), device=device)
     full, _ = model(idx)
-    cache = KVCache(model.config, batch_size=3, device=torch.device("cpu"))
+    cache = KVCache(model.config, batch_size=3, device=torch.device(device))
     prefill, _ = model(idx[:, :4], cache=cache)
     steps = [prefill] + [model(idx[:, t : t + 1], cache=cache)[0] for t in range(4, BLOCK)]
     torch.testing.assert_close(torch.cat(steps, dim=1), full, atol=1e-5, rtol=1e-5)

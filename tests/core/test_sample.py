@@ -9,8 +9,8 @@ from minigpt2.core.sample import SampleConfig, Sampler
 
 
 @pytest.fixture(scope="module")
-def sampler(trained_path: Path) -> Sampler:
-    return Sampler.from_checkpoint(trained_path)
+def sampler(trained_path: Path, device: str) -> Sampler:
+    return Sampler.from_checkpoint(trained_path, device)
 
 
 def test_every_name_starts_with_the_prompt(sampler: Sampler) -> None:
@@ -31,7 +31,7 @@ def test_temperature_zero_is_greedy(sampler: Sampler) -> None:
     # Greedy = always the most likely next character: check it against the model directly.
     name = samples[0].name
     ids = [1, *sampler.vocab.encode(name)]
-    logits, _ = sampler.model(torch.tensor([ids]))
+    logits, _ = sampler.model(torch.tensor([ids], device=sampler.device))
     chosen = logits[0, 1:].argmax(-1).tolist()  # predictions after the prompt 'b'
     assert sampler.vocab.decode(chosen) == name[1:]
 

@@ -10,19 +10,23 @@ from minigpt2.core.data import WordData
 from minigpt2.core.train import Trainer, TrainEvent
 
 
-def test_loss_decreases_on_the_builtin_data() -> None:
+def test_loss_decreases_on_the_builtin_data(device: str) -> None:
     data = WordData.from_source("seed")
     preset = get_preset("seed")
-    before = Trainer(data, preset.model, TrainConfig(steps=1, threads=1)).run()
-    after = Trainer(data, preset.model, TrainConfig(epochs=3, threads=1)).run()
+    before = Trainer(data, preset.model, TrainConfig(steps=1, threads=1, device=device)).run()
+    after = Trainer(data, preset.model, TrainConfig(epochs=3, threads=1, device=device)).run()
     assert after.val_loss is not None and before.val_loss is not None
     assert after.val_loss < before.val_loss - 0.5
     assert after.train_loss < before.train_loss - 0.5
 
 
-def test_events_report_progress_and_evaluations(data: WordData, tiny: ModelConfig) -> None:
+def test_events_report_progress_and_evaluations(
+    data: WordData, tiny: ModelConfig, device: str
+) -> None:
     events: list[TrainEvent] = []
-    config = TrainConfig(epochs=4, batch_size=8, event_interval_s=0.0, sample_interval_s=0.0)
+    config = TrainConfig(
+        epochs=4, batch_size=8, event_interval_s=0.0, sample_interval_s=0.0, device=device
+    )
     result = Trainer(data, tiny, config, events.append).run()
     kinds = [e.kind for e in events]
     assert kinds.count("eval") == 4 and kinds[-1] == "done"
@@ -32,7 +36,7 @@ def test_events_report_progress_and_evaluations(data: WordData, tiny: ModelConfi
     assert events[-1].progress == 1.0 and result.steps == 4 * 6  # 48 words / batch 8
 
 
-def test_pause_and_stop_from_another_thread(data: WordData, tiny: ModelConfig) -> None:
+def test_pause_and_stop_from_another_thread(data: WordData, tiny: ModelConfig, device: str) -> None:
     events: list[TrainEvent] = []
     paused = threading.Event()
 
@@ -41,7 +45,7 @@ def test_pause_and_stop_from_another_thread(data: WordData, tiny: ModelConfig) -
         if event.kind == "paused":
             paused.set()
 
-    trainer = Trainer(data, tiny, TrainConfig(epochs=None, steps=10**9), on_event)
+    trainer = Trainer(data, tiny, TrainConfig(epochs=None, steps=10**9, device=device), on_event)
     worker = threading.Thread(target=trainer.run)
     worker.start()
     trainer.pause()
@@ -56,17 +60,21 @@ def test_pause_and_stop_from_another_thread(data: WordData, tiny: ModelConfig) -
     assert events[-1].kind == "done"
 
 
-def test_time_budget_ends_the_run(data: WordData, tiny: ModelConfig) -> None:
-    result = Trainer(data, tiny, TrainConfig(epochs=None, time_budget_s=0.5)).run()
+def test_time_budget_ends_the_run(data: WordData, tiny: ModelConfig, device: str) -> None:
+    result = Trainer(data, tiny, TrainConfig(epochs=None, time_budget_s=0.5, device=device)).run()
     assert 0.5 <= result.wall_s < 5 and result.steps > 0
 
 
-def test_resume_continues_the_loss_curve(tmp_path: Path, data: WordData, tiny: ModelConfig) -> None:
-    config = TrainConfig(epochs=None, steps=30, batch_size=8, lr=3e-3)
+def test_resume_continues_the_loss_curve(
+    tmp_path: Path, data: WordData, tiny: ModelConfig, device: str
+) -> None:
+    config = TrainConfig(epochs=None, steps=30, batch_size=8, lr=3e-3, device=device)
     straight = Trainer(data, tiny, config)
     straight.run()
 
-    first = Trainer(data, tiny, TrainConfig(epochs=None, steps=13, batch_size=8, lr=3e-3))
+    first = Trainer(
+        data, tiny, TrainConfig(epochs=None, steps=13, batch_size=8, lr=3e-3, device=device)
+    )
     first.run()
     first.save(tmp_path / "half.safetensors")
     resumed = Trainer.from_checkpoint(tmp_path / "half.safetensors", config)
@@ -78,8 +86,10 @@ def test_resume_continues_the_loss_curve(tmp_path: Path, data: WordData, tiny: M
         torch.testing.assert_close(resumed.model.state_dict()[name], weight)
 
 
-def test_snapshot_sampler_is_independent_of_training(data: WordData, tiny: ModelConfig) -> None:
-    trainer = Trainer(data, tiny, TrainConfig(epochs=1, batch_size=8))
+def test_snapshot_sampler_is_independent_of_training(
+    data: WordData, tiny: ModelConfig, device: str
+) -> None:
+    trainer = Trainer(data, tiny, TrainConfig(epochs=1, batch_size=8, device=device))
     sampler = trainer.snapshot_sampler()
     before = sampler.model.state_dict()["tok_emb.weight"].clone()
     trainer.run()
