@@ -27,7 +27,7 @@ def test_round_trip_keeps_everything(saved: tuple[Trainer, Path]) -> None:
     assert ckpt.vocab == trainer.data.vocab
     assert (ckpt.train_words, ckpt.val_words) == (trainer.data.train_words, trainer.data.val_words)
     assert ckpt.step == trainer.step and ckpt.preset == "tiny" and len(ckpt.history) == 2
-    model = ckpt.build_model()
+    model = ckpt.build_model(trainer.device)
     for name, weight in trainer.model.state_dict().items():
         torch.testing.assert_close(model.state_dict()[name], weight)
     assert ckpt.optimizer_state is not None and len(ckpt.optimizer_state["state"]) > 0
