@@ -135,6 +135,8 @@ def sinusoidal_positions(length: int, d_model: int) -> Tensor:
 
 
 class MiniGPT2(nn.Module):
+    pos_table: Tensor  # the sinusoidal buffer, when positions are not learned
+
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         if config.vocab_size <= 0 or config.block_size <= 0:
