@@ -19,7 +19,6 @@ import time
 import torch
 import torch.nn.functional as F
 from article_loop import ArticleMiniGPT2, Tokens, sample_article, train_article
-
 from minigpt2.core.config import TrainConfig, get_preset
 from minigpt2.core.data import WordData, load_words, split_words
 from minigpt2.core.sample import SampleConfig, Sampler
@@ -48,8 +47,14 @@ def main() -> None:
 
     preset = get_preset("seed")
     data = WordData.from_words(*split_words(words, seed=42), source=args.data)
-    config = TrainConfig(epochs=args.epochs, batch_size=16, lr=1e-3, device=args.device,
-                         threads=args.threads, sample_interval_s=0)
+    config = TrainConfig(
+        epochs=args.epochs,
+        batch_size=16,
+        lr=1e-3,
+        device=args.device,
+        threads=args.threads,
+        sample_interval_s=0,
+    )
     start = time.perf_counter()
     trainer = Trainer(data, preset.model, config)
     result = trainer.run()
@@ -61,17 +66,33 @@ def main() -> None:
     ours_names_per_s = len(sampled) / (time.perf_counter() - start)
 
     assert result.val_loss is not None
-    print(json.dumps({
-        "data": args.data, "words": len(words), "epochs": args.epochs, "device": args.device,
-        "threads": args.threads, "torch": torch.__version__,
-        "article": {"train_wall_s": round(article_train_s, 2), "val_loss": round(article_val, 4),
-                    "names_per_s": round(article_names_per_s, 1)},
-        "ours": {"train_wall_s": round(ours_train_s, 2), "val_loss": round(result.val_loss, 4),
-                 "steps": result.steps, "names_per_s": round(ours_names_per_s, 1)},
-        "train_speedup": round(article_train_s / ours_train_s, 2),
-        "val_loss_delta": round(result.val_loss - article_val, 4),
-        "sampling_speedup": round(ours_names_per_s / article_names_per_s, 1),
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "data": args.data,
+                "words": len(words),
+                "epochs": args.epochs,
+                "device": args.device,
+                "threads": args.threads,
+                "torch": torch.__version__,
+                "article": {
+                    "train_wall_s": round(article_train_s, 2),
+                    "val_loss": round(article_val, 4),
+                    "names_per_s": round(article_names_per_s, 1),
+                },
+                "ours": {
+                    "train_wall_s": round(ours_train_s, 2),
+                    "val_loss": round(result.val_loss, 4),
+                    "steps": result.steps,
+                    "names_per_s": round(ours_names_per_s, 1),
+                },
+                "train_speedup": round(article_train_s / ours_train_s, 2),
+                "val_loss_delta": round(result.val_loss - article_val, 4),
+                "sampling_speedup": round(ours_names_per_s / article_names_per_s, 1),
+            },
+            indent=2,
+        )
+    )
 
 
 @torch.no_grad()
@@ -82,8 +103,9 @@ def article_loss(model: ArticleMiniGPT2, tokens: Tokens, words: list[str]) -> fl
     rows = torch.tensor([tokens.encode(w, model.max_len) for w in words])
     rows = rows.to(next(model.parameters()).device)
     logits = model(rows[:, :-1])
-    loss = F.cross_entropy(logits.flatten(0, 1), rows[:, 1:].flatten(),
-                           ignore_index=tokens.pad, reduction="sum")
+    loss = F.cross_entropy(
+        logits.flatten(0, 1), rows[:, 1:].flatten(), ignore_index=tokens.pad, reduction="sum"
+    )
     count = int((rows[:, 1:] != tokens.pad).sum())
     return float(loss) / count if count else math.nan
 

@@ -17,7 +17,6 @@ import math
 from dataclasses import replace
 
 import torch
-
 from minigpt2.core.config import PRESETS, ModelConfig, TrainConfig
 from minigpt2.core.data import WordData
 from minigpt2.core.train import Trainer
@@ -27,16 +26,32 @@ def gpt2_block(n_layer: int, d_model: int, dropout: float) -> ModelConfig:
     return replace(PRESETS["default"].model, n_layer=n_layer, d_model=d_model, dropout=dropout)
 
 
-RECIPE = TrainConfig(epochs=1, batch_size=32, lr=3e-3, lr_schedule="cosine", warmup_steps=100,
-                     weight_decay=0.1, sample_interval_s=0)
+RECIPE = TrainConfig(
+    epochs=1,
+    batch_size=32,
+    lr=3e-3,
+    lr_schedule="cosine",
+    warmup_steps=100,
+    weight_decay=0.1,
+    sample_interval_s=0,
+)
 CANDIDATES: dict[str, tuple[ModelConfig, TrainConfig]] = {
     "seed (article recipe)": (PRESETS["seed"].model, PRESETS["seed"].train),
     **{
         f"{layers}x4x{width} dropout {dropout}": (gpt2_block(layers, width, dropout), RECIPE)
         for layers, width, dropout in [
-            (1, 64, 0.0), (1, 64, 0.1), (1, 64, 0.2), (1, 64, 0.3), (1, 96, 0.2),
-            (2, 64, 0.1), (2, 64, 0.2), (2, 64, 0.3), (2, 96, 0.3),
-            (4, 64, 0.1), (4, 64, 0.2), (4, 64, 0.3),
+            (1, 64, 0.0),
+            (1, 64, 0.1),
+            (1, 64, 0.2),
+            (1, 64, 0.3),
+            (1, 96, 0.2),
+            (2, 64, 0.1),
+            (2, 64, 0.2),
+            (2, 64, 0.3),
+            (2, 96, 0.3),
+            (4, 64, 0.1),
+            (4, 64, 0.2),
+            (4, 64, 0.3),
         ]
     },
 }
@@ -62,14 +77,27 @@ def main() -> None:
         epochs = max(1, math.floor(epochs_in_budget))
         result = Trainer(data, model_config, replace(recipe, epochs=epochs)).run()
         results[name] = {
-            "params": result.params, "epochs": epochs, "steps": result.steps,
-            "wall_s": round(result.wall_s, 1), "train_loss": round(result.train_loss, 4),
+            "params": result.params,
+            "epochs": epochs,
+            "steps": result.steps,
+            "wall_s": round(result.wall_s, 1),
+            "train_loss": round(result.train_loss, 4),
             "val_loss": round(result.val_loss or math.nan, 4),
         }
         print(json.dumps({name: results[name]}), flush=True)
     best = min(results, key=lambda n: results[n]["val_loss"])
-    print(json.dumps({"data": args.data, "budget_s": args.budget, "threads": args.threads,
-                      "best": best, "candidates": results}, indent=2))
+    print(
+        json.dumps(
+            {
+                "data": args.data,
+                "budget_s": args.budget,
+                "threads": args.threads,
+                "best": best,
+                "candidates": results,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

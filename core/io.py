@@ -13,8 +13,11 @@ def atomic_write_bytes(path: Path | str, data: bytes) -> None:
     Raises OSError (e.g. PermissionError) if the directory is missing or unwritable.
     """
     path = Path(path)
+    # mkstemp makes the file private (0600); keep a replaced file's mode, else the usual 0644.
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as tmp:
             tmp.write(data)
             tmp.flush()

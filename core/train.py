@@ -366,13 +366,16 @@ class Trainer:
         return val_loss
 
     def _quick_samples(self) -> tuple[str, ...]:
+        """A few names from the current weights, as makemore prints while training. Seeded
+        by the step so the global RNG (dropout) is untouched: a run stays reproducible however
+        often it is sampled."""
         with self._lock:
             sampler = Sampler(
                 self.model, self.data.vocab, self.data.train_words, self.data.val_words
             )
-            names = tuple(s.name for s in sampler.sample(SampleConfig(n=SAMPLES_PER_EVENT)))
+            samples = sampler.sample(SampleConfig(n=SAMPLES_PER_EVENT, seed=self.step))
         self.model.train()
-        return names
+        return tuple(s.name for s in samples)
 
     def _emit(
         self,

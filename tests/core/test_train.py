@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,16 @@ def test_snapshot_sampler_is_independent_of_training(
 def test_unknown_device_is_a_clear_error(data: WordData, tiny: ModelConfig) -> None:
     with pytest.raises(ValueError, match="unknown device"):
         Trainer(data, tiny, TrainConfig(device="tpu"))
+
+
+def test_sampling_during_training_does_not_change_the_run(
+    data: WordData, tiny: ModelConfig, device: str
+) -> None:
+    dropout = replace(tiny, dropout=0.2)  # dropout draws from the global RNG
+    weights = []
+    for interval in (0.0, 1e-9):  # never, then at every step
+        config = TrainConfig(epochs=2, batch_size=8, sample_interval_s=interval, device=device)
+        trainer = Trainer(data, dropout, config, on_event=lambda event: None)
+        trainer.run()
+        weights.append(trainer.model.state_dict()["tok_emb.weight"])
+    torch.testing.assert_close(weights[0], weights[1])

@@ -1,0 +1,27 @@
+"""The model shipped in assets/ so the app and `minigpt2 sample` work out of the box."""
+
+from __future__ import annotations
+
+from minigpt2.core.checkpoint import load_checkpoint
+from minigpt2.core.config import get_preset, with_data_shape
+from minigpt2.core.data import WordData, default_checkpoint_path
+from minigpt2.core.sample import SampleConfig, Sampler
+
+
+def test_the_shipped_model_is_the_default_preset_trained_on_seed() -> None:
+    ckpt = load_checkpoint(default_checkpoint_path())
+    seed = WordData.from_source("seed")
+    assert ckpt.preset == "default" and ckpt.source == "seed"
+    assert ckpt.model_config == with_data_shape(
+        get_preset("default").model, seed.vocab.size, seed.max_len
+    )
+    assert ckpt.step > 0 and ckpt.history[-1]["val_loss"] < 2.5
+    assert sorted(ckpt.train_words + ckpt.val_words) == sorted(seed.train_words + seed.val_words)
+
+
+def test_the_shipped_model_invents_names() -> None:
+    sampler = Sampler.from_checkpoint(default_checkpoint_path())
+    samples = sampler.sample(SampleConfig(prompt="ca", n=50, seed=0, novel_only=True))
+    assert len(samples) == 50 and all(s.name.startswith("ca") for s in samples)
+    # A trained model scores real names above scrambled ones.
+    assert sampler.score("cat").logprob_per_token > sampler.score("tca").logprob_per_token
