@@ -18,6 +18,11 @@ from .config import ModelConfig
 from .data import PAD
 
 
+def _dropout(p: float) -> nn.Module:
+    # Dropout(0) still costs a call per use; at these sizes every call counts.
+    return nn.Dropout(p) if p > 0 else nn.Identity()
+
+
 class KVCache:
     """Keys and values of every layer for a batch being generated, preallocated to the
     model's block size so each step writes in place."""
@@ -50,7 +55,7 @@ class CausalSelfAttention(nn.Module):
         self.dropout = config.dropout
         self.qkv = nn.Linear(config.d_model, 3 * config.d_model, bias=config.bias)
         self.proj = nn.Linear(config.d_model, config.d_model, bias=config.bias)
-        self.proj_dropout = nn.Dropout(config.dropout)
+        self.proj_dropout = _dropout(config.dropout)
 
     def forward(
         self, x: Tensor, cache: KVCache | None = None, need_weights: bool = False
@@ -99,7 +104,7 @@ class MLP(nn.Module):
         self.fc = nn.Linear(config.d_model, hidden, bias=config.bias)
         self.act = nn.GELU() if config.activation == "gelu" else nn.ReLU()
         self.proj = nn.Linear(hidden, config.d_model, bias=config.bias)
-        self.dropout = nn.Dropout(config.dropout)
+        self.dropout = _dropout(config.dropout)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.dropout(self.proj(self.act(self.fc(x))))
@@ -152,7 +157,7 @@ class MiniGPT2(nn.Module):
                 sinusoidal_positions(config.block_size, config.d_model),
                 persistent=False,
             )
-        self.emb_dropout = nn.Dropout(config.dropout)
+        self.emb_dropout = _dropout(config.dropout)
         self.blocks = nn.ModuleList(Block(config, i) for i in range(config.n_layer))
         self.ln_f = nn.LayerNorm(config.d_model) if config.final_norm else nn.Identity()
         if config.init == "gpt2":
