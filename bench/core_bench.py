@@ -4,7 +4,7 @@ Both train the article's model with its hyperparameters (Adam 1e-3, batch 16, 10
 80/20 split with seed 42) on the same words, device and threads; both are then scored with
 the same token-weighted validation loss, and both sample names from their own model.
 
-    python bench/core_bench.py [--data seed] [--epochs 100] [--threads 2] [--device cpu]
+    python bench/core_bench.py [--data seed] [--epochs 100] [--threads 1] [--device cpu]
 
 Prints one JSON object.
 """
@@ -29,7 +29,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="seed")
     parser.add_argument("--epochs", type=int, default=100)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads, both sides")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--names", type=int, default=20_000, help="names ours samples")
     parser.add_argument("--article-names", type=int, default=300, help="names the article samples")

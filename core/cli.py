@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--lr", type=float)
     train.add_argument("--seed", type=int)
     train.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
-    train.add_argument("--threads", type=int, help="torch CPU threads")
+    train.add_argument("--threads", type=int, help="torch CPU threads (default: half the cores)")
     train.add_argument("--keep-case", action="store_true", help="do not lowercase the words")
     train.add_argument("--resume", metavar="CKPT", help="continue a run from its checkpoint")
     train.add_argument(

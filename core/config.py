@@ -52,7 +52,7 @@ class TrainConfig:
     grad_clip: float | None = None
     seed: int = 42
     device: str = "auto"
-    threads: int | None = None  # torch.set_num_threads; None leaves torch's default
+    threads: int | None = None  # torch CPU threads; None = half the cores (see train.py)
     eval_interval: int | None = None  # steps between validation passes; None = once per epoch
     sample_interval_s: float = 5.0  # seconds between "samples" events (0 disables them)
     event_interval_s: float = 0.1  # least seconds between "progress" events
