@@ -243,12 +243,13 @@ class Trainer:
         """Train until the step/epoch bound, the time budget, or stop(). Blocking."""
         if self.total_steps is None and self.config.time_budget_s is None:
             raise ValueError("give epochs, steps or a time budget")
-        self._stop.clear()
         self.model.train()
         clock = _Clock()
         tokens_done = 0
-        window_loss = torch.zeros((), device=self.device)
+        window_loss = torch.zeros((), device=self.device)  # since the last progress event
         window_steps = 0
+        eval_loss = torch.zeros((), device=self.device)  # since the last evaluation
+        eval_steps = 0
         last_event = last_samples = 0.0
         val_loss = self.history[-1]["val_loss"] if self.history else None
         current_epoch = -1
@@ -269,10 +270,14 @@ class Trainer:
             loss = self._train_step(order, batch, widths[batch])
             window_loss += loss
             window_steps += 1
+            eval_loss += loss
+            eval_steps += 1
             tokens_done += counts[batch]
 
             if self._eval_due():
-                val_loss = self._evaluate_and_record(float(window_loss) / window_steps)
+                val_loss = self._evaluate_and_record(float(eval_loss) / eval_steps)
+                eval_loss.zero_()
+                eval_steps = 0
                 self._emit("eval", clock, tokens_done, None, val_loss)
             now = clock.elapsed
             if now - last_event >= self.config.event_interval_s:
@@ -296,6 +301,8 @@ class Trainer:
             else None
         )
         self._emit("done", clock, tokens_done, train_loss, final_val)
+        stopped = self._stop.is_set()
+        self._stop.clear()  # a stop ends one run; a stop() before run() ends it at once
         return TrainResult(
             steps=self.step,
             epochs=self.step / self.steps_per_epoch,
@@ -304,7 +311,7 @@ class Trainer:
             val_loss=final_val,
             tokens_per_s=tokens_done / max(clock.elapsed, 1e-9),
             params=self.model.num_params(),
-            stopped=self._stop.is_set(),
+            stopped=stopped,
         )
 
     def _finished(self, elapsed: float) -> bool:
@@ -391,6 +398,8 @@ class Trainer:
         val_loss: float | None,
         samples: tuple[str, ...] = (),
     ) -> None:
+        # Called on the training thread, never with self._lock held: a callback may take a
+        # snapshot (snapshot_sampler) without deadlocking.
         if self.on_event is None:
             return
         elapsed = clock.elapsed

@@ -113,3 +113,24 @@ def test_sampling_during_training_does_not_change_the_run(
         trainer.run()
         weights.append(trainer.model.state_dict()["tok_emb.weight"])
     torch.testing.assert_close(weights[0], weights[1])
+
+
+def test_a_stop_before_run_ends_the_run_at_once(
+    data: WordData, tiny: ModelConfig, device: str
+) -> None:
+    trainer = Trainer(data, tiny, TrainConfig(epochs=5, batch_size=8, device=device))
+    trainer.stop()
+    assert trainer.run().steps == 0
+    assert trainer.run().steps == 5 * 6  # the stop was used up by the first run
+
+
+def test_history_is_reproducible_whatever_the_event_timing(
+    data: WordData, tiny: ModelConfig, device: str
+) -> None:
+    histories = []
+    for interval in (0.0, 1e9):
+        config = TrainConfig(epochs=3, batch_size=8, event_interval_s=interval, device=device)
+        trainer = Trainer(data, tiny, config, on_event=lambda event: None)
+        trainer.run()
+        histories.append(trainer.history)
+    assert histories[0] == histories[1]

@@ -1,0 +1,148 @@
+"""How responsive is minigpt2-tui while it trains?
+
+Runs the real app headless (App.run_test) exactly as a first launch with `--data seed`
+does: the `default` preset trains in a worker thread. Meanwhile it measures
+
+- event-loop lag: a probe in the app's own asyncio loop asks to wake every 10 ms and
+  records how late it wakes (p50/p99, ms);
+- keystroke to candidates: a person types prompts into Explore at about 5 keys a second,
+  and each key is timed from the press to the moment the candidate table holds names for
+  the new prompt (p50/p99, ms).
+
+Prints one JSON object. Targets on 2 CPU cores: lag p99 < 50 ms, keystrokes p99 < 100 ms.
+
+    .venv/bin/python bench/tui_latency.py [--seconds 20] [--preset default]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from minigpt2.core.train import default_threads
+from minigpt2.tui.app import LaunchOptions, MiniGPT2App
+from textual import events
+
+PROBE_INTERVAL_S = 0.010
+KEY_GAP_S = 0.2  # ~60 words a minute
+PROMPTS = ["ma", "ri", "ka", "el", "jo", "an", "sa", "li", "mo", "be", "da", "ta"]
+LAG_TARGET_MS, KEY_TARGET_MS = 50.0, 100.0
+
+
+def percentiles(values_ms: list[float]) -> dict[str, float | int]:
+    ordered = sorted(values_ms)
+    if not ordered:
+        return {"n": 0}
+
+    def at(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
+
+    return {
+        "p50": round(statistics.median(ordered), 2),
+        "p99": at(0.99),
+        "max": round(ordered[-1], 2),
+        "n": len(ordered),
+    }
+
+
+async def probe_lag(stop: asyncio.Event, lags_ms: list[float]) -> None:
+    """Sleep 10 ms at a time in the app's loop; how late each wake-up is, is the lag."""
+    while not stop.is_set():
+        start = time.perf_counter()
+        await asyncio.sleep(PROBE_INTERVAL_S)
+        lags_ms.append(max(0.0, (time.perf_counter() - start - PROBE_INTERVAL_S) * 1000))
+
+
+async def wait_until(condition, timeout: float) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.perf_counter() + timeout
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the app did not get there in time")
+        await asyncio.sleep(0.001)
+
+
+async def measure(seconds: float, preset: str) -> dict[str, object]:
+    favourites = Path(tempfile.mkdtemp(prefix="minigpt2-bench-")) / "favourites.json"
+    app = MiniGPT2App(LaunchOptions(data="seed", preset=preset, favourites=favourites))
+    lags_ms: list[float] = []
+    keys_ms: list[float] = []
+    sampling_ms: list[float] = []  # of which: the sampling itself, on its worker thread
+    async with app.run_test(size=(120, 36)):
+        train = app.train_pane
+        # --data starts training at once; wait for its first progress batch.
+        await wait_until(lambda: train.state == "running" and train.last_event is not None, 60)
+        first_step = train.last_event.step if train.last_event else 0
+        app.action_show_tab("explore")
+        explore = app.explore
+        await wait_until(lambda: explore.shown_request is not None, 30)
+        await asyncio.sleep(1.0)  # the tab's first paint is a one-off, not typing
+
+        stop = asyncio.Event()
+        probe = asyncio.create_task(probe_lag(stop, lags_ms))
+        deadline = time.perf_counter() + seconds
+        prompts = iter(PROMPTS * 100)
+        while time.perf_counter() < deadline and train.state == "running":
+            explore.prompt.value = ""
+            await asyncio.sleep(KEY_GAP_S)
+            typed = ""
+            for key in next(prompts):
+                typed += key
+                start = time.perf_counter()
+                # As a terminal delivers a key. (Pilot.press also waits for the process to
+                # go idle, which never happens while training, so it would add ~2 s.)
+                app.post_message(events.Key(key, key))
+                await wait_until(
+                    lambda t=typed: (
+                        explore.shown_request is not None and explore.shown_request.prompt == t
+                    ),
+                    10,
+                )
+                keys_ms.append((time.perf_counter() - start) * 1000)
+                sampling_ms.append(explore.last_sample_ms)
+                assert all(name.startswith(typed) for name in explore.shown_names())
+                await asyncio.sleep(KEY_GAP_S)
+        stop.set()
+        await probe
+        last = train.last_event
+        steps = (last.step - first_step) if last else 0
+        tokens_per_s = round(last.tokens_per_s) if last else 0
+        app.post_message(events.Key("f6", None))
+        await wait_until(lambda: train.state in ("done", "failed"), 60)
+
+    lag, keys = percentiles(lags_ms), percentiles(keys_ms)
+    return {
+        "cpu_cores": os.cpu_count(),
+        "training": {
+            "preset": preset,
+            "data": "seed",
+            "threads": app.engine.threads or default_threads(),
+            "steps_while_measuring": steps,
+            "tokens_per_s": tokens_per_s,
+        },
+        "event_loop_lag_ms": lag,
+        "keystroke_to_candidates_ms": keys,
+        "of_which_sampling_ms": percentiles(sampling_ms),
+        "targets_ms": {"lag_p99": LAG_TARGET_MS, "keystroke_p99": KEY_TARGET_MS},
+        "pass": bool(lag.get("p99", 1e9) < LAG_TARGET_MS and keys.get("p99", 1e9) < KEY_TARGET_MS),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=20.0, help="how long to measure")
+    parser.add_argument("--preset", default="default", help="the preset that trains")
+    args = parser.parse_args(argv)
+    result = asyncio.run(measure(args.seconds, args.preset))
+    print(json.dumps(result))
+    return 0 if result["pass"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

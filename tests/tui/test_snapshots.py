@@ -1,0 +1,158 @@
+"""Screenshots of each pane at a fixed seed, compared with the accepted SVGs in
+__snapshots__/ (update them with `pytest tests/tui/test_snapshots.py --snapshot-update`
+and look at the report before committing).
+
+Nothing in them depends on the clock: the model is the session's tiny one (fixed seed,
+one thread), Explore samples with seed 0, favourites carry fixed timestamps shown in UTC,
+the training view is fed fixed events, and the text cursor does not blink.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from minigpt2.core.train import TrainEvent
+from minigpt2.tui import engine
+from minigpt2.tui.engine import DatasetChoice, PresetChoice
+from minigpt2.tui.messages import TrainingProgress
+from textual.pilot import Pilot
+from textual.widgets import Input
+from tui_helpers import SIZE, AppFactory, wait_for
+
+SnapCompare = Any  # pytest-textual-snapshot's fixture
+
+
+@pytest.fixture(autouse=True)
+def fixed_world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """Times shown in UTC, paths shown relative, and the same presets and word lists,
+    whatever machine runs the test and however core's presets and assets change."""
+    monkeypatch.setattr(engine, "datasets", lambda: [DatasetChoice("seed", 1000),
+                                                     DatasetChoice("animals", 500)])
+    monkeypatch.setattr(engine, "presets", lambda: [
+        PresetChoice("seed", "The article's model: 1 layer, 1 head, d_model 32.", 100, None,
+                     16, 1e-3, 42),
+        PresetChoice("default", "One GPT-2 block, 4 heads; about 30 s on 2 CPU cores.", None,
+                     30.0, 32, 3e-3, 42),
+    ])
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    monkeypatch.chdir(tmp_path)
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def steady(pilot: Pilot) -> None:
+    for widget in pilot.app.query(Input):
+        widget.cursor_blink = False
+
+
+async def explore_ma(pilot: Pilot) -> None:
+    app = pilot.app
+    explore = app.explore  # type: ignore[attr-defined]
+    await wait_for(pilot, lambda: explore.shown_request is not None, what="first candidates")
+    await pilot.press("m", "a")
+    await wait_for(pilot, lambda: explore.shown_request.prompt == "ma", what="'ma' candidates")
+    await pilot.press("down", "down")  # the second name, to show the cursor and its map
+    second = explore.shown_names()[1]
+    await wait_for(pilot, lambda: explore.attention_map.word == second, what="its attention")
+    steady(pilot)
+
+
+def test_explore_pane(snap_compare: SnapCompare, make_app: AppFactory) -> None:
+    app = make_app(favourites=Path("favourites.json"))
+    assert snap_compare(app, terminal_size=SIZE, run_before=explore_ma)
+
+
+def test_explore_pane_light_theme(snap_compare: SnapCompare, make_app: AppFactory) -> None:
+    app = make_app(favourites=Path("favourites.json"), theme="textual-light")
+    assert snap_compare(app, terminal_size=SIZE, run_before=explore_ma)
+
+
+def test_train_pane_with_a_loaded_model(snap_compare: SnapCompare, make_app: AppFactory
+                                        ) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        app = pilot.app
+        await wait_for(pilot, lambda: app.model_info is not None,  # type: ignore[attr-defined]
+                       what="the model")
+        await pilot.press("f2")
+        app.train_pane.chart.redraw_now()  # type: ignore[attr-defined]
+        steady(pilot)
+
+    app = make_app(favourites=Path("favourites.json"))
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def fake_run() -> list[TrainEvent]:
+    """A run's events as the trainer sends them: progress, an eval per 40 steps, samples."""
+    events = []
+    for step in range(10, 410, 10):
+        progress = step / 1000
+        common = dict(step=step, total_steps=1000, epoch=step / 40, tokens_per_s=48_250.0,
+                      elapsed_s=step / 20, remaining_s=(1000 - step) / 20, progress=progress)
+        events.append(TrainEvent(kind="progress", train_loss=3.3 - 1.8 * progress ** 0.3,
+                                 val_loss=None, **common))  # type: ignore[arg-type]
+        if step % 40 == 0:
+            events.append(TrainEvent(kind="eval", train_loss=None,
+                                     val_loss=3.35 - 1.7 * progress ** 0.3,
+                                     **common))  # type: ignore[arg-type]
+        if step % 200 == 0:
+            events.append(TrainEvent(kind="samples", train_loss=None, val_loss=None,
+                                     samples=("mara", "elsa", "kolina", "rito", "jomi"),
+                                     **common))  # type: ignore[arg-type]
+    return events
+
+
+def test_train_pane_while_training(snap_compare: SnapCompare, make_app: AppFactory) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        app = pilot.app
+        await wait_for(pilot, lambda: app.model_info is not None,  # type: ignore[attr-defined]
+                       what="the model")
+        await pilot.press("f2", "f7")  # reset: clear the loaded model's curves
+        pane = app.train_pane  # type: ignore[attr-defined]
+        pane.state = "running"  # as if a run were on: the events below are what it sent
+        pane.show_message("Training the default preset on seed…")
+        pane.post_message(TrainingProgress(fake_run()))
+        await wait_for(pilot, lambda: pane.readout("step") == "400/1,000", what="the events")
+        pane.chart.redraw_now()
+        steady(pilot)
+
+    app = make_app(favourites=Path("favourites.json"))
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_favourites_pane(snap_compare: SnapCompare, make_app: AppFactory, tmp_path: Path
+                         ) -> None:
+    items = [
+        {"name": "marilu", "added_at": "2024-05-01T09:30:00+00:00", "prompt": "ma",
+         "settings": {"temperature": 0.8, "top_k": None, "top_p": 0.9, "seed": 0,
+                      "model": "default", "step": 3000}},
+        {"name": "kosael", "added_at": "2024-05-01T09:31:12+00:00", "prompt": "",
+         "settings": {"temperature": 1.0, "seed": 2, "model": "default", "step": 3000}},
+        {"name": "jolira", "added_at": "2024-05-02T18:05:59+00:00", "prompt": "jo",
+         "settings": {"temperature": 1.2, "top_k": 5, "model": "seed", "step": 800}},
+    ]
+    (tmp_path / "favourites.json").write_text(json.dumps({"version": 1, "favourites": items}))
+
+    async def run_before(pilot: Pilot) -> None:
+        await pilot.press("f4")
+        steady(pilot)
+
+    app = make_app(favourites=Path("favourites.json"))
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_help_screen(snap_compare: SnapCompare, make_app: AppFactory) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        explore = pilot.app.explore  # type: ignore[attr-defined]
+        await wait_for(pilot, lambda: bool(explore.candidates), what="the candidates behind")
+        await pilot.press("f1")
+        steady(pilot)
+
+    app = make_app(favourites=Path("favourites.json"))
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

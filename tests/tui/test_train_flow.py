@@ -1,0 +1,152 @@
+"""Train as a user drives it: start, watch, pause, resume, stop, reset, save, load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from minigpt2.tui.app import MiniGPT2App
+from minigpt2.tui.widgets.train_pane import TrainPane
+from textual.pilot import Pilot
+from textual.widgets import Button
+from tui_helpers import SIZE, AppFactory, press, wait_for
+
+
+async def open_train(pilot: Pilot, app: MiniGPT2App, word_file: Path) -> TrainPane:
+    """The Train tab, on the tiny word list, bounded by a time budget the test cuts short."""
+    await wait_for(pilot, lambda: app.model_info is not None, what="the model to load")
+    await press(pilot, "f2")
+    pane = app.train_pane
+    await wait_for(pilot, lambda: app.focused is pane.query_one("#start"), what="the Train tab")
+    pane.set_data(str(word_file))
+    budget = pane.query_one("#time-budget")
+    budget.focus()
+    await press(pilot, "6", "0")
+    await wait_for(pilot, lambda: budget.value == "60", what="the typed time budget")
+    return pane
+
+
+def value(pane: TrainPane, name: str) -> str:
+    return pane.readout(name)
+
+
+async def test_start_pause_resume_stop(make_app: AppFactory, word_file: Path) -> None:
+    app = make_app(preset="seed")
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_train(pilot, app, word_file)
+        assert value(pane, "state") == "ready"
+        await press(pilot, "f5")
+        await wait_for(pilot, lambda: pane.state in ("starting", "running"), what="the start")
+        await wait_for(pilot, lambda: value(pane, "train-loss") != "—" and len(
+            pane.chart.train_points) >= 2, what="the first losses")
+        first_loss, first_points = value(pane, "train-loss"), len(pane.chart.train_points)
+        await wait_for(pilot, lambda: value(pane, "train-loss") != first_loss
+                       and len(pane.chart.train_points) > first_points,
+                       what="the loss readout to change and the chart to grow")
+        assert value(pane, "state") == "training"
+        assert value(pane, "step") != "—" and value(pane, "tokens-per-s") != "—"
+        await wait_for(pilot, lambda: bool(pane.chart.val_points)
+                       and value(pane, "val-loss") != "—", what="a validation loss")
+
+        await press(pilot, "f5")  # pause
+        await wait_for(pilot, lambda: pane.state == "paused", what="the pause")
+        step = pane.last_event.step if pane.last_event else -1
+        await pilot.pause(0.3)
+        assert pane.last_event is not None and pane.last_event.step == step
+        assert value(pane, "state") == "paused"
+        assert str(pane.query_one("#pause").label) == "Resume"
+
+        await press(pilot, "f5")  # resume
+        await wait_for(pilot, lambda: pane.last_event is not None
+                       and pane.last_event.step > step, what="steps after resuming")
+
+        await press(pilot, "f6")  # stop
+        await wait_for(pilot, lambda: pane.state == "done", what="the stop")
+        assert "Stopped at step" in str(pane.query_one("#train-message").render())
+        await wait_for(pilot, lambda: app.model_info is not None
+                       and app.model_info.preset == "seed", what="the new model in use")
+        assert app.is_running
+
+
+async def test_stop_while_paused(make_app: AppFactory, word_file: Path) -> None:
+    app = make_app(preset="seed")
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_train(pilot, app, word_file)
+        pane.query_one("#start", Button).press()
+        await wait_for(pilot, lambda: pane.state == "running", what="training")
+        pane.query_one("#pause", Button).press()
+        await wait_for(pilot, lambda: pane.state == "paused", what="the pause")
+        assert str(pane.query_one("#pause", Button).label) == "Resume"
+        pane.query_one("#stop", Button).press()
+        await wait_for(pilot, lambda: pane.state == "done", what="the stop")
+
+
+async def test_explore_samples_while_training(make_app: AppFactory, word_file: Path) -> None:
+    app = make_app(preset="seed")
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_train(pilot, app, word_file)
+        await press(pilot, "f5")
+        # a few epochs in, so that the model ends its names (a fresh one rambles on)
+        await wait_for(pilot, lambda: pane.last_event is not None and pane.last_event.step >= 150,
+                       what="150 steps of training")
+        await press(pilot, "f3")
+        explore = app.explore
+        await press(pilot, "k", "o")
+        await wait_for(pilot, lambda: explore.shown_request is not None
+                       and explore.shown_request.prompt == "ko", what="candidates in training")
+        assert pane.state == "running", str(explore.message.render())
+        assert explore.candidates, str(explore.message.render())
+        assert all(n.startswith("ko") for n in explore.shown_names())
+        await press(pilot, "f6")
+        await wait_for(pilot, lambda: pane.state == "done", what="the stop")
+
+
+async def test_bad_form_values_are_explained(make_app: AppFactory, word_file: Path) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_train(pilot, app, word_file)
+        pane.query_one("#lr").value = "0"
+        await press(pilot, "f5")
+        await wait_for(pilot, lambda: "Learning rate" in str(
+            pane.query_one("#train-message").render()), what="the learning-rate message")
+        assert pane.state == "idle"
+
+
+async def test_missing_word_file_fails_cleanly(make_app: AppFactory, tmp_path: Path) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.model_info is not None, what="the model")
+        pane = app.train_pane
+        pane.set_data(str(tmp_path / "nope.txt"))
+        await press(pilot, "f2", "f5")
+        await wait_for(pilot, lambda: pane.state == "failed", what="the failure")
+        assert "nope.txt" in str(pane.query_one("#train-message").render())
+        assert app.is_running and app.model_info is not None  # the old model is still there
+
+
+async def test_save_reset_and_load(make_app: AppFactory, word_file: Path, tmp_path: Path
+                                   ) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_train(pilot, app, word_file)
+        target = tmp_path / "saved.safetensors"
+        pane.query_one("#checkpoint-path").value = str(target)
+        await press(pilot, "ctrl+s")
+        await wait_for(pilot, lambda: "Saved the model (step 300)" in str(
+            pane.query_one("#train-message").render()), what="the saved checkpoint")
+        assert target.exists() and not list(tmp_path.glob("*.tmp"))  # atomic: no leftovers
+
+        await press(pilot, "f7")
+        await wait_for(pilot, lambda: pane.readout("step") == "—", what="the reset")
+        assert not pane.chart.train_points and not pane.chart.val_points
+
+        await press(pilot, "ctrl+o")
+        await wait_for(pilot, lambda: "Loaded" in str(pane.query_one("#train-message").render()),
+                       what="the load")
+        assert pane.chart.val_points  # the loaded model's history
+        assert app.model_info is not None and app.model_info.step == 300
+
+        pane.query_one("#checkpoint-path").value = str(word_file)  # not a checkpoint
+        await press(pilot, "ctrl+o")
+        await wait_for(pilot, lambda: "Cannot load checkpoint" in str(
+            pane.query_one("#train-message").render()), what="the error")
+        assert app.is_running

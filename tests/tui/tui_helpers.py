@@ -1,0 +1,33 @@
+"""Helpers for the TUI tests (a module of its own: test modules cannot import a conftest)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from minigpt2.tui.app import MiniGPT2App
+from textual import events
+from textual.pilot import Pilot
+
+SIZE = (110, 34)  # big enough for every pane without scrolling
+AppFactory = Callable[..., MiniGPT2App]
+
+
+async def wait_for(
+    pilot: Pilot, condition: Callable[[], bool], timeout: float = 15.0, what: str = "condition"
+) -> None:
+    """Let the app run until `condition()` holds; fail with `what` after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await pilot.pause(0.02)
+
+
+async def press(pilot: Pilot, *keys: str) -> None:
+    """Press keys as a terminal delivers them. Unlike `pilot.press`, do not wait for the
+    process to go idle: it never does while the trainer runs, so that costs 1 s a key.
+    A key bound on the app reaches it after bubbling up: wait for its effect, not for this."""
+    for key in keys:
+        pilot.app.post_message(events.Key(key, key if len(key) == 1 else None))
+        await pilot.pause(0.01)

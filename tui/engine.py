@@ -1,0 +1,487 @@
+"""The one door between the app and `minigpt2.core`.
+
+Widgets never import core: they call an `Engine` and read the plain results it returns.
+The core modules that need torch are imported lazily, inside methods, because importing
+torch costs over a second and must not delay the app's first frame. Every method that
+imports torch or computes is meant for a worker thread.
+
+Threads: the trainer runs on one worker thread; sampling runs on others. The engine
+guards its own state with a lock, and gives each sampling call a consistent snapshot of
+the weights (the trainer copies them between two steps).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from ..core.config import PRESETS, TrainConfig
+from ..core.data import (
+    UnknownCharacterError,
+    WordListError,
+    builtin_datasets,
+    default_checkpoint_path,
+)
+
+if TYPE_CHECKING:  # torch-heavy modules: types only at import time
+    import numpy as np
+
+    from ..core.checkpoint import Checkpoint
+    from ..core.sample import AttentionMap, Sample, Sampler
+    from ..core.train import Trainer, TrainEvent
+
+SourceLabel = Literal["novel", "train", "val"]
+FLUSH_INTERVAL_S = 0.2  # at most ~5 UI updates a second from the trainer
+SNAPSHOT_MAX_AGE_S = 1.0  # during training, refresh Explore's copy of the weights this often
+SAMPLES_INTERVAL_S = 3.0  # a few names from the model in training, as makemore prints them
+
+
+class EngineError(Exception):
+    """Something the user did or chose cannot work; the message says what, in plain words."""
+
+
+class UnknownCharacters(EngineError):
+    """A prompt holds characters the model's vocabulary lacks."""
+
+    def __init__(self, chars: Sequence[str], known: str = "") -> None:
+        self.chars = list(chars)
+        self.known = known  # the characters it does know, to show the user
+        shown = " ".join(repr(c) for c in self.chars)
+        plural = "s" if len(self.chars) > 1 else ""
+        super().__init__(f"The model does not know the character{plural} {shown}")
+
+
+# --- what the app can choose from (torch-free, cheap) -------------------------------------
+
+
+@dataclass(frozen=True)
+class DatasetChoice:
+    name: str
+    count: int
+
+
+@dataclass(frozen=True)
+class PresetChoice:
+    name: str
+    description: str
+    epochs: int | None
+    time_budget_s: float | None
+    batch_size: int
+    lr: float
+    seed: int
+
+
+def datasets() -> list[DatasetChoice]:
+    try:
+        return [DatasetChoice(info.name, info.count) for info in builtin_datasets()]
+    except OSError:  # a broken install should not stop the app from opening
+        return []
+
+
+def presets() -> list[PresetChoice]:
+    return [
+        PresetChoice(p.name, p.description, p.train.epochs, p.train.time_budget_s,
+                     p.train.batch_size, p.train.lr, p.train.seed)
+        for p in PRESETS.values()
+    ]
+
+
+def shipped_checkpoint() -> Path | None:
+    path = default_checkpoint_path()
+    return path if path.is_file() else None
+
+
+# --- requests and results ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrainPlan:
+    """What the Train pane asks for. None means: the preset's value."""
+
+    data: str = "seed"  # a built-in list's name or a path to a word file
+    preset: str = "default"
+    epochs: int | None = None
+    time_budget_s: float | None = None
+    steps: int | None = None
+    batch_size: int | None = None
+    lr: float | None = None
+    seed: int | None = None
+    continue_current: bool = False  # train the current model further instead of a fresh one
+    sample_interval_s: float = SAMPLES_INTERVAL_S
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the status line and the panes say about the model in use."""
+
+    preset: str
+    step: int
+    source: str
+    params: int
+    train_words: int
+    val_words: int
+    chars: str
+    history: tuple[tuple[int, float, float], ...] = ()  # (step, train loss, val loss)
+
+    def describe(self) -> str:
+        source = Path(self.source).name if "/" in self.source else self.source
+        names = self.train_words + self.val_words
+        return (f"{self.preset or 'custom'} model · {self.params:,} params · step {self.step:,}"
+                f" · {source or 'unknown data'} ({names:,} names)")
+
+
+@dataclass(frozen=True)
+class SampleRequest:
+    prompt: str = ""
+    n: int = 20
+    temperature: float = 1.0
+    top_k: int | None = None
+    top_p: float | None = None
+    novel_only: bool = False
+    seed: int | None = 0
+
+    def settings(self) -> dict[str, object]:
+        """What a favourite records about how it was made."""
+        return {"temperature": self.temperature, "top_k": self.top_k, "top_p": self.top_p,
+                "seed": self.seed}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    name: str
+    logprob: float
+    source: SourceLabel
+
+    @property
+    def per_char(self) -> float:
+        """Log-probability per character and end token: fair across lengths."""
+        return self.logprob / (len(self.name) + 1)
+
+
+@dataclass(frozen=True, eq=False)  # identity: comparing numpy arrays is ambiguous
+class Attention:
+    tokens: list[str]
+    weights: np.ndarray  # (n_layer, n_head, T, T); row i: how token i attends to 0..i
+    n_layer: int
+    n_head: int
+
+
+@dataclass(frozen=True)
+class TrainOutcome:
+    stopped: bool
+    steps: int
+    train_loss: float | None
+    val_loss: float | None
+    info: ModelInfo | None = None
+
+
+@dataclass
+class EventBatcher:
+    """Collects the trainer's events on the training thread and hands them on in batches,
+    so that the UI gets a handful of messages a second whatever the step rate."""
+
+    deliver: Callable[[list[TrainEvent]], None]
+    interval_s: float = FLUSH_INTERVAL_S
+    _pending: list[TrainEvent] = field(default_factory=list)
+    _last_flush: float = 0.0
+
+    def __call__(self, event: TrainEvent) -> None:
+        self._pending.append(event)
+        urgent = event.kind != "progress"  # state changes and samples go out at once
+        if urgent or time.monotonic() - self._last_flush >= self.interval_s:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            batch, self._pending = self._pending, []
+            self._last_flush = time.monotonic()
+            self.deliver(batch)
+
+
+class Engine:
+    def __init__(self, threads: int | None = None) -> None:
+        self.threads = threads  # None: the core's default, which leaves the event loop a core
+        self._lock = threading.Lock()  # guards the fields below
+        self._sampling = threading.Lock()  # one sampling at a time: a Sampler is not thread-safe
+        self._trainer: Trainer | None = None
+        self._training = False
+        self._wanted: Literal["pause", "stop"] | None = None  # asked before the trainer ran
+        self._checkpoint: Checkpoint | None = None  # the loaded model, when not trained here
+        self._sampler: Sampler | None = None
+        self._sampler_step = -1
+        self._sampler_time = 0.0
+        self.sampling_from: tuple[str, int] | None = None  # (preset, step) Explore samples
+        self.info: ModelInfo | None = None
+
+    # --- state -----------------------------------------------------------------------------
+
+    @property
+    def has_model(self) -> bool:
+        with self._lock:
+            return self._sampler is not None or self._trainer is not None
+
+    @property
+    def training(self) -> bool:
+        return self._training
+
+    # --- loading ---------------------------------------------------------------------------
+
+    def warm_up(self) -> None:
+        """Import torch and the model code now, on a worker thread, rather than on first use."""
+        from ..core import sample, train  # noqa: F401
+
+    def load_checkpoint(self, path: Path) -> ModelInfo:
+        """Make the checkpoint at `path` the model Explore samples from."""
+        from ..core.checkpoint import CheckpointError, load_checkpoint
+        from ..core.sample import Sampler
+
+        if self._training:
+            raise EngineError("Stop training before loading a checkpoint.")
+        try:
+            ckpt = load_checkpoint(path)
+            model = ckpt.build_model("cpu")
+        except CheckpointError as exc:
+            raise EngineError(f"Cannot load checkpoint: {exc}") from None
+        sampler = Sampler(model, ckpt.vocab, ckpt.train_words, ckpt.val_words)
+        info = _info(ckpt, model.num_params())
+        with self._lock:
+            self._checkpoint, self._trainer = ckpt, None
+            self._sampler, self._sampler_step, self.info = sampler, ckpt.step, info
+            self.sampling_from = (ckpt.preset, ckpt.step)
+        return info
+
+    def save_checkpoint(self, path: Path) -> int:
+        """Save the current model (weights, optimizer, step, words) atomically to `path`,
+        also while it trains; return the step saved."""
+        from ..core.checkpoint import save_checkpoint
+
+        with self._lock:
+            trainer, ckpt = self._trainer, self._checkpoint
+        if trainer is not None:
+            ckpt = trainer.snapshot()  # a consistent copy, taken between two steps
+        if ckpt is None:
+            raise EngineError("There is no model to save yet: train one first.")
+        path = path.expanduser()
+        if path.suffix != ".safetensors":
+            raise EngineError(f"{path.name}: checkpoint files end in .safetensors")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            save_checkpoint(path, ckpt)
+        except OSError as exc:
+            raise EngineError(f"Cannot save to {path}: {exc.strerror or exc}") from None
+        return ckpt.step
+
+    def check_data(self, source: str) -> None:
+        """Raise EngineError unless `source` is a usable word list."""
+        from ..core.data import WordData
+
+        try:
+            WordData.from_source(source)
+        except WordListError as exc:
+            raise EngineError(str(exc)) from None
+
+    # --- training --------------------------------------------------------------------------
+
+    def train(self, plan: TrainPlan, on_events: Callable[[list[TrainEvent]], None]
+              ) -> TrainOutcome:
+        """Train as `plan` says; blocking, so call it on a worker thread. Events arrive in
+        batches through `on_events`, on this thread."""
+        batcher = EventBatcher(on_events)
+        running: list[Trainer] = []
+
+        def on_event(event: TrainEvent) -> None:
+            batcher(event)
+            # Refresh Explore's copy of the weights here, on the training thread between two
+            # steps, so that a keystroke never waits for a copy to be made.
+            if running and time.monotonic() - self._sampler_time >= SNAPSHOT_MAX_AGE_S:
+                self._snapshot(running[0])
+
+        try:
+            trainer = self._make_trainer(plan, on_event)
+            running.append(trainer)
+            with self._lock:
+                # A stop or pause pressed while the trainer was being built applies now.
+                if self._wanted == "stop":
+                    return TrainOutcome(stopped=True, steps=0, train_loss=None, val_loss=None)
+                if self._wanted == "pause":
+                    trainer.pause()  # the loop starts by pausing
+                self._trainer, self._training = trainer, True
+                self._sampler_step, self._sampler_time = -1, 0.0  # next sample: a fresh copy
+            try:
+                result = trainer.run()
+            except (RuntimeError, ValueError) as exc:  # e.g. out of memory on a large preset
+                raise EngineError(f"Training failed: {exc}") from None
+            finally:
+                batcher.flush()
+        finally:
+            with self._lock:
+                self._training, self._wanted = False, None
+        sampler = trainer.snapshot_sampler()
+        info = ModelInfo(
+            preset=trainer.preset, step=trainer.step, source=trainer.data.source,
+            params=trainer.model.num_params(), train_words=len(trainer.data.train_words),
+            val_words=len(trainer.data.val_words), chars="".join(trainer.data.vocab.chars),
+            history=_history(trainer.history),
+        )
+        with self._lock:
+            self._sampler, self._sampler_step, self.info = sampler, trainer.step, info
+            self.sampling_from = (trainer.preset, trainer.step)
+            self._checkpoint = None
+        return TrainOutcome(result.stopped, result.steps, result.train_loss, result.val_loss, info)
+
+    def _make_trainer(self, plan: TrainPlan, on_event: Callable[[TrainEvent], None]) -> Trainer:
+        from ..core.config import get_preset
+        from ..core.data import WordData
+        from ..core.train import Trainer
+
+        try:
+            preset = get_preset(plan.preset)
+        except ValueError as exc:
+            raise EngineError(str(exc)) from None
+        config = self._train_config(preset.train, plan)
+        with self._lock:
+            current = self._current_checkpoint() if plan.continue_current else None
+        try:
+            if current is not None:
+                data = WordData.from_words(current.train_words, current.val_words, current.source)
+                return Trainer(data, current.model_config, config, on_event,
+                               preset=current.preset, checkpoint=current)
+            data = WordData.from_source(plan.data, seed=config.seed)
+            return Trainer(data, preset.model, config, on_event, preset=preset.name)
+        except WordListError as exc:
+            raise EngineError(str(exc)) from None
+        except ValueError as exc:
+            raise EngineError(f"Cannot train: {exc}") from None
+
+    def _current_checkpoint(self) -> Checkpoint | None:
+        if self._trainer is not None:
+            return self._trainer.snapshot()
+        return self._checkpoint
+
+    def _train_config(self, base: TrainConfig, plan: TrainPlan) -> TrainConfig:
+        bounded = plan.epochs is not None or plan.time_budget_s is not None or plan.steps
+        config = replace(
+            base,
+            # An explicit bound replaces the preset's bounds rather than adding to them.
+            epochs=plan.epochs if bounded else base.epochs,
+            time_budget_s=plan.time_budget_s if bounded else base.time_budget_s,
+            steps=plan.steps if bounded else base.steps,
+            threads=self.threads,
+            sample_interval_s=plan.sample_interval_s,
+        )
+        changes = {"batch_size": plan.batch_size, "lr": plan.lr, "seed": plan.seed}
+        config = replace(config, **{k: v for k, v in changes.items() if v is not None})
+        if config.batch_size < 1 or config.lr <= 0:
+            raise EngineError("Batch size and learning rate must be positive.")
+        return config
+
+    def pause(self) -> None:
+        self._control("pause")
+
+    def resume(self) -> None:
+        self._control(None)
+
+    def stop(self) -> None:
+        self._control("stop")
+
+    def _control(self, wanted: Literal["pause", "stop"] | None) -> None:
+        """Pass a pause, resume or stop to the running trainer, or keep it for the trainer
+        being built (a key pressed just after Start must not be lost)."""
+        with self._lock:
+            self._wanted = wanted
+            trainer = self._trainer if self._training else None
+        if trainer is None:
+            return
+        if wanted == "stop":
+            trainer.stop()
+        elif wanted == "pause":
+            trainer.pause()
+        else:
+            trainer.resume()
+
+    def reset(self) -> None:
+        """Forget the model trained here; the next start trains a fresh one. Explore keeps
+        the last model it had until then."""
+        if self._training:
+            raise EngineError("Stop training before resetting.")
+        with self._lock:
+            if self._trainer is not None and self._checkpoint is None:
+                self._checkpoint = self._trainer.snapshot()
+            self._trainer = None
+
+    # --- exploring -------------------------------------------------------------------------
+
+    def _current_sampler(self) -> Sampler:
+        with self._lock:
+            trainer, sampler = self._trainer, self._sampler
+            # No copy of this run's weights yet (the trainer refreshes it once a second):
+            first = self._training and self._sampler_step < 0
+        if trainer is not None and (first or sampler is None):
+            sampler = self._snapshot(trainer)
+        if sampler is None:
+            raise EngineError("No model yet: train one in the Train tab or load a checkpoint.")
+        return sampler
+
+    def _snapshot(self, trainer: Trainer) -> Sampler:
+        """A sampler over a copy of the weights in training, taken between two steps."""
+        sampler = trainer.snapshot_sampler()
+        with self._lock:
+            self._sampler, self._sampler_step = sampler, trainer.step
+            self._sampler_time = time.monotonic()
+            self.sampling_from = (trainer.preset, trainer.step)
+        return sampler
+
+    def sample(self, request: SampleRequest, cancelled: Callable[[], bool] = lambda: False
+               ) -> list[Candidate] | None:
+        """Candidates for `request`, or None if `cancelled()` turned true while waiting."""
+        from ..core.sample import SampleConfig
+
+        with self._sampling:
+            if cancelled():  # a newer keystroke came while this one waited its turn
+                return None
+            sampler = self._current_sampler()
+            try:
+                config = SampleConfig(
+                    prompt=request.prompt, n=request.n, temperature=request.temperature,
+                    top_k=request.top_k, top_p=request.top_p, seed=request.seed,
+                    novel_only=request.novel_only, unique=True,
+                )
+                samples: list[Sample] = sampler.sample(config)
+            except UnknownCharacterError as exc:
+                raise UnknownCharacters(exc.chars, "".join(sampler.vocab.chars)) from None
+            except ValueError as exc:
+                raise EngineError(_sentence(str(exc))) from None
+        return [Candidate(s.name, s.logprob, s.source) for s in samples]
+
+    def attention(self, word: str) -> Attention:
+        with self._sampling:
+            sampler = self._current_sampler()
+            try:
+                result: AttentionMap = sampler.attention(word)
+            except UnknownCharacterError as exc:
+                raise UnknownCharacters(exc.chars, "".join(sampler.vocab.chars)) from None
+            except ValueError as exc:
+                raise EngineError(_sentence(str(exc))) from None
+        n_layer, n_head = result.weights.shape[:2]
+        return Attention(list(result.tokens), result.weights, int(n_layer), int(n_head))
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def _history(history: list[dict[str, float]]) -> tuple[tuple[int, float, float], ...]:
+    return tuple((int(h["step"]), float(h["train_loss"]), float(h["val_loss"]))
+                 for h in history if {"step", "train_loss", "val_loss"} <= h.keys())
+
+
+def _info(ckpt: Checkpoint, params: int) -> ModelInfo:
+    return ModelInfo(
+        preset=ckpt.preset, step=ckpt.step, source=ckpt.source, params=params,
+        train_words=len(ckpt.train_words), val_words=len(ckpt.val_words),
+        chars="".join(ckpt.vocab.chars), history=_history(ckpt.history),
+    )

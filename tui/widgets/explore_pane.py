@@ -1,0 +1,339 @@
+"""Explore: type the start of a name and the model proposes names that begin with it."""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
+from textual.widgets import Input, Label, Static, Switch
+from textual.worker import get_current_worker
+
+from ..engine import Candidate, Engine, EngineError, SampleRequest, UnknownCharacters
+from ..messages import (
+    AttentionReady,
+    CandidatesFailed,
+    CandidatesReady,
+    FavouriteRequested,
+)
+from .attention_map import AttentionMap
+from .candidate_list import CandidateList, Row, header
+
+DEBOUNCE_S = 0.1  # keystrokes closer than this are typed as one burst: sample once, after it
+AUTO_REFRESH_IDLE_S = 4.0  # while training, new names after this long without user input
+
+
+class ExplorePane(Horizontal):
+    BINDINGS = [
+        Binding("ctrl+f", "favourite", "♥ Favourite"),
+        Binding("ctrl+r", "reroll", "New names"),
+        Binding("ctrl+l", "focus_prompt", "Prompt", show=False),
+        Binding("down", "focus_candidates", "Candidates", show=False),
+        # Typed into the prompt when it has the focus; from the list they turn the map.
+        Binding("left_square_bracket", "attention_view(-1)", "Prev head", show=False),
+        Binding("right_square_bracket", "attention_view(1)", "Next head", show=False),
+    ]
+
+    def __init__(self, engine: Engine, *, seed: int = 0, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.engine = engine
+        self.seed = seed
+        self.candidates: list[Candidate] = []
+        self.shown_request: SampleRequest | None = None  # what the table shows now
+        self.wanted_request: SampleRequest | None = None  # what was asked for last
+        self.favourites: set[str] = set()
+        self.last_sample_ms = 0.0
+        self._last_change = 0.0  # when the user last changed the prompt or a setting
+        self._last_auto = 0.0
+        self._debounce: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="explore-main"):
+            yield Label("Start of the name", classes="field-label")
+            yield Input(id="prompt", placeholder="Type a few letters, e.g. 'ma', or leave "
+                        "empty for any name; candidates update as you type")
+            yield Static("Loading the model…", id="explore-message", classes="message")
+            yield Static(header(), id="candidates-header")
+            yield CandidateList(id="candidates")
+        with Vertical(id="explore-side"):
+            with Vertical(id="sampling-settings", classes="form"):
+                with Horizontal(classes="field-row"):
+                    yield self._field("Temperature", "temperature", "number", "1.0", "1.0")
+                    yield self._field("How many", "count", "integer", "20", "20")
+                with Horizontal(classes="field-row"):
+                    yield self._field("Top-k", "top-k", "integer", "", "off")
+                    yield self._field("Top-p", "top-p", "number", "", "off")
+                with Horizontal(classes="switch-row"):
+                    yield Switch(False, id="novel-only", animate=False)
+                    yield Label("Only new names (hide ones in the word list)")
+                with Horizontal(classes="switch-row"):
+                    yield Switch(False, id="sort", animate=False)
+                    yield Label("Most likely first")
+            yield AttentionMap(id="attention")
+
+    @staticmethod
+    def _field(label: str, name: str, kind: str, value: str, placeholder: str) -> Vertical:
+        return Vertical(
+            Label(label, classes="field-label"),
+            Input(value, id=name, type=kind, placeholder=placeholder,  # type: ignore[arg-type]
+                  valid_empty=True, compact=True),
+            classes="field",
+        )
+
+    # --- widgets by name -------------------------------------------------------------------
+
+    @property
+    def prompt(self) -> Input:
+        return self.query_one("#prompt", Input)
+
+    @property
+    def table(self) -> CandidateList:
+        return self.query_one(CandidateList)
+
+    @property
+    def attention_map(self) -> AttentionMap:
+        return self.query_one(AttentionMap)
+
+    @property
+    def message(self) -> Static:
+        return self.query_one("#explore-message", Static)
+
+    def shown_names(self) -> list[str]:
+        return [c.name for c in self.candidates]
+
+    def selected(self) -> Candidate | None:
+        return self.table.highlighted
+
+    # --- asking for candidates -------------------------------------------------------------
+
+    @on(Input.Changed)
+    def _setting_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.request_candidates()
+
+    @on(Switch.Changed)
+    def _switch_changed(self, event: Switch.Changed) -> None:
+        event.stop()
+        if event.switch.id == "sort":
+            self._show(self.candidates)  # a new order needs no new names
+        else:
+            self._hide_known_now()
+            self.request_candidates(now=True)
+
+    def request_candidates(self, *, now: bool = False) -> None:
+        """Debounce: the first keystroke after a pause samples at once; keystrokes in a burst
+        wait until the burst ends. Either way a newer request cancels an older one."""
+        clock = time.monotonic()
+        quiet = clock - self._last_change >= DEBOUNCE_S
+        self._last_change = clock
+        if self._debounce is not None:
+            self._debounce.stop()
+            self._debounce = None
+        if now or quiet:
+            self._start_sampling()
+        else:
+            self._debounce = self.set_timer(DEBOUNCE_S, self._start_sampling)
+
+    def action_reroll(self) -> None:
+        self.seed += 1
+        self.request_candidates(now=True)
+
+    def refresh_model(self, *, while_training: bool = False) -> None:
+        """The model changed: show what the new one makes of the same prompt. While it
+        trains, only when the user has left Explore alone for a while: names should not
+        change under the cursor of someone choosing one."""
+        if while_training:
+            idle = time.monotonic() - self._last_change >= AUTO_REFRESH_IDLE_S
+            if not (idle and time.monotonic() - self._last_auto >= AUTO_REFRESH_IDLE_S):
+                return
+            self._last_auto = time.monotonic()
+            self._start_sampling()  # not a user's change: leave _last_change alone
+            return
+        self.request_candidates(now=True)
+
+    def _start_sampling(self) -> None:
+        self._debounce = None
+        try:
+            request = self.current_request()
+        except ValueError as exc:
+            self._say(str(exc), error=True)
+            return
+        self.wanted_request = request
+        self._sample(request)
+
+    def current_request(self) -> SampleRequest:
+        """The controls as a request. Raises ValueError naming a bad setting."""
+        temperature = self._number("temperature", float, "Temperature", 1.0)
+        count = self._number("count", int, "How many", 20)
+        top_k = self._number("top-k", int, "Top-k", None)
+        top_p = self._number("top-p", float, "Top-p", None)
+        if temperature is None or temperature < 0:
+            raise ValueError("Temperature must be 0 (always the likeliest letter) or more.")
+        if count is None or not 1 <= count <= 500:
+            raise ValueError("How many: choose between 1 and 500.")
+        if top_k is not None and top_k < 1:
+            raise ValueError("Top-k must be at least 1 (or empty for off).")
+        if top_p is not None and not 0 < top_p <= 1:
+            raise ValueError("Top-p must be above 0 and at most 1 (or empty for off).")
+        return SampleRequest(
+            prompt=self.prompt.value, n=int(count), temperature=float(temperature),
+            top_k=int(top_k) if top_k is not None else None,
+            top_p=float(top_p) if top_p is not None else None,
+            novel_only=self.query_one("#novel-only", Switch).value, seed=self.seed,
+        )
+
+    def _number(self, name: str, kind: type[int] | type[float], label: str,
+                default: float | None) -> float | None:
+        text = self.query_one(f"#{name}", Input).value.strip()
+        if not text:
+            return default
+        try:
+            return kind(text)
+        except ValueError:
+            raise ValueError(f"{label}: {text!r} is not a number.") from None
+
+    @work(thread=True, exclusive=True, group="sample", exit_on_error=False)
+    def _sample(self, request: SampleRequest) -> None:
+        worker = get_current_worker()
+        started = time.perf_counter()
+        try:
+            candidates = self.engine.sample(request, cancelled=lambda: worker.is_cancelled)
+        except UnknownCharacters as exc:
+            self.post_message(CandidatesFailed(request, str(exc), exc.chars, exc.known))
+        except EngineError as exc:
+            self.post_message(CandidatesFailed(request, str(exc)))
+        except Exception as exc:  # the core failing must not take the app down
+            self.post_message(CandidatesFailed(request, f"Sampling failed: {exc!r}"))
+        else:
+            if candidates is not None and not worker.is_cancelled:
+                elapsed_ms = (time.perf_counter() - started) * 1000
+                self.post_message(CandidatesReady(request, candidates, elapsed_ms))
+
+    # --- showing them ----------------------------------------------------------------------
+
+    @on(CandidatesReady)
+    def _ready(self, message: CandidatesReady) -> None:
+        message.stop()
+        if message.request != self.wanted_request:
+            return  # a newer request is on its way; these would flicker past
+        self.shown_request = message.request
+        self.last_sample_ms = message.elapsed_ms
+        self._show(message.candidates)
+        request = message.request
+        start = f" starting with “{request.prompt}”" if request.prompt else ""
+        count = len(message.candidates)
+        note = ""
+        if request.novel_only and count < request.n:
+            note = f" (only {count} new ones found: try a higher temperature)"
+        if count:
+            self._say(f"{count} names{start}{note} · ↓ then ctrl+f keeps one")
+        else:
+            self._say(f"No names{start}: the model always ran past its length limit. "
+                      "Try a shorter prompt or a lower temperature.", error=True)
+
+    @on(CandidatesFailed)
+    def _failed(self, message: CandidatesFailed) -> None:
+        message.stop()
+        if message.request != self.wanted_request:
+            return
+        self.shown_request = message.request
+        self._show([])
+        text = message.error
+        if message.known_chars:
+            text += f". It knows: {message.known_chars}"
+        self._say(text, error=True)
+
+    def _show(self, candidates: list[Candidate]) -> None:
+        if self.query_one("#sort", Switch).value:
+            candidates = sorted(candidates, key=lambda c: c.logprob, reverse=True)
+        previous = self.selected()
+        self.candidates = list(candidates)
+        names = self.shown_names()
+        cursor = names.index(previous.name) if previous and previous.name in names else 0
+        self.table.set_rows(self._rows(), cursor)
+
+    def _rows(self) -> list[Row]:
+        return [Row(c, c.name.casefold() in self.favourites) for c in self.candidates]
+
+    def _hide_known_now(self) -> None:
+        """Hide names from the word list at once, before the fresh candidates arrive."""
+        if self.query_one("#novel-only", Switch).value:
+            self._show([c for c in self.candidates if c.source == "novel"])
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        # Plain text (the prompt may hold [brackets]); fixed height, so no layout pass.
+        self.message.update(Text(text), layout=False)
+        self.message.set_class(error, "error")
+
+    def mark_favourites(self, names: set[str]) -> None:
+        self.favourites = {name.casefold() for name in names}
+        self.table.set_rows(self._rows(), self.table.cursor)
+
+    # --- attention -------------------------------------------------------------------------
+
+    @on(CandidateList.Highlighted)
+    def _highlighted(self, event: CandidateList.Highlighted) -> None:
+        event.stop()
+        if self.table.has_focus:  # the user is choosing: hold the names still
+            self._last_change = time.monotonic()
+        self._request_attention()
+
+    @on(CandidateList.Keep)
+    def _keep(self, event: CandidateList.Keep) -> None:
+        event.stop()
+        self.action_favourite()
+
+    def _request_attention(self) -> None:
+        candidate = self.selected()
+        if candidate is None:
+            self.attention_map.show("", None)
+            return
+        self._attend(candidate.name)
+
+    @work(thread=True, exclusive=True, group="attention", exit_on_error=False)
+    def _attend(self, word: str) -> None:
+        worker = get_current_worker()
+        try:
+            attention = self.engine.attention(word)
+        except EngineError as exc:
+            self.post_message(AttentionReady(word, None, str(exc)))
+        except Exception as exc:
+            self.post_message(AttentionReady(word, None, f"No attention map: {exc!r}"))
+        else:
+            if not worker.is_cancelled:
+                self.post_message(AttentionReady(word, attention))
+
+    @on(AttentionReady)
+    def _attention_ready(self, message: AttentionReady) -> None:
+        message.stop()
+        selected = self.selected()
+        if selected is not None and selected.name == message.word:
+            self.attention_map.show(message.word, message.attention, message.error)
+
+    # --- keys ------------------------------------------------------------------------------
+
+    def action_favourite(self) -> None:
+        candidate = self.selected()
+        if candidate is None:
+            self.app.bell()
+            self._say("Nothing to keep yet: type a prompt and pick a name with ↓.", error=True)
+            return
+        request = self.shown_request or SampleRequest()
+        preset, step = self.engine.sampling_from or (None, None)
+        settings = {**request.settings(), "model": preset, "step": step}
+        self.post_message(FavouriteRequested(candidate.name, request.prompt, settings))
+
+    def action_attention_view(self, step: int) -> None:
+        self.attention_map.action_view(step)
+
+    def action_focus_prompt(self) -> None:
+        self.prompt.focus()
+
+    def action_focus_candidates(self) -> None:
+        """↓ from the prompt or a setting goes to the list of candidates."""
+        if self.candidates:
+            self.table.focus()

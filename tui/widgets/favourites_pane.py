@@ -1,0 +1,127 @@
+"""Favourites: the names kept, where they came from; remove and export."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, DataTable, Input, Label, Static
+
+from ..favourites import EXPORT_FORMATS, Favourite
+from ..messages import FavouriteRemoveRequested, FavouritesExportRequested
+
+DEFAULT_EXPORT = "favourites.txt"
+
+
+def local_time(stamp: str) -> str:
+    """'2024-01-02T03:04:05+00:00' as local time to the minute; the raw text if unparseable."""
+    try:
+        return datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return stamp
+
+
+class FavouritesPane(Vertical):
+    BINDINGS = [
+        Binding("delete,d", "remove", "Remove"),
+        Binding("ctrl+e", "export", "Export"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="favourites-summary", classes="message")
+        table: DataTable[Text] = DataTable(id="favourites", cursor_type="row", zebra_stripes=True)
+        table.add_column("Name", key="name", width=18)
+        table.add_column("Added", key="added", width=16)
+        table.add_column("Prompt", key="prompt", width=10)
+        table.add_column("Settings", key="settings")
+        yield table
+        with Horizontal(classes="buttons"):
+            yield Button("Remove", id="remove", tooltip="Forget the selected name (Delete)")
+            yield Button("Export…", id="export", tooltip="Write the names to a file (ctrl+e)")
+
+    @property
+    def table(self) -> DataTable[Text]:
+        return self.query_one("#favourites", DataTable)
+
+    def names(self) -> list[str]:
+        return [str(self.table.get_row_at(i)[0]) for i in range(self.table.row_count)]
+
+    def show(self, favourites: list[Favourite], *, path: Path, unsaved: bool) -> None:
+        table = self.table
+        row = table.cursor_row
+        table.clear()
+        for item in favourites:
+            # Text, not str: a str cell is read as markup, and names may hold [brackets].
+            table.add_row(Text(item.name), Text(local_time(item.added_at)),
+                          Text(item.prompt or "—"), Text(item.describe_settings()), key=item.name)
+        if favourites:
+            table.move_cursor(row=min(row, len(favourites) - 1), animate=False)
+        summary = self.query_one("#favourites-summary", Static)
+        if not favourites:
+            text = ("No favourites yet. In Explore, pick a name and press ctrl+f (or Enter) "
+                    "to keep it here.")
+        else:
+            plural = "s" if len(favourites) != 1 else ""
+            where = f"not saved: kept in memory only (cannot write {path})" if unsaved \
+                else f"saved to {path}"
+            text = f"{len(favourites)} name{plural} · {where} · Delete removes · ctrl+e exports"
+        summary.update(Text(text))  # plain: the path may hold [brackets]
+        summary.set_class(unsaved, "error")
+
+    def selected_name(self) -> str | None:
+        table = self.table
+        if not table.row_count:
+            return None
+        return str(table.get_row_at(table.cursor_row)[0])
+
+    def action_remove(self) -> None:
+        name = self.selected_name()
+        if name is None:
+            self.app.bell()
+            return
+        self.post_message(FavouriteRemoveRequested(name))
+
+    def action_export(self) -> None:
+        def export(path: str | None) -> None:
+            if path:
+                self.post_message(FavouritesExportRequested(path))
+
+        self.app.push_screen(ExportScreen(), export)
+
+    @on(Button.Pressed, "#remove")
+    def _remove_pressed(self) -> None:
+        self.action_remove()
+
+    @on(Button.Pressed, "#export")
+    def _export_pressed(self) -> None:
+        self.action_export()
+
+
+class ExportScreen(ModalScreen[str | None]):
+    """Asks where to export; the suffix chooses the format."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="export-dialog", classes="dialog"):
+            yield Label("Export favourites", classes="dialog-title")
+            yield Label(f"File name; its ending chooses the format ({', '.join(EXPORT_FORMATS)}):")
+            yield Input(str(Path.cwd() / DEFAULT_EXPORT), id="export-path")
+            with Horizontal(classes="buttons"):
+                yield Button("Export", id="do-export", variant="primary")
+                yield Button("Cancel", id="cancel")
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#do-export")
+    def _export(self) -> None:
+        self.dismiss(self.query_one(Input).value.strip() or None)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,66 @@
+"""The help screen: what the app does and every key, on one page."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Markdown
+
+HELP = """\
+# minigpt2 — invent names with a tiny GPT-2
+
+A small Transformer learns, letter by letter, what the names in a word list look like,
+and then invents new ones.
+
+## In a minute
+
+1. **Explore** (F3): type the start of a name. The model proposes names that begin with
+   it, each with its *score* (log-probability: closer to 0 is likelier) and where it comes
+   from: **novel** (invented), **in train** or **in val** (already in the word list).
+2. Press **↓** to move into the list and **ctrl+f** (or **Enter**) to keep a name.
+3. **Favourites** (F4): your names, saved automatically. **Delete** removes, **ctrl+e**
+   exports to .txt, .csv or .json.
+4. **Train** (F2): pick a word list and a preset and press **F5**. Watch the loss fall
+   and the names improve; Explore keeps working while it trains.
+
+## Keys
+
+| Key | Where | What |
+| --- | --- | --- |
+| F1 / ? | anywhere | this help |
+| F2 F3 F4 | anywhere | Train, Explore, Favourites |
+| ctrl+p | anywhere | command palette: every action by name |
+| ctrl+t | anywhere | switch between dark and light |
+| ctrl+q | anywhere | quit |
+| F5 | Train | start, pause, resume |
+| F6 / F7 | Train | stop (keep the model) / reset |
+| ctrl+s / ctrl+o | Train | save / load the model (a .safetensors file) |
+| ctrl+r | Explore | new names for the same prompt |
+| ctrl+f, Enter, f | Explore | keep the selected name |
+| [ ] | the list or the map | the attention map's other layers and heads |
+| Delete, ctrl+e | Favourites | remove, export |
+
+## Explore's settings
+
+- **Temperature**: below 1 plays safe, above 1 takes risks; 0 always picks the likeliest
+  letter.
+- **Top-k** / **Top-p**: only draw from the k likeliest letters, or from the likeliest
+  letters that together hold probability p. Empty means off.
+- **Only new names** hides names already in the word list.
+- The **attention map** shows, for the selected name, how much each letter (row) looks at
+  each earlier letter (column) when it guesses the next one; `^` is the start.
+
+Press **Escape** to close.
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape,f1,q,question_mark", "dismiss", "Close help"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-dialog", classes="dialog"):
+            yield Markdown(HELP)
