@@ -12,6 +12,7 @@ the weights (the trainer copies them between two steps).
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -37,6 +38,7 @@ if TYPE_CHECKING:  # torch-heavy modules: types only at import time
 SourceLabel = Literal["novel", "train", "val"]
 FLUSH_INTERVAL_S = 0.2  # at most ~5 UI updates a second from the trainer
 SNAPSHOT_MAX_AGE_S = 1.0  # during training, refresh Explore's copy of the weights this often
+SWITCH_INTERVAL_S = 0.0005  # GIL hand-over while training (Python's default: 0.005)
 SAMPLES_INTERVAL_S = 3.0  # a few names from the model in training, as makemore prints them
 
 
@@ -292,6 +294,9 @@ class Engine:
         batches through `on_events`, on this thread."""
         batcher = EventBatcher(on_events)
         running: list[Trainer] = []
+        # Torch ops release and retake the GIL; with the trainer busy, the event loop and
+        # sampling would wait up to the default 5 ms switch interval for each retake.
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
 
         def on_event(event: TrainEvent) -> None:
             batcher(event)
