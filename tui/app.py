@@ -230,7 +230,9 @@ class MiniGPT2App(App[None]):
 
     @on(TabbedContent.TabActivated)
     def _tab_changed(self) -> None:
-        self.refresh_bindings()
+        # A tab switch queued as the app shuts down arrives with no screen left to refresh.
+        if self.is_running and self.screen_stack:
+            self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action != "train" or not parameters:
