@@ -55,6 +55,7 @@ class TrainConfig:
     threads: int | None = None  # torch CPU threads; None = half the cores (see train.py)
     eval_interval: int | None = None  # steps between validation passes; None = once per epoch
     sample_interval_s: float = 5.0  # seconds between "samples" events (0 disables them)
+    cuda_graphs: bool = True  # on CUDA, replay the step as one graph (core/graphs.py)
     event_interval_s: float = 0.1  # least seconds between "progress" events
 
     def updated(self, **changes: Any) -> TrainConfig:

@@ -22,6 +22,7 @@ from torch import Tensor
 from .checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
 from .config import ModelConfig, TrainConfig, with_data_shape
 from .data import PAD, Vocab, WordData
+from .graphs import GraphedStep
 from .model import MiniGPT2
 from .sample import SampleConfig, Sampler
 
@@ -144,7 +145,9 @@ class Trainer:
         torch.manual_seed(config.seed)
         self.model_config = with_data_shape(model_config, data.vocab.size, data.max_len)
         self.model = MiniGPT2(self.model_config).to(self.device)
-        self.optimizer = _make_optimizer(self.model, config)
+        self._use_graphs = self.device.type == "cuda" and config.cuda_graphs
+        self._graphed: GraphedStep | None = None  # built at the first step of run()
+        self.optimizer = _make_optimizer(self.model, config, capturable=self._use_graphs)
         self.train_tokens, self.train_lengths = encode_words(data, data.train_words, self.device)
         self.val_tokens, self.val_lengths = encode_words(data, data.val_words, self.device)
         self.steps_per_epoch = math.ceil(len(data.train_words) / config.batch_size)
@@ -342,17 +345,30 @@ class Trainer:
     def _train_step(self, order: Tensor, batch: int, width: int) -> Tensor:
         size = self.config.batch_size
         rows = order[batch * size : (batch + 1) * size, :width]  # trim padding past the longest
+        if self._use_graphs:
+            if self._graphed is None:
+                self._graphed = GraphedStep(
+                    self.model, self.optimizer, size, self.data.max_len, self._clip
+                )
+            with self._lock:
+                self._set_lr()
+                loss = self._graphed(rows)
+                self.step += 1
+            return loss.clone()  # the graph rewrites its loss at the next replay
         _, loss = self.model(rows[:, :-1], rows[:, 1:])
         assert loss is not None
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        if self.config.grad_clip:
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+        self._clip()
         with self._lock:
             self._set_lr()
             self.optimizer.step()
             self.step += 1
         return loss.detach()
+
+    def _clip(self) -> None:
+        if self.config.grad_clip:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
 
     def _set_lr(self) -> None:
         cfg = self.config
@@ -366,7 +382,10 @@ class Trainer:
             progress = min((self.step - cfg.warmup_steps) / span, 1.0)
             lr = cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
         for group in self.optimizer.param_groups:
-            group["lr"] = lr
+            if isinstance(group["lr"], Tensor):  # a CUDA graph reads it on the device
+                group["lr"].fill_(lr)
+            else:
+                group["lr"] = lr
 
     def _eval_due(self) -> bool:
         interval = self.config.eval_interval or self.steps_per_epoch
@@ -454,7 +473,9 @@ class _Clock:
             self._paused_at = None
 
 
-def _make_optimizer(model: MiniGPT2, config: TrainConfig) -> torch.optim.Optimizer:
+def _make_optimizer(
+    model: MiniGPT2, config: TrainConfig, capturable: bool = False
+) -> torch.optim.Optimizer:
     """AdamW with decay on matrices only (the article's Adam when weight_decay is 0); fused
     kernels where the device has them, else the multi-tensor path."""
     params = list(model.parameters())
@@ -465,7 +486,13 @@ def _make_optimizer(model: MiniGPT2, config: TrainConfig) -> torch.optim.Optimiz
             {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
         ]
     try:
-        return torch.optim.AdamW(groups, lr=config.lr, weight_decay=config.weight_decay, fused=True)
+        return torch.optim.AdamW(
+            groups,
+            lr=config.lr,
+            weight_decay=config.weight_decay,
+            fused=True,
+            capturable=capturable,
+        )
     except (RuntimeError, TypeError):
         return torch.optim.AdamW(
             groups, lr=config.lr, weight_decay=config.weight_decay, foreach=True
@@ -481,5 +508,8 @@ def _cpu_copy(state: dict) -> dict:
             }
             for k, slots in state["state"].items()
         },
-        "param_groups": [dict(g) for g in state["param_groups"]],
+        "param_groups": [
+            {k: float(v) if isinstance(v, Tensor) else v for k, v in g.items()}
+            for g in state["param_groups"]
+        ],
     }

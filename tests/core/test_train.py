@@ -134,3 +134,30 @@ def test_history_is_reproducible_whatever_the_event_timing(
         trainer.run()
         histories.append(trainer.history)
     assert histories[0] == histories[1]
+
+
+@pytest.mark.parametrize("schedule", ["constant", "cosine"])
+def test_cuda_graph_steps_match_eager_steps(
+    tmp_path: Path, data: WordData, tiny: ModelConfig, device: str, schedule: str
+) -> None:
+    if not device.startswith("cuda"):
+        pytest.skip("CUDA graphs need --device cuda")
+    config = TrainConfig(
+        epochs=3,
+        batch_size=7,
+        lr=3e-3,
+        lr_schedule=schedule,
+        warmup_steps=5,
+        grad_clip=1.0,
+        device=device,
+    )  # batch 7: a short last batch
+    eager = Trainer(data, tiny, replace(config, cuda_graphs=False))
+    eager.run()
+    graphed = Trainer(data, tiny, config)
+    graphed.run()
+    assert graphed._graphed is not None and graphed._graphed.graph is not None
+    for name, weight in eager.model.state_dict().items():
+        torch.testing.assert_close(graphed.model.state_dict()[name], weight, atol=2e-4, rtol=1e-3)
+    graphed.save(tmp_path / "graphed.safetensors")  # a tensor lr must not reach the metadata
+    resumed = Trainer.from_checkpoint(tmp_path / "graphed.safetensors", replace(config, epochs=4))
+    assert resumed.run().steps == 4 * 7
