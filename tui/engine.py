@@ -368,18 +368,13 @@ class Engine:
         return self._checkpoint
 
     def _train_config(self, base: TrainConfig, plan: TrainPlan) -> TrainConfig:
-        bounded = plan.epochs is not None or plan.time_budget_s is not None or plan.steps
+        # An explicit bound replaces the preset's bounds rather than adding to them.
         config = replace(
-            base,
-            # An explicit bound replaces the preset's bounds rather than adding to them.
-            epochs=plan.epochs if bounded else base.epochs,
-            time_budget_s=plan.time_budget_s if bounded else base.time_budget_s,
-            steps=plan.steps if bounded else base.steps,
+            base.bounded(epochs=plan.epochs, time_budget_s=plan.time_budget_s,
+                         steps=plan.steps or None),
             threads=self.threads,
             sample_interval_s=plan.sample_interval_s,
-        )
-        changes = {"batch_size": plan.batch_size, "lr": plan.lr, "seed": plan.seed}
-        config = replace(config, **{k: v for k, v in changes.items() if v is not None})
+        ).updated(batch_size=plan.batch_size, lr=plan.lr, seed=plan.seed)
         if config.batch_size < 1 or config.lr <= 0:
             raise EngineError("Batch size and learning rate must be positive.")
         return config
