@@ -82,11 +82,11 @@ def default_threads() -> int:
 
 
 def encode_words(
-    data: WordData, words: list[str], device: torch.device
+    vocab: Vocab, words: list[str], length: int, device: torch.device
 ) -> tuple[Tensor, np.ndarray]:
-    """(N, max_len) token ids BOS+word+EOS+padding, and each row's unpadded length."""
-    rows = [data.vocab.encode_word(w, data.max_len) for w in words]
-    tokens = torch.tensor(rows, dtype=torch.long).reshape(len(rows), data.max_len)
+    """(N, length) token ids BOS+word+EOS+padding, and each row's unpadded length."""
+    rows = [vocab.encode_word(w, length) for w in words]
+    tokens = torch.tensor(rows, dtype=torch.long).reshape(len(rows), length)
     return tokens.to(device), np.array([len(w) + 2 for w in words], dtype=np.int64)
 
 
@@ -118,10 +118,7 @@ def evaluate_words(model: MiniGPT2, vocab: Vocab, words: list[str]) -> tuple[flo
     block = model.config.block_size
     if too_long := [w for w in words if len(w) + 2 > block]:
         raise ValueError(f"{too_long[0]!r} is longer than this model's {block - 2} characters")
-    device = next(model.parameters()).device
-    rows = [vocab.encode_word(w, block) for w in words]
-    tokens = torch.tensor(rows, dtype=torch.long, device=device)
-    lengths = np.array([len(w) + 2 for w in words], dtype=np.int64)
+    tokens, lengths = encode_words(vocab, words, block, next(model.parameters()).device)
     return evaluate(model, tokens, lengths), int((lengths - 1).sum())
 
 
@@ -148,8 +145,12 @@ class Trainer:
         self._use_graphs = self.device.type == "cuda" and config.cuda_graphs
         self._graphed: GraphedStep | None = None  # built at the first step of run()
         self.optimizer = _make_optimizer(self.model, config, capturable=self._use_graphs)
-        self.train_tokens, self.train_lengths = encode_words(data, data.train_words, self.device)
-        self.val_tokens, self.val_lengths = encode_words(data, data.val_words, self.device)
+        self.train_tokens, self.train_lengths = encode_words(
+            data.vocab, data.train_words, data.max_len, self.device
+        )
+        self.val_tokens, self.val_lengths = encode_words(
+            data.vocab, data.val_words, data.max_len, self.device
+        )
         self.steps_per_epoch = math.ceil(len(data.train_words) / config.batch_size)
         self.step = 0
         self.history: list[dict[str, float]] = []
