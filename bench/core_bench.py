@@ -21,7 +21,8 @@ import torch.nn.functional as F
 from article_loop import ArticleMiniGPT2, Tokens, sample_article, train_article
 from minigpt2.core.config import TrainConfig, get_preset
 from minigpt2.core.data import WordData, load_words, split_words
-from minigpt2.core.sample import SampleConfig, Sampler
+from minigpt2.core.sample import Sampler
+from minigpt2.core.sampling import SampleConfig
 from minigpt2.core.train import Trainer
 
 

@@ -11,10 +11,12 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
-from .config import PRESETS, get_preset
-from .data import DEFAULT_DATASET, WordData, builtin_datasets, default_checkpoint_path, load_words
+from .config import DEFAULT_PRESET, PRESETS
+from .data import DEFAULT_DATASET, builtin_datasets, default_checkpoint_path, load_words
+from .sampling import SampleConfig
+from .training import TrainEvent, TrainPlan, build_trainer
 
 DEFAULT_OUT = "minigpt2.safetensors"
 
@@ -37,12 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a model on a word list")
     train.add_argument(
-        "--data",
-        default=DEFAULT_DATASET,
-        help=f"built-in list name or word file (default: {DEFAULT_DATASET})",
+        "--data", help=f"built-in list name or word file (default: {DEFAULT_DATASET})"
     )
     train.add_argument("--val-data", help="validation word file (default: 20%% of --data)")
-    train.add_argument("--preset", default="default", choices=list(PRESETS))
+    train.add_argument(
+        "--preset", choices=list(PRESETS), help=f"(default: {DEFAULT_PRESET})"
+    )
     bound = train.add_mutually_exclusive_group()
     bound.add_argument("--epochs", type=int)
     bound.add_argument("--steps", type=int)
@@ -50,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--batch-size", type=int)
     train.add_argument("--lr", type=float)
     train.add_argument("--seed", type=int)
-    train.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    train.add_argument("--device", help="auto (the default), cpu, cuda or mps")
     train.add_argument("--threads", type=int, help="torch CPU threads (default: half the cores)")
     train.add_argument("--keep-case", action="store_true", help="do not lowercase the words")
     train.add_argument("--resume", metavar="CKPT", help="continue a run from its checkpoint")
@@ -129,32 +131,22 @@ def cmd_presets(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    # Check the arguments and read the words before importing torch (over a second),
-    # so that a typo fails at once.
-    overrides = dict(
+    plan = TrainPlan(
+        data=args.data,
+        val_data=args.val_data,
+        preset=args.preset,
+        epochs=args.epochs,
+        steps=args.steps,
+        time_budget_s=args.time_budget,
         batch_size=args.batch_size,
         lr=args.lr,
         seed=args.seed,
         device=args.device,
         threads=args.threads,
+        keep_case=args.keep_case,
+        resume=args.resume,
     )
-    bound = _bound(args)
-    if args.resume:
-        from .checkpoint import load_checkpoint
-        from .train import Trainer
-
-        ckpt = load_checkpoint(args.resume)
-        config = ckpt.train_config.updated(**overrides).bounded(**bound)
-        trainer = Trainer.from_checkpoint(ckpt, config)
-    else:
-        preset = get_preset(args.preset)
-        config = preset.train.updated(**overrides).bounded(**bound)
-        data = WordData.from_source(
-            args.data, args.val_data, seed=config.seed, keep_case=args.keep_case
-        )
-        from .train import Trainer
-
-        trainer = Trainer(data, preset.model, config, preset=preset.name)
+    trainer = build_trainer(plan)
     out = Path(args.out or args.resume or DEFAULT_OUT)
     _check_writable(out)
 
@@ -185,17 +177,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
     )
     return 0
-
-
-def _bound(args: argparse.Namespace) -> dict[str, Any]:
-    """The one run bound the user gave (--epochs, --steps or --time-budget), if any."""
-    for name, field in (("epochs", "epochs"), ("steps", "steps"), ("time_budget", "time_budget_s")):
-        value = getattr(args, name)
-        if value is not None:
-            if value <= 0:
-                raise ValueError(f"--{name.replace('_', '-')} must be positive")
-            return {field: value}
-    return {}
 
 
 def _check_writable(path: Path) -> None:
@@ -231,10 +212,7 @@ class _ProgressBar:
     def __exit__(self, *exc: object) -> None:
         self.progress.stop()
 
-    def update(self, event: object) -> None:
-        from .train import TrainEvent
-
-        assert isinstance(event, TrainEvent)
+    def update(self, event: TrainEvent) -> None:
         status = f"step {event.step}  epoch {event.epoch:.1f}"
         if event.train_loss is not None:
             status += f"  train {event.train_loss:.3f}"
@@ -251,8 +229,6 @@ def _sampler(path: Path | None):  # noqa: ANN202 - torch imported lazily
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from .sample import SampleConfig
-
     config = SampleConfig(
         prompt=args.prompt,
         n=args.n,

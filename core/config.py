@@ -8,6 +8,7 @@ from typing import Any, Literal
 Positions = Literal["sinusoidal", "learned"]
 Activation = Literal["relu", "gelu"]
 Init = Literal["torch", "gpt2"]
+DEFAULT_PRESET = "default"
 
 
 @dataclass(frozen=True)

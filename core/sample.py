@@ -3,80 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from .checkpoint import load_checkpoint
-from .data import BOS, EOS, PAD, UnknownCharacterError, Vocab
+from .data import BOS, EOS, PAD, Vocab
 from .model import KVCache, MiniGPT2
+from .sampling import AttentionMap, Sample, SampleConfig, Source, WordScore
 
-__all__ = [
-    "AttentionMap",
-    "Sample",
-    "SampleConfig",
-    "Sampler",
-    "UnknownCharacterError",
-    "WordScore",
-]
-
-Source = Literal["novel", "train", "val"]
 MAX_BATCH = 4096
 MAX_ROUNDS = 8
-
-
-@dataclass(frozen=True)
-class SampleConfig:
-    prompt: str = ""
-    n: int = 20
-    temperature: float = 1.0  # 0 = greedy
-    top_k: int | None = None
-    top_p: float | None = None
-    max_len: int | None = None  # characters, prompt included; None = the model's limit
-    seed: int | None = None
-    novel_only: bool = False
-    unique: bool = False
-    sort_by_likelihood: bool = False
-
-    def __post_init__(self) -> None:
-        if self.n < 1:
-            raise ValueError("count must be at least 1")
-        if self.temperature < 0:
-            raise ValueError("temperature must be >= 0")
-        if self.top_k is not None and self.top_k < 1:
-            raise ValueError("top-k must be at least 1")
-        if self.top_p is not None and not 0 < self.top_p <= 1:
-            raise ValueError("top-p must be in (0, 1]")
-
-
-@dataclass(frozen=True)
-class Sample:
-    name: str
-    logprob: float  # natural log-probability of the whole name, end token included
-    source: Source
-
-    @property
-    def logprob_per_token(self) -> float:
-        return self.logprob / (len(self.name) + 1)
-
-
-@dataclass(frozen=True)
-class WordScore:
-    word: str
-    logprob: float
-    logprob_per_token: float  # per character and end token: comparable across lengths
-    source: Source
-
-
-@dataclass(frozen=True)
-class AttentionMap:
-    tokens: list[str]  # the query/key positions: "<bos>" then the word's characters
-    weights: np.ndarray  # (n_layer, n_head, T, T); row i = how position i attends to 0..i
 
 
 class Sampler:

@@ -11,9 +11,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import torch
@@ -24,38 +22,12 @@ from .config import ModelConfig, TrainConfig, with_data_shape
 from .data import PAD, Vocab, WordData
 from .graphs import GraphedStep
 from .model import MiniGPT2
-from .sample import SampleConfig, Sampler
+from .sample import Sampler
+from .sampling import SampleConfig
+from .training import EventKind, TrainEvent, TrainResult
 
-EventKind = Literal["progress", "eval", "samples", "paused", "resumed", "done"]
 EVAL_BATCH = 1024
 SAMPLES_PER_EVENT = 5
-
-
-@dataclass(frozen=True)
-class TrainEvent:
-    kind: EventKind
-    step: int
-    total_steps: int | None
-    epoch: float  # epochs done, fractional
-    train_loss: float | None  # mean over the steps since the previous event
-    val_loss: float | None  # the latest validation loss
-    tokens_per_s: float
-    elapsed_s: float  # training time, pauses excluded
-    remaining_s: float | None
-    progress: float | None  # 0..1 of the run's bound (steps, epochs or time)
-    samples: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class TrainResult:
-    steps: int
-    epochs: float
-    wall_s: float
-    train_loss: float
-    val_loss: float | None
-    tokens_per_s: float
-    params: int
-    stopped: bool  # stopped early from outside
 
 
 def resolve_device(name: str) -> torch.device:

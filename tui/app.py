@@ -21,8 +21,10 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
+from ..core.data import DEFAULT_DATASET
+from ..core.training import TrainPlan
 from . import engine as eng
-from .engine import Engine, EngineError, ModelInfo, TrainPlan
+from .engine import Engine, EngineError, ModelInfo
 from .favourites import (
     Favourite,
     FavouritesCorrupt,
@@ -175,13 +177,13 @@ class MiniGPT2App(App[None]):
             except EngineError as exc:
                 self.post_message(Notice(f"{exc}. Using the built-in list instead.", "error"))
             else:
-                self.post_message(AutoTrain(TrainPlan(options.data, self._preset),
+                self.post_message(AutoTrain(TrainPlan(data=options.data, preset=self._preset),
                                             f"Training on {options.data}"))
                 return
         shipped = eng.shipped_checkpoint()
         if shipped is not None and self._load_at_start(shipped):
             return
-        self.post_message(AutoTrain(TrainPlan("seed", self._preset),
+        self.post_message(AutoTrain(TrainPlan(preset=self._preset),
                                     "No trained model yet: training one now"))
 
     def _load_at_start(self, path: Path) -> bool:
@@ -201,7 +203,7 @@ class MiniGPT2App(App[None]):
     @on(AutoTrain)
     def _autotrain(self, message: AutoTrain) -> None:
         self.action_show_tab("train")
-        self.train_pane.set_data(message.plan.data)
+        self.train_pane.set_data(message.plan.data or DEFAULT_DATASET)
         self.train_pane.action_start(message.plan)
         self.notify(f"{message.reason}. Explore works while it trains.", timeout=6, markup=False)
 

@@ -20,20 +20,21 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from ..core.config import PRESETS, TrainConfig
+from ..core.config import PRESETS
 from ..core.data import (
     UnknownCharacterError,
     WordListError,
     builtin_datasets,
     default_checkpoint_path,
 )
+from ..core.training import TrainEvent, TrainPlan
 
 if TYPE_CHECKING:  # torch-heavy modules: types only at import time
     import numpy as np
 
     from ..core.checkpoint import Checkpoint
     from ..core.sample import AttentionMap, Sample, Sampler
-    from ..core.train import Trainer, TrainEvent
+    from ..core.train import Trainer
 
 SourceLabel = Literal["novel", "train", "val"]
 FLUSH_INTERVAL_S = 0.2  # at most ~5 UI updates a second from the trainer
@@ -98,22 +99,6 @@ def shipped_checkpoint() -> Path | None:
 
 
 # --- requests and results ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TrainPlan:
-    """What the Train pane asks for. None means: the preset's value."""
-
-    data: str = "seed"  # a built-in list's name or a path to a word file
-    preset: str = "default"
-    epochs: int | None = None
-    time_budget_s: float | None = None
-    steps: int | None = None
-    batch_size: int | None = None
-    lr: float | None = None
-    seed: int | None = None
-    continue_current: bool = False  # train the current model further instead of a fresh one
-    sample_interval_s: float = SAMPLES_INTERVAL_S
 
 
 @dataclass(frozen=True)
@@ -288,8 +273,8 @@ class Engine:
 
     # --- training --------------------------------------------------------------------------
 
-    def train(self, plan: TrainPlan, on_events: Callable[[list[TrainEvent]], None]
-              ) -> TrainOutcome:
+    def train(self, plan: TrainPlan, on_events: Callable[[list[TrainEvent]], None],
+              *, continue_current: bool = False) -> TrainOutcome:
         """Train as `plan` says; blocking, so call it on a worker thread. Events arrive in
         batches through `on_events`, on this thread."""
         batcher = EventBatcher(on_events)
@@ -306,7 +291,7 @@ class Engine:
                 self._snapshot(running[0])
 
         try:
-            trainer = self._make_trainer(plan, on_event)
+            trainer = self._make_trainer(plan, on_event, continue_current)
             running.append(trainer)
             with self._lock:
                 # A stop or pause pressed while the trainer was being built applies now.
@@ -338,25 +323,18 @@ class Engine:
             self._checkpoint = None
         return TrainOutcome(result.stopped, result.steps, result.train_loss, result.val_loss, info)
 
-    def _make_trainer(self, plan: TrainPlan, on_event: Callable[[TrainEvent], None]) -> Trainer:
-        from ..core.config import get_preset
-        from ..core.data import WordData
-        from ..core.train import Trainer
+    def _make_trainer(self, plan: TrainPlan, on_event: Callable[[TrainEvent], None],
+                      continue_current: bool) -> Trainer:
+        from ..core.training import build_trainer
 
-        try:
-            preset = get_preset(plan.preset)
-        except ValueError as exc:
-            raise EngineError(str(exc)) from None
-        config = self._train_config(preset.train, plan)
+        interval = SAMPLES_INTERVAL_S if plan.sample_interval_s is None else plan.sample_interval_s
+        plan = replace(plan, threads=self.threads, sample_interval_s=interval)
         with self._lock:
-            current = self._current_checkpoint() if plan.continue_current else None
+            current = self._current_checkpoint() if continue_current else None
+        if current is not None:  # the run continues on the current model's own words
+            plan = replace(plan, data=None, val_data=None, preset=None, keep_case=False)
         try:
-            if current is not None:
-                data = WordData.from_words(current.train_words, current.val_words, current.source)
-                return Trainer(data, current.model_config, config, on_event,
-                               preset=current.preset, checkpoint=current)
-            data = WordData.from_source(plan.data, seed=config.seed)
-            return Trainer(data, preset.model, config, on_event, preset=preset.name)
+            return build_trainer(plan, on_event, current=current)
         except WordListError as exc:
             raise EngineError(str(exc)) from None
         except ValueError as exc:
@@ -366,18 +344,6 @@ class Engine:
         if self._trainer is not None:
             return self._trainer.snapshot()
         return self._checkpoint
-
-    def _train_config(self, base: TrainConfig, plan: TrainPlan) -> TrainConfig:
-        # An explicit bound replaces the preset's bounds rather than adding to them.
-        config = replace(
-            base.bounded(epochs=plan.epochs, time_budget_s=plan.time_budget_s,
-                         steps=plan.steps or None),
-            threads=self.threads,
-            sample_interval_s=plan.sample_interval_s,
-        ).updated(batch_size=plan.batch_size, lr=plan.lr, seed=plan.seed)
-        if config.batch_size < 1 or config.lr <= 0:
-            raise EngineError("Batch size and learning rate must be positive.")
-        return config
 
     def pause(self) -> None:
         self._control("pause")

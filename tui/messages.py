@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from textual.message import Message
 
-from .engine import Attention, Candidate, ModelInfo, SampleRequest, TrainOutcome, TrainPlan
+from ..core.training import TrainPlan
+from .engine import Attention, Candidate, ModelInfo, SampleRequest, TrainOutcome
 
 if TYPE_CHECKING:
-    from ..core.train import TrainEvent
+    from ..core.training import TrainEvent
 
 TrainState = Literal["idle", "starting", "running", "pausing", "paused", "stopping", "done",
                      "failed"]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from minigpt2.core.checkpoint import load_checkpoint
 from minigpt2.core.config import get_preset, with_data_shape
 from minigpt2.core.data import WordData, default_checkpoint_path
-from minigpt2.core.sample import SampleConfig, Sampler
+from minigpt2.core.sample import Sampler
+from minigpt2.core.sampling import SampleConfig
 
 
 def test_the_shipped_model_is_the_default_preset_trained_on_seed() -> None:

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 import torch
 from minigpt2.core.data import UnknownCharacterError
-from minigpt2.core.sample import SampleConfig, Sampler
+from minigpt2.core.sample import Sampler
+from minigpt2.core.sampling import SampleConfig
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,8 @@ import pytest
 import torch
 from minigpt2.core.config import ModelConfig, TrainConfig, get_preset
 from minigpt2.core.data import WordData
-from minigpt2.core.train import Trainer, TrainEvent
+from minigpt2.core.train import Trainer
+from minigpt2.core.training import TrainEvent, TrainPlan, build_trainer
 
 
 def test_loss_decreases_on_the_builtin_data(device: str) -> None:
@@ -161,3 +162,30 @@ def test_cuda_graph_steps_match_eager_steps(
     graphed.save(tmp_path / "graphed.safetensors")  # a tensor lr must not reach the metadata
     resumed = Trainer.from_checkpoint(tmp_path / "graphed.safetensors", replace(config, epochs=4))
     assert resumed.run().steps == 4 * 7
+
+
+def test_a_plan_bound_replaces_the_presets_bounds(words_file: Path) -> None:
+    trainer = build_trainer(TrainPlan(data=str(words_file), preset="default", steps=7,
+                                      batch_size=8, threads=1))
+    config = trainer.config
+    assert (config.epochs, config.steps, config.time_budget_s) == (None, 7, None)
+    assert (config.batch_size, config.lr) == (8, get_preset("default").train.lr)
+    assert trainer.total_steps == 7 and trainer.preset == "default"
+
+
+@pytest.mark.parametrize("conflict", [{"data": "animals"}, {"val_data": "x.txt"},
+                                      {"preset": "seed"}, {"keep_case": True}])
+def test_resuming_refuses_options_that_would_change_the_run(
+    trained_path: Path, conflict: dict[str, object]
+) -> None:
+    with pytest.raises(ValueError, match="a resumed run keeps its own"):
+        build_trainer(TrainPlan(resume=trained_path, **conflict))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", [{"epochs": 0}, {"steps": -1}, {"batch_size": 0},
+                                 {"threads": 0}, {"lr": 0.0}, {"lr": float("nan")},
+                                 {"time_budget_s": float("inf")}, {"seed": -1},
+                                 {"epochs": 2, "steps": 3}])
+def test_a_plan_refuses_numbers_out_of_range(bad: dict[str, object]) -> None:
+    with pytest.raises(ValueError, match="must|one of"):
+        TrainPlan(**bad)  # type: ignore[arg-type]

@@ -5,14 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from minigpt2.core.config import TrainConfig
-from minigpt2.core.train import TrainEvent
+from minigpt2.core.training import TrainEvent, TrainPlan
 from minigpt2.tui.engine import (
     Engine,
     EngineError,
     EventBatcher,
     SampleRequest,
-    TrainPlan,
     UnknownCharacters,
 )
 
@@ -40,16 +38,6 @@ def test_event_batcher_sends_batches_not_single_events(monkeypatch: pytest.Monke
     assert batches[-1][-1].kind == "paused"
     batcher.flush()
     assert sum(len(b) for b in batches) == 7
-
-
-def test_an_explicit_bound_replaces_the_presets() -> None:
-    engine = Engine(threads=1)
-    preset = TrainConfig(epochs=None, time_budget_s=30.0, batch_size=32, lr=3e-3)
-    config = engine._train_config(preset, TrainPlan(epochs=2, batch_size=8))
-    assert (config.epochs, config.time_budget_s, config.batch_size, config.lr) == (2, None, 8,
-                                                                                   3e-3)
-    assert config.threads == 1
-    assert engine._train_config(preset, TrainPlan()).time_budget_s == 30.0
 
 
 def test_bad_data_and_preset_are_engine_errors(tmp_path: Path) -> None:

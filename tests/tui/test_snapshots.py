@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from minigpt2.core.train import TrainEvent
+from minigpt2.core.training import TrainEvent
 from minigpt2.tui import engine
 from minigpt2.tui.engine import DatasetChoice, PresetChoice
 from minigpt2.tui.messages import TrainingProgress

@@ -24,13 +24,14 @@ from textual.widgets import (
 )
 from textual.worker import get_current_worker
 
+from ...core.data import DEFAULT_DATASET
+from ...core.training import TrainPlan
 from ..engine import (
     DatasetChoice,
     Engine,
     EngineError,
     ModelInfo,
     PresetChoice,
-    TrainPlan,
 )
 from ..messages import (
     ModelChanged,
@@ -42,7 +43,7 @@ from ..messages import (
 from .loss_chart import LossChart
 
 if TYPE_CHECKING:
-    from ...core.train import TrainEvent
+    from ...core.training import TrainEvent
 
 WORD_FILE = "__file__"  # the Select value meaning "a word list of your own"
 DEFAULT_CHECKPOINT_FILE = "runs/minigpt2.safetensors"
@@ -277,8 +278,11 @@ class TrainPane(Vertical):
             batch_size=self._integer("batch-size", minimum=1),
             lr=self._number("lr", minimum=1e-7),
             seed=self._integer("seed", minimum=0),
-            continue_current=self.query_one("#continue", Checkbox).value,
         )
+
+    @property
+    def continue_current(self) -> bool:
+        return self.query_one("#continue", Checkbox).value
 
     def _integer(self, name: str, minimum: int) -> int | None:
         value = self._number(name, minimum, whole=True)
@@ -357,11 +361,12 @@ class TrainPane(Vertical):
             self.show_message(str(exc), error=True)
             self.app.bell()
             return
-        if not plan.continue_current:
+        if not self.continue_current:
             self._clear_run()
-        self.show_message(f"Training the {plan.preset} preset on {Path(plan.data).name}…")
+        data = Path(plan.data or DEFAULT_DATASET).name
+        self.show_message(f"Training the {plan.preset} preset on {data}…")
         self.state = "starting"
-        self._train(plan)
+        self._train(plan, self.continue_current)
 
     def action_pause(self) -> None:
         if self.state in ("starting", "running"):
@@ -407,7 +412,7 @@ class TrainPane(Vertical):
     # --- workers ---------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="train", exit_on_error=False)
-    def _train(self, plan: TrainPlan) -> None:
+    def _train(self, plan: TrainPlan, continue_current: bool) -> None:
         worker = get_current_worker()
 
         def deliver(events: list[TrainEvent]) -> None:
@@ -415,7 +420,7 @@ class TrainPane(Vertical):
                 self.post_message(TrainingProgress(events))
 
         try:
-            outcome = self.engine.train(plan, deliver)
+            outcome = self.engine.train(plan, deliver, continue_current=continue_current)
         except EngineError as exc:
             self.post_message(TrainingEnded(None, str(exc)))
         except Exception as exc:  # keep the app alive whatever goes wrong in the core

@@ -1,0 +1,153 @@
+"""What a training run is asked for and what it reports: plain, torch-free types.
+
+The app and the CLI build a `TrainPlan`; `train.build_trainer` turns it into a `Trainer`,
+whose loop (train.py) reports `TrainEvent`s and ends with a `TrainResult`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from .config import DEFAULT_PRESET, get_preset
+from .data import DEFAULT_DATASET, WordData
+
+if TYPE_CHECKING:
+    from .checkpoint import Checkpoint
+    from .train import Trainer
+
+EventKind = Literal["progress", "eval", "samples", "paused", "resumed", "done"]
+
+
+@dataclass(frozen=True)
+class TrainPlan:
+    """A run as a user describes it. None means: the preset's (or the resumed run's) value.
+
+    `resume` continues a saved run: its words, preset and case are the checkpoint's, so
+    giving `data`, `val_data`, `preset` or `keep_case` with it is refused.
+    """
+
+    data: str | None = None  # a built-in list's name or a word file; None = the default list
+    val_data: str | None = None
+    preset: str | None = None
+    epochs: int | None = None  # one bound at most; it replaces the preset's bounds
+    steps: int | None = None
+    time_budget_s: float | None = None
+    batch_size: int | None = None
+    lr: float | None = None
+    seed: int | None = None
+    device: str | None = None
+    threads: int | None = None
+    keep_case: bool = False
+    sample_interval_s: float | None = None
+    resume: Path | str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "steps", "batch_size", "threads"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{_flag(name)} must be at least 1 (got {value})")
+        for name in ("time_budget_s", "lr"):
+            value = getattr(self, name)
+            if value is not None and not (math.isfinite(value) and value > 0):
+                raise ValueError(f"{_flag(name)} must be a positive number (got {value})")
+        if self.seed is not None and self.seed < 0:
+            raise ValueError(f"--seed must be 0 or more (got {self.seed})")
+        if self.sample_interval_s is not None and not (
+            math.isfinite(self.sample_interval_s) and self.sample_interval_s >= 0
+        ):
+            raise ValueError("the sample interval must be 0 or more seconds")
+        if len(self.bound) > 1:
+            raise ValueError("give one of --epochs, --steps and --time-budget, not several")
+
+    @property
+    def resumes(self) -> bool:
+        return self.resume is not None
+
+    @property
+    def bound(self) -> dict[str, float]:
+        """The one run bound given, as TrainConfig fields ({} for the preset's own)."""
+        given = {"epochs": self.epochs, "steps": self.steps, "time_budget_s": self.time_budget_s}
+        return {k: v for k, v in given.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class TrainEvent:
+    kind: EventKind
+    step: int
+    total_steps: int | None
+    epoch: float  # epochs done, fractional
+    train_loss: float | None  # mean over the steps since the previous event
+    val_loss: float | None  # the latest validation loss
+    tokens_per_s: float
+    elapsed_s: float  # training time, pauses excluded
+    remaining_s: float | None
+    progress: float | None  # 0..1 of the run's bound (steps, epochs or time)
+    samples: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    steps: int
+    epochs: float
+    wall_s: float
+    train_loss: float
+    val_loss: float | None
+    tokens_per_s: float
+    params: int
+    stopped: bool  # stopped early from outside
+
+
+def _flag(field: str) -> str:
+    """The CLI's name for a plan field, as users see it in messages."""
+    return "--" + {"time_budget_s": "time-budget"}.get(field, field.replace("_", "-"))
+
+
+def build_trainer(
+    plan: TrainPlan,
+    on_event: Callable[[TrainEvent], None] | None = None,
+    *,
+    current: Checkpoint | None = None,
+) -> Trainer:
+    """The one way a plan becomes a trainer: a fresh run on a preset, or a saved run (the
+    `plan.resume` file, or the app's `current` model) continued exactly.
+
+    The words are read and the preset checked before torch is imported, so a typo fails at
+    once. Raises ValueError (WordListError, CheckpointError) with a message for the user.
+    """
+    overrides = {
+        "batch_size": plan.batch_size,
+        "lr": plan.lr,
+        "seed": plan.seed,
+        "device": plan.device,
+        "threads": plan.threads,
+        "sample_interval_s": plan.sample_interval_s,
+    }
+    if plan.resumes or current is not None:
+        given = [
+            _flag(name)
+            for name in ("data", "val_data", "preset", "keep_case")
+            if getattr(plan, name) not in (None, False)
+        ]
+        if given:
+            raise ValueError(
+                f"a resumed run keeps its own words, preset and case; drop {', '.join(given)}"
+            )
+        from .checkpoint import load_checkpoint
+        from .train import Trainer
+
+        ckpt = current if current is not None else load_checkpoint(plan.resume)  # type: ignore[arg-type]
+        config = ckpt.train_config.updated(**overrides).bounded(**plan.bound)
+        return Trainer.from_checkpoint(ckpt, config, on_event)
+
+    preset = get_preset(plan.preset or DEFAULT_PRESET)
+    config = preset.train.updated(**overrides).bounded(**plan.bound)
+    data = WordData.from_source(
+        plan.data or DEFAULT_DATASET, plan.val_data, seed=config.seed, keep_case=plan.keep_case
+    )
+    from .train import Trainer
+
+    return Trainer(data, preset.model, config, on_event, preset=preset.name)
