@@ -103,3 +103,19 @@ def test_loss_ignores_padding(tiny: ModelConfig) -> None:
 def test_sequences_longer_than_the_block_are_refused(tiny: ModelConfig) -> None:
     with pytest.raises(ValueError, match="block size"):
         build(tiny)(torch.zeros(1, BLOCK + 1, dtype=torch.long))
+
+
+def test_attention_weights_equal_an_explicit_scaled_softmax(tiny: ModelConfig) -> None:
+    """The first layer's map, recomputed by hand: softmax(Q K^T / sqrt(head_dim)), causal."""
+    model = build(tiny)
+    idx = torch.randint(3, VOCAB, (1, 6))
+    block = model.blocks[0]
+    n_head, head_dim = tiny.n_head, tiny.d_model // tiny.n_head
+    x = block.ln_1(model.tok_emb(idx) + model.pos_emb.weight[:6])  # type: ignore[union-attr]
+    q, k, _ = block.attn.qkv(x).split(tiny.d_model, dim=-1)
+    q = q.view(6, n_head, head_dim).transpose(0, 1)  # (head, T, hs)
+    k = k.view(6, n_head, head_dim).transpose(0, 1)
+    scores = q @ k.transpose(1, 2) / head_dim**0.5
+    scores = scores.masked_fill(torch.ones(6, 6).triu(1).bool(), float("-inf"))
+    expected = scores.softmax(-1)
+    torch.testing.assert_close(model.attention(idx)[0, 0], expected)
