@@ -39,7 +39,11 @@ ROWS: dict[str, dict[str, Any]] = {
     "ends-with er + length 5-7": {"ends_with": "er", "min_len": 5, "max_len": 7},
     "rare: ends-with qzx": {"ends_with": "qzx"},
     # Only 16 such names exist: the request must give up at its 0.5 s bound with 16 of 20.
-    "bounded: 20 unique 1-letter names": {"max_len": 1, "unique": True, "exclude_chars": "abcdefghij"},
+    "bounded: 20 unique 1-letter names": {
+        "max_len": 1,
+        "unique": True,
+        "exclude_chars": "abcdefghij",
+    },
 }
 
 
