@@ -124,7 +124,7 @@ class Sampler:
         kept_share = 1.0
         for _ in range(MAX_ROUNDS):
             wanted = config.n - len(results)
-            batch = min(MAX_BATCH, max(32, math.ceil(1.25 * wanted / kept_share)))
+            batch = min(MAX_BATCH, max(32, math.ceil(2 * wanted / kept_share)))
             drawn = self._generate(steering, batch, config, generator)
             before = len(results)
             for name, logprob, cut in drawn:
