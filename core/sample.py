@@ -173,7 +173,8 @@ class Sampler:
         self, steering: Steering, batch: int, config: SampleConfig, generator: torch.Generator
     ) -> list[tuple[str, float, bool]]:
         """`batch` names as (name, logprob, cut). A name reaching the model's own limit
-        where the model would go on is cut there: its logprob then has no end token."""
+        where the model would go on is cut there (unless a required text steered the end):
+        its logprob then has no end token."""
         model = self.model
         cache = KVCache(model.config, batch, self.device)
         prompt = torch.tensor([BOS, *self.vocab.encode(config.prompt)], device=self.device)
@@ -181,7 +182,9 @@ class Sampler:
         logprob = F.log_softmax(logits[0, :-1], -1).gather(-1, prompt[1:, None]).sum()
         logprob = logprob.expand(batch).clone()
         last = logits[:, -1]
-        mask = ConstraintMask(steering, self.vocab, batch, self.max_chars, self.device)
+        # With a required text the end is steered there, so the limit forces it: no cut.
+        cut_at = self.max_chars if steering.trivial else -1
+        mask = ConstraintMask(steering, self.vocab, batch, cut_at, self.device)
         hooks = self._pipeline(config, mask)
         tokens = prompt.expand(batch, -1)
         done = torch.zeros(batch, dtype=torch.bool, device=self.device)
@@ -194,7 +197,7 @@ class Sampler:
                 token = scores.argmax(-1)
             else:
                 token = torch.multinomial(scores.softmax(-1), 1, generator=generator).squeeze(1)
-            if length == self.max_chars:  # the model's limit: a character here means "go on"
+            if length == cut_at:  # the model's limit: a character here means "go on"
                 cut |= ~done & (token != EOS)
                 done |= cut
             token = token.masked_fill(done, PAD)
