@@ -111,10 +111,14 @@ class Sampler:
         config = self.folded(config)
         steering = self.steering(config)
         deadline = self.clock() + (config.time_limit_s or math.inf)
+
+        def stop() -> bool:
+            return self.clock() >= deadline or cancelled()
+
         if config.most_likely:
             from .beam import most_likely
 
-            return most_likely(self, config, steering, lambda: self._stop(deadline, cancelled))
+            return most_likely(self, config, steering, stop)
         generator = torch.Generator(self.device)
         generator.manual_seed(
             config.seed if config.seed is not None else int(torch.randint(2**62, ()).item())
@@ -125,7 +129,7 @@ class Sampler:
         for _ in range(MAX_ROUNDS):
             wanted = config.n - len(results)
             batch = min(MAX_BATCH, max(32, math.ceil(2 * wanted / kept_share)))
-            drawn = self._generate(steering, batch, config, generator)
+            drawn = self._generate(steering, batch, config, generator, stop)
             before = len(results)
             for name, logprob, cut in drawn:
                 sample = Sample(name, logprob, self.source_of(name), cut)
@@ -136,17 +140,14 @@ class Sampler:
                 if len(results) == config.n:
                     break
             kept = len(results) - before
-            kept_share = max(kept / len(drawn), 1 / MAX_BATCH)
+            kept_share = max(kept / max(len(drawn), 1), 1 / MAX_BATCH)
             if len(results) == config.n or (kept == 0 and config.temperature == 0):
                 break
-            if self._stop(deadline, cancelled):
+            if stop():
                 break
         if config.sort_by_likelihood:
             results.sort(key=config.rank_key, reverse=True)
         return results
-
-    def _stop(self, deadline: float, cancelled: Callable[[], bool]) -> bool:
-        return self.clock() >= deadline or cancelled()
 
     @staticmethod
     def _keeps(config: SampleConfig, sample: Sample, seen: set[str]) -> bool:
@@ -170,11 +171,16 @@ class Sampler:
 
     @torch.inference_mode()
     def _generate(
-        self, steering: Steering, batch: int, config: SampleConfig, generator: torch.Generator
+        self,
+        steering: Steering,
+        batch: int,
+        config: SampleConfig,
+        generator: torch.Generator,
+        stop: Callable[[], bool] = lambda: False,
     ) -> list[tuple[str, float, bool]]:
-        """`batch` names as (name, logprob, cut). A name reaching the model's own limit
-        where the model would go on is cut there (unless a required text steered the end):
-        its logprob then has no end token."""
+        """Up to `batch` names as (name, logprob, cut); fewer if `stop()` turns true
+        midway. A name reaching the model's own limit where the model would go on is cut
+        there (unless a required text steered the end): its logprob then has no end token."""
         model = self.model
         cache = KVCache(model.config, batch, self.device)
         prompt = torch.tensor([BOS, *self.vocab.encode(config.prompt)], device=self.device)
@@ -205,12 +211,13 @@ class Sampler:
             logprob += step_logprob.masked_fill(done, 0.0)
             tokens = torch.cat([tokens, token[:, None]], dim=1)
             done |= token == EOS
-            if bool(done.all()):
+            if bool(done.all()) or stop():
                 break
             logits, _ = model(token[:, None], cache=cache)
             last = logits[:, -1]
         names = [self.vocab.decode(row) for row in tokens.tolist()]
-        return list(zip(names, logprob.tolist(), cut.tolist(), strict=True))
+        rows = zip(names, logprob.tolist(), cut.tolist(), done.tolist(), strict=True)
+        return [(name, lp, was_cut) for name, lp, was_cut, finished in rows if finished]
 
     @torch.inference_mode()
     def next_logprobs(self, prefixes: list[list[int]]) -> Tensor:
