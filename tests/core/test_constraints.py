@@ -155,7 +155,7 @@ def test_a_request_that_cannot_be_filled_returns_what_it_found_within_its_bound(
     assert len({s.name for s in samples}) == len(samples)
 
 
-def test_a_cancelled_request_stops_after_one_round(sampler: Sampler) -> None:
+def test_a_cancelled_request_stops_at_once(sampler: Sampler) -> None:
     samples = sampler.sample(
         SampleConfig(n=5000, unique=True, time_limit_s=None), cancelled=lambda: True
     )
