@@ -27,7 +27,7 @@ from .data import BOS, EOS, PAD, Vocab, chars_that_fit
 from .model import KVCache, MiniGPT2
 from .sampling import AttentionMap, Sample, SampleConfig, Source, WordScore
 
-MAX_BATCH = 4096
+MAX_BATCH = 1024  # a round stays short (~25 ms on one CPU thread), so time limits hold
 MAX_ROUNDS = 64  # with the time limit, the bound on a request that rarely finds its names
 LogitsHook = Callable[[Tensor, Tensor], Tensor]  # (tokens so far (B, t), logits (B, V)) -> logits
 Clock = Callable[[], float]
