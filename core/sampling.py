@@ -114,6 +114,24 @@ class SampleConfig:
         return applied
 
 
+    def as_dict(self) -> dict[str, Any]:
+        """Every field as JSON-able values (the blocklist as a sorted list): what a favourite
+        stores to say where a name came from."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values["exclude"] = sorted(self.exclude)
+        return values
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> SampleConfig:
+        """The inverse of `as_dict`; unknown keys (from a newer version) are ignored.
+        Raises ValueError, as the constructor does, for values out of range."""
+        known = {f.name for f in fields(cls)}
+        try:
+            return cls(**{k: v for k, v in values.items() if k in known})
+        except TypeError as exc:
+            raise ValueError(f"sampling settings: {exc}") from None
+
+
 def _at_least(low: int, **values: int | None) -> None:
     for name, value in values.items():
         if value is not None and value < low:

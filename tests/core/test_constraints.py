@@ -302,3 +302,15 @@ def test_steering_never_leads_to_a_dead_end() -> None:
 def test_sample_shows_cut_names_with_an_ellipsis() -> None:
     assert Sample("ab", -1.0, "novel", cut=True).shown == "ab…"
     assert Sample("ab", -1.0, "novel").shown == "ab"
+
+
+def test_config_round_trips_through_json() -> None:
+    import json
+
+    config = SampleConfig(prompt="b", ends_with="y", exclude={"bay", "boy"}, top_p=0.9,
+                          most_likely=True, rank="per_char", time_limit_s=None)
+    again = SampleConfig.from_dict(json.loads(json.dumps(config.as_dict())))
+    assert again == config
+    assert SampleConfig.from_dict({"n": 3, "from_a_newer_version": 1}) == SampleConfig(n=3)
+    with pytest.raises(ValueError, match="top-p"):
+        SampleConfig.from_dict({"top_p": 2.0})
