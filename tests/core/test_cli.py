@@ -308,3 +308,13 @@ def test_ctrl_c_during_training_stops_and_saves(tmp_path: Path) -> None:
     from minigpt2.core.checkpoint import load_checkpoint
 
     assert load_checkpoint(out).step == summary["steps"]
+
+
+def test_eval_folds_case_like_the_training_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lower, upper = tmp_path / "lower.txt", tmp_path / "upper.txt"
+    lower.write_text("cat\ndog\n")
+    upper.write_text("CAT\nDog\n")
+    results = [run_main(["eval", "--data", str(path)], capsys) for path in (lower, upper)]
+    assert results[0][0] == 0 and results[0] == results[1]
