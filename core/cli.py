@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from collections.abc import Sequence
+from dataclasses import fields
 from pathlib import Path
 from typing import NoReturn
 
 from .config import DEFAULT_PRESET, PRESETS
 from .data import DEFAULT_DATASET, builtin_datasets, default_checkpoint_path, load_words
-from .sampling import SampleConfig
+from .sampling import DEFAULT_TIME_LIMIT_S, Sample, SampleConfig
 from .training import TrainEvent, TrainPlan, build_trainer
 
 DEFAULT_OUT = "minigpt2.safetensors"
@@ -65,17 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sample = commands.add_parser("sample", help="invent names with a trained model")
     _checkpoint_arg(sample)
-    sample.add_argument("--prompt", default="", help="every name starts with this")
-    sample.add_argument("-n", type=int, default=20, help="how many names (default 20)")
-    sample.add_argument("--temperature", type=float, default=1.0, help="0 = greedy")
-    sample.add_argument("--top-k", type=int)
-    sample.add_argument("--top-p", type=float)
-    sample.add_argument("--max-len", type=int, help="longest name in characters")
-    sample.add_argument("--novel-only", action="store_true", help="skip names in the data")
-    sample.add_argument("--unique", action="store_true", help="no repeated names")
-    sample.add_argument("--sort", action="store_true", help="most likely first")
-    sample.add_argument("--seed", type=int)
-    sample.add_argument("--json", action="store_true", help="a JSON list with scores")
+    _sample_args(sample)
 
     evaluate = commands.add_parser("eval", help="loss of a model on a word file")
     _checkpoint_arg(evaluate)
@@ -86,6 +78,45 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("words", nargs="+", metavar="WORD")
     score.add_argument("--json", action="store_true")
     return parser
+
+
+def _sample_args(sample: argparse.ArgumentParser) -> None:
+    """The flags of `sample`. Each `dest` is a SampleConfig field: a new sampling option is
+    one more line here (see `_sample_config`)."""
+    sample.add_argument("--prompt", default="", help="every name starts with this")
+    sample.add_argument("-n", type=int, default=20, help="how many names (default 20)")
+    sample.add_argument("--temperature", type=float, default=1.0, help="0 = greedy")
+    sample.add_argument("--top-k", type=int)
+    sample.add_argument("--top-p", type=float)
+    sample.add_argument("--min-len", type=int, help="shortest name in characters")
+    sample.add_argument("--max-len", type=int, help="longest name in characters")
+    sample.add_argument("--ends-with", default="", metavar="S", help="every name ends with S")
+    sample.add_argument("--contains", default="", metavar="S", help="every name contains S")
+    sample.add_argument("--exclude-chars", default="", metavar="CHARS", help="never these")
+    sample.add_argument("--exclude", metavar="FILE", help="blocklist: one word per line")
+    sample.add_argument("--novel-only", action="store_true", help="skip names in the data")
+    sample.add_argument("--unique", action="store_true", help="no repeated names")
+    sample.add_argument(
+        "--sort", dest="sort_by_likelihood", action="store_true", help="most likely first"
+    )
+    sample.add_argument("--most-likely", action="store_true", help="a beam search")
+    sample.add_argument(
+        "--rank",
+        choices=["total", "per-char"],
+        default="total",
+        help="by total log-probability (default: the likeliest names) or per character",
+    )
+    sample.add_argument("--include-cut", action="store_true", help="names cut at the limit")
+    sample.add_argument(
+        "--time-limit",
+        dest="time_limit_s",
+        type=float,
+        default=DEFAULT_TIME_LIMIT_S,
+        metavar="S",
+        help=f"return what was found after S seconds (default {DEFAULT_TIME_LIMIT_S})",
+    )
+    sample.add_argument("--seed", type=int)
+    sample.add_argument("--json", action="store_true", help="a JSON list with scores")
 
 
 def _checkpoint_arg(parser: argparse.ArgumentParser) -> None:
@@ -151,6 +182,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     _check_writable(out)
 
     previous = signal.signal(signal.SIGINT, lambda *_: trainer.stop())  # save, don't lose work
+    if not args.quiet:
+        print(f"training; Ctrl-C stops and saves to {out}", file=sys.stderr, flush=True)
     try:
         with _ProgressBar(enabled=not args.quiet) as bar:
             trainer.on_event = bar.update
@@ -184,6 +217,10 @@ def _check_writable(path: Path) -> None:
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise ValueError(f"{path}: the folder {parent} does not exist")
+    if path.is_dir():
+        raise ValueError(f"{path}: is a folder; give a checkpoint file name")
+    if not os.access(parent, os.W_OK):
+        raise ValueError(f"{path}: the folder {parent} is not writable")
 
 
 class _ProgressBar:
@@ -228,40 +265,42 @@ def _sampler(path: Path | None):  # noqa: ANN202 - torch imported lazily
     return Sampler.from_checkpoint(checkpoint)
 
 
+def _sample_config(args: argparse.Namespace) -> SampleConfig:
+    """Every `sample` flag whose dest is a SampleConfig field goes straight into it: the
+    config checks the values, and its message is the CLI's."""
+    given = {f.name: getattr(args, f.name) for f in fields(SampleConfig) if hasattr(args, f.name)}
+    given["rank"] = args.rank.replace("-", "_")
+    given["exclude"] = frozenset(load_words(args.exclude, keep_case=True) if args.exclude else ())
+    return SampleConfig(**given)
+
+
 def cmd_sample(args: argparse.Namespace) -> int:
-    config = SampleConfig(
-        prompt=args.prompt,
-        n=args.n,
-        temperature=args.temperature,
-        top_k=args.top_k,
-        top_p=args.top_p,
-        max_len=args.max_len,
-        seed=args.seed,
-        novel_only=args.novel_only,
-        unique=args.unique,
-        sort_by_likelihood=args.sort,
-    )
+    config = _sample_config(args)
     samples = _sampler(args.checkpoint).sample(config)
-    if args.json:
+    if len(samples) < config.n:
         print(
-            json.dumps(
-                [
-                    {"name": s.name, "logprob": round(s.logprob, 4), "source": s.source}
-                    for s in samples
-                ]
-            )
+            f"found {len(samples)} of {config.n} names within {config.time_limit_s:g} s",
+            file=sys.stderr,
         )
+    if args.json:
+        applied = config.constraints()
+        rows = [{**_row(s), "cut": s.cut, "constraints": applied} for s in samples]
+        print(json.dumps(rows))
     else:
         for s in samples:
-            print(s.name)
+            print(s.shown)
     return 0
+
+
+def _row(s: Sample) -> dict[str, object]:
+    return {"name": s.name, "logprob": round(s.logprob, 4), "source": s.source}
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from .train import evaluate_words
 
     sampler = _sampler(args.checkpoint)
-    words = load_words(args.data)
+    words = load_words(args.data, keep_case=not sampler.folds_case)
     loss, tokens = evaluate_words(sampler.model, sampler.vocab, words)
     print(json.dumps({"loss": round(loss, 4), "words": len(words), "tokens": tokens}))
     return 0

@@ -15,6 +15,7 @@ from pathlib import Path
 MAX_WORD_LENGTH = 64
 SPECIAL_TOKENS = ("<pad>", "<bos>", "<eos>")
 PAD, BOS, EOS = 0, 1, 2
+FRAME = 2  # a word is framed as BOS + its characters + EOS: n characters are n + 2 tokens
 DEFAULT_DATASET = "seed"
 DEFAULT_CHECKPOINT = "default.safetensors"
 
@@ -143,9 +144,13 @@ class Vocab:
             raise UnknownCharacterError(unknown)
         return [self.index[ch] for ch in text]
 
+    def frame(self, word: str) -> list[int]:
+        """BOS, the characters, EOS: a whole word as the model reads and writes it."""
+        return [BOS, *self.encode(word), EOS]
+
     def encode_word(self, word: str, length: int) -> list[int]:
-        """BOS, the characters, EOS, then padding up to `length`."""
-        ids = [BOS, *self.encode(word), EOS]
+        """The framed word, then padding up to `length`."""
+        ids = self.frame(word)
         return ids + [PAD] * (length - len(ids))
 
     def decode(self, ids: Iterable[int]) -> str:
@@ -166,6 +171,16 @@ class Vocab:
 
     def __repr__(self) -> str:
         return f"Vocab({''.join(self.chars)!r})"
+
+
+def framed_length(chars: int) -> int:
+    """Tokens a word of `chars` characters takes, BOS and EOS included."""
+    return chars + FRAME
+
+
+def chars_that_fit(block_size: int) -> int:
+    """The longest word a model of `block_size` positions reads or writes whole."""
+    return block_size - FRAME
 
 
 # --- the data a model trains on ----------------------------------------------------------
@@ -193,7 +208,7 @@ class WordData:
     @property
     def max_len(self) -> int:
         """Longest word plus BOS and EOS: the article's `max_word_len`, the model's block size."""
-        return max(len(w) for w in (*self.train_words, *self.val_words)) + 2
+        return framed_length(max(len(w) for w in (*self.train_words, *self.val_words)))
 
     @classmethod
     def from_words(cls, train: Sequence[str], val: Sequence[str], source: str = "") -> WordData:

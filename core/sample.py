@@ -1,8 +1,20 @@
-"""Batched name generation with a KV cache, scoring, and novel/train/val labels."""
+"""Batched name generation with a KV cache, scoring, and novel/train/val labels.
+
+One pipeline makes every name: at each step the model's logits pass through a list of hooks
+(`LogitsHook`, as Hugging Face's logits processors): first the constraint mask (which tokens
+keep the name on a path that meets its constraints and length limits), then temperature,
+top-k and top-p. A token is drawn from what is left; its log-probability is taken from the
+model's own logits, so reported scores stay honest. `SampleConfig.accepts` is the one filter.
+A new sampling option is a `SampleConfig` field, plus a hook in `_pipeline` if it changes
+the choice of tokens.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -10,17 +22,20 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .checkpoint import load_checkpoint
-from .data import BOS, EOS, PAD, Vocab
+from .constraints import ImpossibleConstraints, State, Steering
+from .data import BOS, EOS, PAD, Vocab, chars_that_fit
 from .model import KVCache, MiniGPT2
 from .sampling import AttentionMap, Sample, SampleConfig, Source, WordScore
 
-MAX_BATCH = 4096
-MAX_ROUNDS = 8
+MAX_BATCH = 1024  # a round stays short (~25 ms on one CPU thread), so time limits hold
+MAX_ROUNDS = 64  # with the time limit, the bound on a request that rarely finds its names
+LogitsHook = Callable[[Tensor, Tensor], Tensor]  # (tokens so far (B, t), logits (B, V)) -> logits
+Clock = Callable[[], float]
 
 
 class Sampler:
     """Generates and scores names with a trained model. Not thread-safe: give each thread
-    its own (they are cheap to build from a snapshot)."""
+    its own (they are cheap to build from a snapshot). `clock` bounds a request's time."""
 
     def __init__(
         self,
@@ -28,14 +43,15 @@ class Sampler:
         vocab: Vocab,
         train_words: Iterable[str] = (),
         val_words: Iterable[str] = (),
+        *,
+        clock: Clock = time.monotonic,
     ) -> None:
         self.model = model.eval()
         self.vocab = vocab
         self.train_words = frozenset(train_words)
         self.val_words = frozenset(val_words)
         self.device = next(model.parameters()).device
-        # Tokens that are never a valid next character: padding and a second BOS.
-        self._banned = torch.tensor([PAD, BOS], device=self.device)
+        self.clock = clock
 
     @classmethod
     def from_checkpoint(cls, path: Path | str, device: str = "cpu") -> Sampler:
@@ -44,118 +60,186 @@ class Sampler:
 
     @property
     def max_chars(self) -> int:
-        return self.model.config.block_size - 2
+        return chars_that_fit(self.model.config.block_size)
+
+    @property
+    def folds_case(self) -> bool:
+        """Words are lower-cased for training unless --keep-case; a model trained on folded
+        words has no character that lower() changes, so its input is folded the same way."""
+        return all(ch.lower() == ch for ch in self.vocab.chars)
+
+    def fold(self, text: str) -> str:
+        return text.lower() if self.folds_case else text
 
     def source_of(self, name: str) -> Source:
         if name in self.train_words:
             return "train"
         return "val" if name in self.val_words else "novel"
 
-    def sample(self, config: SampleConfig) -> list[Sample]:
-        """Names that start with `config.prompt`. Raises UnknownCharacterError."""
-        prompt_ids = [BOS, *self.vocab.encode(config.prompt)]
-        max_chars = min(config.max_len or self.max_chars, self.max_chars)
-        if len(config.prompt) >= max_chars:
-            raise ValueError(
-                f"the prompt is too long: this model writes at most {max_chars} characters"
+    def steering(self, config: SampleConfig) -> Steering:
+        """Check `config` against this model, before any sampling. Raises
+        UnknownCharacterError or ImpossibleConstraints (both ValueError)."""
+        for text in (config.prompt, config.ends_with, config.contains):
+            self.vocab.encode(text)
+        if len(config.prompt) >= self.max_chars:
+            raise ImpossibleConstraints(
+                f"the prompt is too long: this model writes at most {self.max_chars} characters"
             )
+        limit = min(config.max_len or self.max_chars, self.max_chars)
+        steering = Steering(config, self.vocab.chars, limit)
+        steering.check()
+        return steering
+
+    def folded(self, config: SampleConfig) -> SampleConfig:
+        """The request with its text folded as the training words were."""
+        if not self.folds_case:
+            return config
+        return replace(
+            config,
+            prompt=config.prompt.lower(),
+            ends_with=config.ends_with.lower(),
+            contains=config.contains.lower(),
+            exclude_chars=config.exclude_chars.lower(),
+            exclude=frozenset(word.lower() for word in config.exclude),
+        )
+
+    def sample(
+        self, config: SampleConfig, cancelled: Callable[[], bool] = lambda: False
+    ) -> list[Sample]:
+        """Up to `config.n` names meeting `config`; fewer when its time limit runs out (or
+        `cancelled()` turns true). Raises ValueError for a request no name can meet."""
+        config = self.folded(config)
+        steering = self.steering(config)
+        deadline = self.clock() + (config.time_limit_s or math.inf)
+
+        def stop() -> bool:
+            return self.clock() >= deadline or cancelled()
+
+        if config.most_likely:
+            from .beam import most_likely
+
+            return most_likely(self, config, steering, stop)
         generator = torch.Generator(self.device)
         generator.manual_seed(
             config.seed if config.seed is not None else int(torch.randint(2**62, ()).item())
         )
         results: list[Sample] = []
         seen: set[str] = set()
+        kept_share = 1.0
         for _ in range(MAX_ROUNDS):
             wanted = config.n - len(results)
-            batch = min(MAX_BATCH, wanted if self._keeps_all(config) else max(2 * wanted, 32))
+            batch = min(MAX_BATCH, max(32, math.ceil(2 * wanted / kept_share)))
+            drawn = self._generate(steering, batch, config, generator, stop)
             before = len(results)
-            for name, logprob in self._generate(
-                prompt_ids, batch, max_chars + 2, config, generator
-            ):
-                sample = Sample(name, logprob, self.source_of(name))
-                if (config.novel_only and sample.source != "novel") or (
-                    config.unique and name in seen
-                ):
+            for name, logprob, cut in drawn:
+                sample = Sample(name, logprob, self.source_of(name), cut)
+                if not self._keeps(config, sample, seen):
                     continue
                 seen.add(name)
                 results.append(sample)
                 if len(results) == config.n:
                     break
-            if len(results) == config.n or (len(results) == before and config.temperature == 0):
+            kept = len(results) - before
+            kept_share = max(kept / max(len(drawn), 1), 1 / MAX_BATCH)
+            if len(results) == config.n or (kept == 0 and config.temperature == 0):
+                break
+            if stop():
                 break
         if config.sort_by_likelihood:
-            results.sort(key=lambda s: s.logprob, reverse=True)
+            results.sort(key=config.rank_key, reverse=True)
         return results
 
     @staticmethod
-    def _keeps_all(config: SampleConfig) -> bool:
-        return not (config.novel_only or config.unique)
+    def _keeps(config: SampleConfig, sample: Sample, seen: set[str]) -> bool:
+        return (
+            (config.include_cut or not sample.cut)
+            and config.accepts(sample.name, sample.source)
+            and not (config.unique and sample.name in seen)
+        )
+
+    def _pipeline(self, config: SampleConfig, mask: LogitsHook) -> list[LogitsHook]:
+        """The hooks a step's logits pass through, in order. Greedy (temperature 0) takes
+        the argmax after the mask, so the others do not apply."""
+        hooks = [mask]
+        if config.temperature > 0:
+            hooks.append(lambda _, logits: logits / config.temperature)
+            if config.top_k is not None and config.top_k < self.vocab.size:
+                hooks.append(lambda _, logits: _top_k(logits, config.top_k))  # type: ignore[arg-type]
+            if config.top_p is not None and config.top_p < 1:
+                hooks.append(lambda _, logits: _nucleus(logits, config.top_p))  # type: ignore[arg-type]
+        return hooks
 
     @torch.inference_mode()
     def _generate(
         self,
-        prompt_ids: list[int],
+        steering: Steering,
         batch: int,
-        max_tokens: int,
         config: SampleConfig,
         generator: torch.Generator,
-    ) -> list[tuple[str, float]]:
-        """`batch` continuations of the prompt; names that hit the length limit are dropped."""
+        stop: Callable[[], bool] = lambda: False,
+    ) -> list[tuple[str, float, bool]]:
+        """Up to `batch` names as (name, logprob, cut); fewer if `stop()` turns true
+        midway. A name reaching the model's own limit where the model would go on is cut
+        there (unless a required text steered the end): its logprob then has no end token."""
         model = self.model
         cache = KVCache(model.config, batch, self.device)
-        prompt = torch.tensor(prompt_ids, device=self.device)
+        prompt = torch.tensor([BOS, *self.vocab.encode(config.prompt)], device=self.device)
         logits, _ = model(prompt.expand(batch, -1), cache=cache)
         logprob = F.log_softmax(logits[0, :-1], -1).gather(-1, prompt[1:, None]).sum()
         logprob = logprob.expand(batch).clone()
         last = logits[:, -1]
-        steps = max_tokens - len(prompt_ids)
-        out = torch.full((batch, steps), PAD, device=self.device)
+        # With a required text the end is steered there, so the limit forces it: no cut.
+        cut_at = self.max_chars if steering.trivial else -1
+        mask = ConstraintMask(steering, self.vocab, batch, cut_at, self.device)
+        hooks = self._pipeline(config, mask)
+        tokens = prompt.expand(batch, -1)
         done = torch.zeros(batch, dtype=torch.bool, device=self.device)
-        for t in range(steps):
-            token = self._choose(last, config, generator, allow_end=t > 0 or len(prompt_ids) > 1)
+        cut = torch.zeros_like(done)
+        for length in range(len(config.prompt), steering.limit + 1):
+            scores = last
+            for hook in hooks:
+                scores = hook(tokens, scores)
+            if config.temperature == 0:
+                token = scores.argmax(-1)
+            else:
+                token = torch.multinomial(scores.softmax(-1), 1, generator=generator).squeeze(1)
+            if length == cut_at:  # the model's limit: a character here means "go on"
+                cut |= ~done & (token != EOS)
+                done |= cut
             token = token.masked_fill(done, PAD)
             step_logprob = F.log_softmax(last, -1).gather(-1, token[:, None]).squeeze(1)
             logprob += step_logprob.masked_fill(done, 0.0)
-            out[:, t] = token
+            tokens = torch.cat([tokens, token[:, None]], dim=1)
             done |= token == EOS
-            if t + 1 == steps or bool(done.all()):
+            if bool(done.all()) or stop():
                 break
             logits, _ = model(token[:, None], cache=cache)
             last = logits[:, -1]
-        prefix = self.vocab.decode(prompt_ids)
-        return [
-            (prefix + self.vocab.decode(row), lp)
-            for row, lp, finished in zip(out.tolist(), logprob.tolist(), done.tolist(), strict=True)
-            if finished
-        ]
+        names = [self.vocab.decode(row) for row in tokens.tolist()]
+        rows = zip(names, logprob.tolist(), cut.tolist(), done.tolist(), strict=True)
+        return [(name, lp, was_cut) for name, lp, was_cut, finished in rows if finished]
 
-    def _choose(
-        self, logits: Tensor, config: SampleConfig, generator: torch.Generator, allow_end: bool
-    ) -> Tensor:
-        logits = logits.index_fill(-1, self._banned, float("-inf"))
-        if not allow_end:  # an empty name is no name
-            logits[:, EOS] = float("-inf")
-        if config.temperature == 0:
-            return logits.argmax(-1)
-        logits = logits / config.temperature
-        if config.top_k is not None and config.top_k < logits.size(-1):
-            kth = torch.topk(logits, config.top_k, dim=-1).values[:, -1:]
-            logits = logits.masked_fill(logits < kth, float("-inf"))
-        if config.top_p is not None and config.top_p < 1:
-            logits = _nucleus(logits, config.top_p)
-        probs = logits.softmax(-1)
-        return torch.multinomial(probs, 1, generator=generator).squeeze(1)
+    @torch.inference_mode()
+    def next_logprobs(self, prefixes: list[list[int]]) -> Tensor:
+        """(B, V) log-probabilities of the token after each prefix (BOS + characters)."""
+        width = max(map(len, prefixes))
+        idx = torch.tensor([p + [PAD] * (width - len(p)) for p in prefixes], device=self.device)
+        logits, _ = self.model(idx)  # causal: padding after a prefix does not change it
+        last = torch.tensor([len(p) - 1 for p in prefixes], device=self.device)
+        return F.log_softmax(logits[torch.arange(len(prefixes)), last], -1)
 
     @torch.inference_mode()
     def score(self, word: str) -> WordScore:
         """Log-probability of `word` as a whole name (its characters then the end token)."""
+        word = self.fold(word)
         ids = self._word_ids(word)
         idx = torch.tensor([ids], device=self.device)
         logits, _ = self.model(idx[:, :-1])
         logprob = float(F.log_softmax(logits[0], -1).gather(-1, idx[0, 1:, None]).sum())
-        return WordScore(word, logprob, logprob / (len(word) + 1), self.source_of(word))
+        return WordScore(word, logprob, logprob / (len(ids) - 1), self.source_of(word))
 
     def attention(self, word: str) -> AttentionMap:
+        word = self.fold(word)
         ids = self._word_ids(word)[:-1]  # BOS + characters: the positions that attend
         weights = self.model.attention(torch.tensor([ids], device=self.device))
         return AttentionMap(["<bos>", *word], weights[:, 0].cpu().numpy())
@@ -165,7 +249,83 @@ class Sampler:
             raise ValueError("an empty word")
         if len(word) > self.max_chars:
             raise ValueError(f"{word!r} is longer than this model's {self.max_chars} characters")
-        return [BOS, *self.vocab.encode(word), EOS]
+        return self.vocab.frame(word)
+
+
+class ConstraintMask:
+    """The first hook: each row's allowed tokens from its `Steering` state and length. At
+    the model's own limit every character stays open: choosing one cuts the name there."""
+
+    def __init__(
+        self, steering: Steering, vocab: Vocab, batch: int, cut_at: int, device: torch.device
+    ) -> None:
+        self.steering = steering
+        self.vocab = vocab
+        self.cut_at = cut_at  # the model's own limit
+        self.device = device
+        self.states: list[State] = [steering.start()] * batch
+        self.masks: dict[tuple[State, int], Tensor] = {}
+        self.targets: dict[tuple[State, int], int] = {}
+
+    def __call__(self, tokens: Tensor, logits: Tensor) -> Tensor:
+        length = tokens.size(1) - 1  # characters so far (BOS first)
+        if length > len(self.steering.config.prompt) and not self.steering.trivial:
+            chars = self.vocab.tokens
+            self.states = [
+                self.steering.advance(state, chars[t]) if t > EOS else state
+                for state, t in zip(self.states, tokens[:, -1].tolist(), strict=True)
+            ]
+        if self.steering.trivial:
+            allowed = self.mask_for(self.states[0], length)
+        else:
+            allowed = torch.stack([self.mask_for(state, length) for state in self.states])
+        return _steer_end(logits, allowed, self._targets(length)).masked_fill(
+            ~allowed, float("-inf")
+        )
+
+    def mask_for(self, state: State, length: int) -> Tensor:
+        """(V,) bool: the tokens a name in `state`, `length` characters long, may take next."""
+        key = (state, length)
+        if key not in self.masks:
+            may_end, chars = self.steering.allowed(state, length)
+            if length == self.cut_at and may_end:
+                chars = tuple(self.steering.chars)  # past the limit: the name is cut
+            allowed = torch.zeros(self.vocab.size, dtype=torch.bool)
+            allowed[[self.vocab.index[ch] for ch in chars]] = True
+            allowed[EOS] = may_end
+            self.masks[key] = allowed.to(self.device)
+            needed = self.steering.next_needed(state)
+            self.targets[key] = (
+                self.vocab.index[needed] if needed in chars and not may_end else -1
+            )
+        return self.masks[key]
+
+    def _targets(self, length: int) -> Tensor | None:
+        """Per row, the token that takes the end token's probability (-1: none)."""
+        if self.steering.trivial:
+            return None
+        ids = [self.targets[(state, length)] for state in self.states]
+        return torch.tensor(ids, device=self.device)
+
+
+def _steer_end(logits: Tensor, allowed: Tensor, targets: Tensor | None) -> Tensor:
+    """Where the model would end a name that still lacks its required text, move the end
+    token's probability onto the next character of that text: the name's wish to end
+    becomes its ending, instead of running on until the length limit forces it."""
+    if targets is None:
+        return logits
+    use = (targets >= 0) & ~allowed[:, EOS]
+    if not bool(use.any()):
+        return logits
+    index = targets.clamp(min=0)[:, None]
+    current = logits.gather(-1, index)
+    merged = torch.logaddexp(current, logits[:, EOS : EOS + 1])
+    return logits.scatter(-1, index, torch.where(use[:, None], merged, current))
+
+
+def _top_k(logits: Tensor, k: int) -> Tensor:
+    kth = torch.topk(logits, k, dim=-1).values[:, -1:]
+    return logits.masked_fill(logits < kth, float("-inf"))
 
 
 def _nucleus(logits: Tensor, top_p: float) -> Tensor:

@@ -1,53 +1,159 @@
 """What a sampler is asked for and what it gives back: plain, torch-free types.
 
 The app imports these before torch is loaded (its first frame must not wait a second and
-more); the sampler itself lives in sample.py.
+more); the sampler itself lives in sample.py. `SampleConfig` is the one place that checks
+sampling settings: the CLI and the Explore pane build one and show its error.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+import math
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     import numpy as np
 
 Source = Literal["novel", "train", "val"]
+Rank = Literal["total", "per_char"]
+MAX_SEED = 2**63 - 1
+DEFAULT_TIME_LIMIT_S = 0.5
+
+# Constraints a name must meet, as reported in --json records (`SampleConfig.constraints`).
+CONSTRAINTS = ("prompt", "ends_with", "contains", "min_len", "max_len", "exclude_chars", "exclude")
 
 
 @dataclass(frozen=True)
 class SampleConfig:
-    prompt: str = ""
+    """A request for names. Every constraint is exact: each returned name meets all of them."""
+
+    prompt: str = ""  # every name starts with it
     n: int = 20
     temperature: float = 1.0  # 0 = greedy
     top_k: int | None = None
     top_p: float | None = None
+    min_len: int | None = None  # characters, prompt included
     max_len: int | None = None  # characters, prompt included; None = the model's limit
+    ends_with: str = ""
+    contains: str = ""
+    exclude_chars: str = ""  # characters no name may hold
+    exclude: frozenset[str] = frozenset()  # a blocklist: these words are never returned
     seed: int | None = None
     novel_only: bool = False
     unique: bool = False
     sort_by_likelihood: bool = False
+    most_likely: bool = False  # a search for the most likely names instead of random draws
+    rank: Rank = "total"  # how most_likely (and sorting) ranks: total or per-char logprob
+    include_cut: bool = False  # also return names cut at the model's length limit
+    time_limit_s: float | None = DEFAULT_TIME_LIMIT_S  # then return what was found
 
     def __post_init__(self) -> None:
-        if self.n < 1:
-            raise ValueError("count must be at least 1")
-        if self.temperature < 0:
-            raise ValueError("temperature must be >= 0")
-        if self.top_k is not None and self.top_k < 1:
-            raise ValueError("top-k must be at least 1")
+        object.__setattr__(self, "exclude", frozenset(self.exclude))
+        _at_least(1, n=self.n, top_k=self.top_k, min_len=self.min_len, max_len=self.max_len)
+        if not (math.isfinite(self.temperature) and self.temperature >= 0):
+            raise ValueError(f"temperature must be 0 or more (got {self.temperature})")
         if self.top_p is not None and not 0 < self.top_p <= 1:
-            raise ValueError("top-p must be in (0, 1]")
+            raise ValueError(f"top-p must be in (0, 1] (got {self.top_p})")
+        if self.seed is not None and not 0 <= self.seed <= MAX_SEED:
+            raise ValueError(f"seed must be between 0 and {MAX_SEED} (got {self.seed})")
+        if self.time_limit_s is not None and not (
+            math.isfinite(self.time_limit_s) and self.time_limit_s > 0
+        ):
+            raise ValueError(f"time limit must be a positive number (got {self.time_limit_s})")
+        if self.rank not in ("total", "per_char"):
+            raise ValueError(f"rank must be 'total' or 'per_char' (got {self.rank!r})")
+        self._check_possible()
+
+    def _check_possible(self) -> None:
+        """Refuse, before any sampling, what no name can meet (the model's own limits are
+        the sampler's to check)."""
+        if self.min_len is not None and self.max_len is not None and self.min_len > self.max_len:
+            raise ValueError(f"min-len {self.min_len} is above max-len {self.max_len}")
+        if self.max_len is not None:
+            for label, text in (("prompt", self.prompt), ("ends-with", self.ends_with)):
+                if len(text) > self.max_len:
+                    raise ValueError(f"{label} {text!r} is longer than max-len {self.max_len}")
+            if len(self.contains) > self.max_len:
+                raise ValueError(f"contains {self.contains!r} is longer than max-len")
+        for label, text in (
+            ("prompt", self.prompt),
+            ("ends-with", self.ends_with),
+            ("contains", self.contains),
+        ):
+            if banned := sorted(set(text) & set(self.exclude_chars)):
+                raise ValueError(f"{label} {text!r} holds excluded characters {''.join(banned)!r}")
+
+    @property
+    def min_chars(self) -> int:
+        """The shortest name allowed: an empty name is no name."""
+        return max(1, self.min_len or 1, len(self.prompt))
+
+    def accepts(self, name: str, source: Source = "novel") -> bool:
+        """The one test every returned name passes (uniqueness aside, which is about the set)."""
+        return (
+            name.startswith(self.prompt)
+            and name.endswith(self.ends_with)
+            and self.contains in name
+            and self.min_chars <= len(name) <= (self.max_len or len(name))
+            and not set(name) & set(self.exclude_chars)
+            and name not in self.exclude
+            and (source == "novel" or not self.novel_only)
+        )
+
+    def rank_key(self, sample: Sample) -> float:
+        return sample.logprob if self.rank == "total" else sample.logprob_per_token
+
+    def constraints(self) -> dict[str, Any]:
+        """The constraints that apply, as a JSON-able dict (the blocklist by its size)."""
+        defaults = {f.name: f.default for f in fields(self)}
+        applied = {k: getattr(self, k) for k in CONSTRAINTS if getattr(self, k) != defaults[k]}
+        if "exclude" in applied:
+            applied["exclude"] = len(self.exclude)
+        if self.novel_only:
+            applied["novel_only"] = True
+        return applied
+
+
+    def as_dict(self) -> dict[str, Any]:
+        """Every field as JSON-able values (the blocklist as a sorted list): what a favourite
+        stores to say where a name came from."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values["exclude"] = sorted(self.exclude)
+        return values
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> SampleConfig:
+        """The inverse of `as_dict`; unknown keys (from a newer version) are ignored.
+        Raises ValueError, as the constructor does, for values out of range."""
+        known = {f.name for f in fields(cls)}
+        try:
+            return cls(**{k: v for k, v in values.items() if k in known})
+        except TypeError as exc:
+            raise ValueError(f"sampling settings: {exc}") from None
+
+
+def _at_least(low: int, **values: int | None) -> None:
+    for name, value in values.items():
+        if value is not None and value < low:
+            raise ValueError(f"{name.replace('_', '-')} must be at least {low} (got {value})")
 
 
 @dataclass(frozen=True)
 class Sample:
     name: str
-    logprob: float  # natural log-probability of the whole name, end token included
+    logprob: float  # natural log-probability under the model: characters, then the end token
     source: Source
+    cut: bool = False  # ran into the model's length limit unfinished; logprob has no end token
 
     @property
     def logprob_per_token(self) -> float:
-        return self.logprob / (len(self.name) + 1)
+        """Per predicted token (each character, and the end token unless cut)."""
+        return self.logprob / (len(self.name) + (not self.cut))
+
+    @property
+    def shown(self) -> str:
+        """The name as a person reads it: a cut name ends with an ellipsis."""
+        return self.name + "…" if self.cut else self.name
 
 
 @dataclass(frozen=True)
