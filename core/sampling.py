@@ -113,7 +113,6 @@ class SampleConfig:
             applied["novel_only"] = True
         return applied
 
-
     def as_dict(self) -> dict[str, Any]:
         """Every field as JSON-able values (the blocklist as a sorted list): what a favourite
         stores to say where a name came from."""

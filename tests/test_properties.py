@@ -1,14 +1,23 @@
-"""Property tests where the inputs are open-ended: any bytes as a word file, any names and
-settings as favourites."""
+"""Property tests where the inputs are open-ended: any bytes as a word file, any sampling
+settings, any names and settings as favourites."""
 
 from __future__ import annotations
 
 import tempfile
+from functools import cache
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from minigpt2.core.data import MAX_WORD_LENGTH, WordListError, parse_words
+from minigpt2.core.constraints import ImpossibleConstraints
+from minigpt2.core.data import (
+    MAX_WORD_LENGTH,
+    WordListError,
+    default_checkpoint_path,
+    parse_words,
+)
+from minigpt2.core.sample import Sampler
+from minigpt2.core.sampling import SampleConfig
 from minigpt2.tui.favourites import Favourite, FavouritesStore
 
 
@@ -45,3 +54,53 @@ def test_favourites_survive_a_save_and_a_load(items: list[Favourite]) -> None:
         store = FavouritesStore(path, items)
         store.save()
         assert list(FavouritesStore.load(path)) == list(store)
+
+
+@cache
+def shipped_sampler() -> Sampler:
+    return Sampler.from_checkpoint(default_checkpoint_path())
+
+
+letters = st.text(alphabet="abcdeilnorsty", max_size=3)
+sample_configs = st.builds(
+    SampleConfig,
+    prompt=letters,
+    n=st.integers(1, 12),
+    temperature=st.sampled_from([0.0, 0.5, 1.0, 1.5]),
+    top_k=st.none() | st.integers(1, 30),
+    top_p=st.none() | st.floats(0.05, 1.0),
+    min_len=st.none() | st.integers(1, 8),
+    max_len=st.none() | st.integers(1, 14),
+    ends_with=letters,
+    contains=letters,
+    exclude_chars=st.text(alphabet="qxzjkvw", max_size=3),
+    exclude=st.frozensets(st.text(alphabet="abelnrt", min_size=2, max_size=5), max_size=20),
+    seed=st.integers(0, 2**32),
+    novel_only=st.booleans(),
+    unique=st.booleans(),
+    most_likely=st.booleans(),
+    rank=st.sampled_from(["total", "per_char"]),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_any_valid_sampling_settings_give_names_that_respect_them(data: st.DataObject) -> None:
+    try:
+        config = data.draw(sample_configs)
+    except ValueError:  # settings SampleConfig refuses, with its message: not a sampling case
+        assume(False)
+        return
+    sampler = shipped_sampler()
+    try:
+        samples = sampler.sample(config)
+    except ImpossibleConstraints:  # refused up front, with the reason: nothing to check
+        return
+    assert len(samples) <= config.n
+    names = [s.name for s in samples]
+    if config.unique or config.most_likely:
+        assert len(set(names)) == len(names)
+    for sample in samples:
+        assert config.accepts(sample.name, sample.source), (sample, config)
+        assert len(sample.name) <= sampler.max_chars
+        assert sample.logprob <= 0
