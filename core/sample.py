@@ -34,13 +34,18 @@ class Sampler:
         self.train_words = frozenset(train_words)
         self.val_words = frozenset(val_words)
         self.device = next(model.parameters()).device
-        # Tokens that are never a valid next character: padding and a second BOS.
-        self._banned = torch.tensor([PAD, BOS], device=self.device)
+        # Tokens that are never a valid next character: padding and a second start token.
+        self._banned = torch.tensor([PAD, BOS, *vocab.category_ids], device=self.device)
 
     @classmethod
     def from_checkpoint(cls, path: Path | str, device: str = "cpu") -> Sampler:
         ckpt = load_checkpoint(path)
         return cls(ckpt.build_model(device), ckpt.vocab, ckpt.train_words, ckpt.val_words)
+
+    @property
+    def categories(self) -> list[str]:
+        """The kinds of names this model can be asked for; empty for a single-list model."""
+        return self.vocab.categories
 
     @property
     def max_chars(self) -> int:
@@ -53,7 +58,7 @@ class Sampler:
 
     def sample(self, config: SampleConfig) -> list[Sample]:
         """Names that start with `config.prompt`. Raises UnknownCharacterError."""
-        prompt_ids = [BOS, *self.vocab.encode(config.prompt)]
+        prompt_ids = [self.vocab.start_id(config.category), *self.vocab.encode(config.prompt)]
         max_chars = min(config.max_len or self.max_chars, self.max_chars)
         if len(config.prompt) >= max_chars:
             raise ValueError(
@@ -147,9 +152,10 @@ class Sampler:
         return torch.multinomial(probs, 1, generator=generator).squeeze(1)
 
     @torch.inference_mode()
-    def score(self, word: str) -> WordScore:
-        """Log-probability of `word` as a whole name (its characters then the end token)."""
-        ids = self._word_ids(word)
+    def score(self, word: str, category: str | None = None) -> WordScore:
+        """Log-probability of `word` as a whole name (its characters then the end token),
+        as a name of `category` when given."""
+        ids = self._word_ids(word, category)
         idx = torch.tensor([ids], device=self.device)
         logits, _ = self.model(idx[:, :-1])
         logprob = float(F.log_softmax(logits[0], -1).gather(-1, idx[0, 1:, None]).sum())
@@ -160,12 +166,12 @@ class Sampler:
         weights = self.model.attention(torch.tensor([ids], device=self.device))
         return AttentionMap(["<bos>", *word], weights[:, 0].cpu().numpy())
 
-    def _word_ids(self, word: str) -> list[int]:
+    def _word_ids(self, word: str, category: str | None = None) -> list[int]:
         if not word:
             raise ValueError("an empty word")
         if len(word) > self.max_chars:
             raise ValueError(f"{word!r} is longer than this model's {self.max_chars} characters")
-        return [BOS, *self.vocab.encode(word), EOS]
+        return [self.vocab.start_id(category), *self.vocab.encode(word), EOS]
 
 
 def _nucleus(logits: Tensor, top_p: float) -> Tensor:

@@ -27,6 +27,7 @@ class SampleConfig:
     novel_only: bool = False
     unique: bool = False
     sort_by_likelihood: bool = False
+    category: str | None = None  # a model with categories: names of this kind; None = any
 
     def __post_init__(self) -> None:
         if self.n < 1:
