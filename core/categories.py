@@ -7,9 +7,14 @@ Torch-free: the app lists categories before torch is loaded.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .data import WordData, WordListError, clean_word, decode_text, resolve_source, split_words
+
+if TYPE_CHECKING:
+    from .sample import Sampler
 
 
 def load_labelled(source: str | Path, *, keep_case: bool = False) -> list[tuple[str, str]]:
@@ -69,3 +74,18 @@ def category_data(
         val_categories=[c for _, c in val_rows],
         categories=categories,
     )
+
+
+def best_categories(sampler: Sampler, names: Sequence[str]) -> list[str | None]:
+    """Per name, the category under which the model finds it most likely (None for a model
+    without categories, or a name it cannot write). Scores all names in batched passes."""
+    if not sampler.categories:
+        return [None] * len(names)
+    from .scoring import word_logprobs  # torch: only when a model is at hand
+
+    scores = {c: word_logprobs(sampler.model, sampler.vocab, names, c) for c in sampler.categories}
+    best: list[str | None] = []
+    for i in range(len(names)):
+        category = max(sampler.categories, key=lambda c: scores[c][i])
+        best.append(category if scores[category][i] > float("-inf") else None)
+    return best

@@ -39,7 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a model on a word list")
     train.add_argument(
-        "--data", help=f"built-in list name or word file (default: {DEFAULT_DATASET})"
+        "--data",
+        action="append",
+        help=f"built-in list name or word file (default: {DEFAULT_DATASET}); "
+        "give it again to train one model on several lists, each a category",
     )
     train.add_argument("--val-data", help="validation word file (default: 20%% of --data)")
     train.add_argument(
@@ -76,16 +79,35 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--sort", action="store_true", help="most likely first")
     sample.add_argument("--seed", type=int)
     sample.add_argument("--json", action="store_true", help="a JSON list with scores")
+    _category_arg(sample, "names of this kind")
 
     evaluate = commands.add_parser("eval", help="loss of a model on a word file")
     _checkpoint_arg(evaluate)
     evaluate.add_argument("--data", required=True, help="built-in list name or word file")
+    _category_arg(evaluate, "the words as names of this kind")
 
     score = commands.add_parser("score", help="log-probability of your own words")
     _checkpoint_arg(score)
     score.add_argument("words", nargs="+", metavar="WORD")
     score.add_argument("--json", action="store_true")
+    _category_arg(score, "score the words as names of this kind")
+    _add_repair_parser(commands)
     return parser
+
+
+def _category_arg(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--category", help=f"a model trained with categories: {what} (default: no category)"
+    )
+
+
+def _add_repair_parser(commands: argparse._SubParsersAction) -> None:
+    repair = commands.add_parser("repair", help="did you mean: likely intended words")
+    _checkpoint_arg(repair)
+    repair.add_argument("words", nargs="+", metavar="WORD")
+    repair.add_argument("-n", type=int, default=5, help="candidates per word (default 5)")
+    repair.add_argument("--category", help="a model trained with categories: words of this kind")
+    repair.add_argument("--json", action="store_true", help="one JSON list, a record per word")
 
 
 def _checkpoint_arg(parser: argparse.ArgumentParser) -> None:
@@ -132,7 +154,7 @@ def cmd_presets(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     plan = TrainPlan(
-        data=args.data,
+        data=_data_sources(args.data),
         val_data=args.val_data,
         preset=args.preset,
         epochs=args.epochs,
@@ -173,10 +195,22 @@ def cmd_train(args: argparse.Namespace) -> int:
                 "device": str(trainer.device),
                 "stopped_early": result.stopped,
                 "out": str(out),
+                **_categories_field(trainer.data.categories),
             }
         )
     )
     return 0
+
+
+def _data_sources(given: list[str] | None) -> str | tuple[str, ...] | None:
+    """One --data is one list, as always; several train one model with categories."""
+    if not given:
+        return None
+    return given[0] if len(given) == 1 else tuple(given)
+
+
+def _categories_field(categories: list[str]) -> dict[str, list[str]]:
+    return {"categories": categories} if categories else {}
 
 
 def _check_writable(path: Path) -> None:
@@ -240,14 +274,17 @@ def cmd_sample(args: argparse.Namespace) -> int:
         novel_only=args.novel_only,
         unique=args.unique,
         sort_by_likelihood=args.sort,
+        category=args.category,
     )
-    samples = _sampler(args.checkpoint).sample(config)
+    sampler = _sampler(args.checkpoint)
+    samples = sampler.sample(config)
     if args.json:
+        liked = _liked_categories(sampler, [s.name for s in samples])
         print(
             json.dumps(
                 [
-                    {"name": s.name, "logprob": round(s.logprob, 4), "source": s.source}
-                    for s in samples
+                    {"name": s.name, "logprob": round(s.logprob, 4), "source": s.source, **extra}
+                    for s, extra in zip(samples, liked, strict=True)
                 ]
             )
         )
@@ -262,15 +299,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     sampler = _sampler(args.checkpoint)
     words = load_words(args.data)
-    loss, tokens = evaluate_words(sampler.model, sampler.vocab, words)
+    loss, tokens = evaluate_words(sampler.model, sampler.vocab, words, args.category)
     print(json.dumps({"loss": round(loss, 4), "words": len(words), "tokens": tokens}))
     return 0
 
 
 def cmd_score(args: argparse.Namespace) -> int:
     sampler = _sampler(args.checkpoint)
-    scores = [sampler.score(word) for word in args.words]
+    scores = [sampler.score(word, args.category) for word in args.words]
     if args.json:
+        liked = _liked_categories(sampler, args.words)
         print(
             json.dumps(
                 [
@@ -279,14 +317,59 @@ def cmd_score(args: argparse.Namespace) -> int:
                         "logprob": round(s.logprob, 4),
                         "logprob_per_token": round(s.logprob_per_token, 4),
                         "source": s.source,
+                        **extra,
                     }
-                    for s in scores
+                    for s, extra in zip(scores, liked, strict=True)
                 ]
             )
         )
     else:
         for s in scores:
             print(f"{s.word}\t{s.logprob:.3f}\t{s.logprob_per_token:.3f}/token\t{s.source}")
+    return 0
+
+
+def _liked_categories(sampler, names: list[str]) -> list[dict[str, str | None]]:  # noqa: ANN001
+    """Per name, {"category": the one the model likes it most under}; {} without categories."""
+    from .categories import best_categories
+
+    if not sampler.categories:
+        return [{} for _ in names]
+    return [{"category": c} for c in best_categories(sampler, names)]
+
+
+def cmd_repair(args: argparse.Namespace) -> int:
+    from .repair import Repairer
+
+    if args.n < 1:
+        raise ValueError("-n must be at least 1")
+    sampler = _sampler(args.checkpoint)
+    repairer = Repairer.from_sampler(sampler, category=args.category)
+    results = [(word, repairer.suggest(word, args.n)) for word in args.words]
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "word": word,
+                        "candidates": [
+                            {
+                                "name": c.name,
+                                "score": round(c.score, 4),
+                                "edits": c.edits,
+                                "source": c.source,
+                            }
+                            for c in candidates
+                        ],
+                    }
+                    for word, candidates in results
+                ]
+            )
+        )
+    else:
+        for word, candidates in results:
+            shown = "  ".join(f"{c.name} ({c.score:.2f})" for c in candidates)
+            print(f"{word}\t{shown or '(no candidates)'}")
     return 0
 
 
@@ -297,6 +380,7 @@ COMMANDS = {
     "sample": cmd_sample,
     "eval": cmd_eval,
     "score": cmd_score,
+    "repair": cmd_repair,
 }
 
 if __name__ == "__main__":
