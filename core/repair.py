@@ -65,6 +65,7 @@ class Repairer:
         self.budget_s = budget_s
         self.clock = clock
         self._index = _DeletionIndex(self.known)
+        self.last_distance = 0  # the edit distance the last suggest() searched in full or part
 
     @classmethod
     def from_sampler(
@@ -106,9 +107,11 @@ class Repairer:
         scored = self._score(list(edits), edits)
         elapsed = self.clock() - start
         affordable = self._affordable(len(edits), elapsed)
+        self.last_distance = 1
         if affordable > 0:
             second = self._second_edits(word, scored, edits, affordable)
             scored.update(self._score(second, edits))
+            self.last_distance = 2
         best = sorted(scored.items(), key=lambda item: item[1], reverse=True)[:n]
         return [
             Correction(name, score, edits[name], self.source_of(name))

@@ -101,9 +101,8 @@ def conditioned(tmp_path_factory: pytest.TempPathFactory, device: str) -> Path:
 def test_checkpoint_records_the_categories_and_resumes(conditioned: Path) -> None:
     ckpt = load_checkpoint(conditioned)
     assert ckpt.vocab.categories == ["soft", "hard"]
-    assert ckpt.train_categories is not None and len(ckpt.train_categories) == len(
-        ckpt.train_words
-    )
+    assert ckpt.train_categories is not None
+    assert len(ckpt.train_categories) == len(ckpt.train_words)
     resumed = Trainer.from_checkpoint(ckpt)
     assert resumed.data.categories == ["soft", "hard"]
     assert resumed.data.train_categories == ckpt.train_categories

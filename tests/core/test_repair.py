@@ -61,6 +61,7 @@ def test_a_novel_word_two_edits_away_is_found_when_the_budget_allows() -> None:
     repairer = Repairer(scorer, "abersz", edit_cost=3.0, clock=StepClock(0.0))
     best = repairer.suggest("zbrsa")
     assert (best[0].name, best[0].edits, best[0].source) == ("zebra", 2, "novel")
+    assert repairer.last_distance == 2
 
 
 def test_with_the_budget_spent_it_falls_back_to_one_edit() -> None:
@@ -69,7 +70,7 @@ def test_with_the_budget_spent_it_falls_back_to_one_edit() -> None:
         scorer, "abersuz", ["zebu"], edit_cost=3.0, budget_s=0.1, clock=StepClock(1.0)
     )
     best = repairer.suggest("zbrsa", n=50)
-    assert len(calls) == 1  # no second pass
+    assert len(calls) == 1 and repairer.last_distance == 1  # no second pass
     assert "zebra" not in {c.name for c in best}
     assert {c.edits for c in best if c.source == "novel"} <= {0, 1}
     assert "zebu" not in {c.name for c in best}  # three edits away: never a candidate
