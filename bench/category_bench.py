@@ -24,7 +24,7 @@ from minigpt2.core.config import get_preset
 from minigpt2.core.data import WordData
 from minigpt2.core.sample import Sampler
 from minigpt2.core.sampling import SampleConfig
-from minigpt2.core.scoring import category_logprobs
+from minigpt2.core.scoring import category_logprobs, word_logprobs
 from minigpt2.core.train import Trainer, evaluate_words
 
 DEFAULT_LISTS = ["animals", "fruits-vegetables"]
@@ -55,12 +55,14 @@ def main() -> None:
     val = val_words_by_category(data)
 
     per_category = {}
+    alone_samplers: dict[str, Sampler] = {}
     separate_s = 0.0
     tokens_total = {"conditioned": 0.0, "separate": 0.0, "count": 0}
     for category in data.categories:
         own = WordData.from_words(train_words_of(data, category), val[category], category)
         alone, seconds = train(own, preset.model, config)
         separate_s += seconds
+        alone_samplers[category] = alone.snapshot_sampler()
         losses = held_out_losses(sampler, val[category], category)
         alone_loss, tokens = evaluate_words(alone.model, own.vocab, val[category])
         tokens_total["conditioned"] += losses["right"] * tokens
@@ -77,6 +79,10 @@ def main() -> None:
                 own_category_share(sampler, category, args.samples), 4
             ),
         }
+    for category in alone_samplers:
+        per_category[category]["separate_models_sampled_preferring_own"] = round(
+            separate_share(alone_samplers, category, args.samples), 4
+        )
     count = tokens_total["count"]
     print(
         json.dumps(
@@ -139,6 +145,19 @@ def own_category_share(sampler: Sampler, category: str, n: int) -> float:
     names = [s.name for s in sampler.sample(SampleConfig(n=n, category=category, seed=7))]
     scores = category_logprobs(sampler.model, sampler.vocab, names)
     others = [c for c in sampler.categories if c != category]
+    wins = sum(
+        all(scores[category][i] > scores[c][i] for c in others) for i in range(len(names))
+    )
+    return wins / len(names)
+
+
+def separate_share(samplers: dict[str, Sampler], category: str, n: int) -> float:
+    """The same share for one model per list: names from the list's model that it scores
+    higher than every other list's model does (what the data lets two models tell apart)."""
+    config = SampleConfig(n=n, seed=7)
+    names = [s.name for s in samplers[category].sample(config)]
+    scores = {c: word_logprobs(s.model, s.vocab, names) for c, s in samplers.items()}
+    others = [c for c in samplers if c != category]
     wins = sum(
         all(scores[category][i] > scores[c][i] for c in others) for i in range(len(names))
     )
