@@ -39,6 +39,9 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--samples", type=int, default=500, help="names sampled per category")
     parser.add_argument("--out", help="also save the conditioned model here")
+    parser.add_argument(
+        "--guidance", type=float, action="append", help="guidance weights (default: 0 1 2 3)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     lists = args.data or DEFAULT_LISTS
@@ -75,9 +78,10 @@ def main() -> None:
             "gap_wrong_minus_none": round(losses["wrong"] - losses["none"], 4),
             "ordered": losses["right"] < losses["none"] < losses["wrong"],
             "separate_model_loss": round(alone_loss, 4),
-            "sampled_preferring_own_category": round(
-                own_category_share(sampler, category, args.samples), 4
-            ),
+            "sampled_preferring_own_category": {
+                f"guidance_{w:g}": round(own_category_share(sampler, category, args.samples, w), 4)
+                for w in args.guidance or (0.0, 1.0, 2.0, 3.0)
+            },
         }
     for category in alone_samplers:
         per_category[category]["separate_models_sampled_preferring_own"] = round(
@@ -141,8 +145,9 @@ def held_out_losses(sampler: Sampler, words: list[str], category: str) -> dict[s
     return {"right": right, "none": none, "wrong": wrong}
 
 
-def own_category_share(sampler: Sampler, category: str, n: int) -> float:
-    names = [s.name for s in sampler.sample(SampleConfig(n=n, category=category, seed=7))]
+def own_category_share(sampler: Sampler, category: str, n: int, guidance: float) -> float:
+    config = SampleConfig(n=n, category=category, guidance=guidance, seed=7)
+    names = [s.name for s in sampler.sample(config)]
     scores = category_logprobs(sampler.model, sampler.vocab, names)
     others = [c for c in sampler.categories if c != category]
     wins = sum(

@@ -27,8 +27,8 @@ from minigpt2.core.data import default_checkpoint_path
 from minigpt2.core.repair import Repairer, osa_distance
 from minigpt2.core.sample import Sampler
 
-COSTS = (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0)
-BONUSES = (0.0, 2.0, 4.0, 6.0, 8.0, 12.0)
+COSTS = (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
+BONUSES = (0.0, 2.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0)
 TUNING_WORDS = 150  # per edit count
 
 

@@ -80,6 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int)
     sample.add_argument("--json", action="store_true", help="a JSON list with scores")
     _category_arg(sample, "names of this kind")
+    sample.add_argument(
+        "--guidance",
+        type=float,
+        default=0.0,
+        metavar="W",
+        help="with --category: lean towards names typical of it (0 = none; try 2)",
+    )
 
     evaluate = commands.add_parser("eval", help="loss of a model on a word file")
     _checkpoint_arg(evaluate)
@@ -275,6 +282,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         unique=args.unique,
         sort_by_likelihood=args.sort,
         category=args.category,
+        guidance=args.guidance,
     )
     sampler = _sampler(args.checkpoint)
     samples = sampler.sample(config)

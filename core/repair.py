@@ -30,6 +30,8 @@ DEFAULT_EDIT_COST = 4.0
 DEFAULT_KNOWN_BONUS = 4.0
 DEFAULT_BUDGET_S = 0.1
 MAX_EDITS = 2
+STEPPING_STONES = 24  # distance-1 candidates whose neighbours make the distance-2 ones
+SAFETY = 0.85  # of the time left, the share planned for scoring (the pace is an estimate)
 
 
 @dataclass(frozen=True)
@@ -104,13 +106,14 @@ class Repairer:
             edits.setdefault(candidate, 1)
         for candidate, distance in self._index.near(word):
             edits[candidate] = min(distance, edits.get(candidate, distance))
+        before = self.clock()
         scored = self._score(list(edits), edits)
-        elapsed = self.clock() - start
-        affordable = self._affordable(len(edits), elapsed)
+        pace = (self.clock() - before) / len(edits)  # seconds per scored candidate
+        second = self._second_edits(scored, edits)
+        affordable = self._affordable(self.clock() - start, pace)
         self.last_distance = 1
-        if affordable > 0:
-            second = self._second_edits(word, scored, edits, affordable)
-            scored.update(self._score(second, edits))
+        if affordable > 0 and second:
+            scored.update(self._score(second[:affordable], edits))
             self.last_distance = 2
         best = sorted(scored.items(), key=lambda item: item[1], reverse=True)[:n]
         return [
@@ -137,32 +140,30 @@ class Repairer:
             for name, lp in zip(names, logprobs, strict=True)
         }
 
-    def _affordable(self, done: int, elapsed: float) -> int:
-        """How many more candidates the rest of the budget can score, at the pace so far."""
+    def _affordable(self, elapsed: float, pace: float) -> int:
+        """How many more candidates the rest of the budget can score at `pace`."""
         left = self.budget_s - elapsed
         if left <= 0:
             return 0
-        per_candidate = elapsed / max(done, 1)
-        return int(left / per_candidate) if per_candidate > 0 else 1 << 30
+        return int(SAFETY * left / pace) if pace > 0 else 1 << 30
 
-    def _second_edits(
-        self, word: str, scored: dict[str, float], edits: dict[str, int], limit: int
-    ) -> list[str]:
-        """Distance-2 candidates from the best distance-1 ones first, at most `limit`."""
-        ranked = sorted(
+    def _second_edits(self, scored: dict[str, float], edits: dict[str, int]) -> list[str]:
+        """Distance-2 candidates, likeliest first: one edit from the best distance-1
+        candidates. A word two edits away has two one-edit stepping stones (either edit
+        first); one reached from two good stepping stones comes before one reached from one."""
+        bases = sorted(
             (name for name, distance in edits.items() if distance == 1),
             key=lambda name: scored[name],
             reverse=True,
-        )
-        fresh: list[str] = []
-        for base in ranked:
+        )[:STEPPING_STONES]
+        reached: dict[str, list[float]] = {}
+        for base in bases:
             for candidate in edits1(base, self.alphabet):
                 if candidate not in edits:  # neither the word nor one edit away: two edits
-                    edits[candidate] = 2
-                    fresh.append(candidate)
-            if len(fresh) >= limit:
-                break
-        return fresh[:limit]
+                    reached.setdefault(candidate, []).append(scored[base])
+        for candidate in reached:
+            edits[candidate] = 2
+        return sorted(reached, key=lambda c: (len(reached[c]) > 1, max(reached[c])), reverse=True)
 
 
 def edits1(word: str, alphabet: str) -> set[str]:

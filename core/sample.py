@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -11,8 +12,10 @@ from torch import Tensor
 
 from .checkpoint import load_checkpoint
 from .data import BOS, EOS, PAD, Vocab
+from .guidance import GuidedModel
 from .model import KVCache, MiniGPT2
 from .sampling import AttentionMap, Sample, SampleConfig, Source, WordScore
+from .scoring import word_logprobs
 
 MAX_BATCH = 4096
 MAX_ROUNDS = 8
@@ -88,9 +91,22 @@ class Sampler:
                     break
             if len(results) == config.n or (len(results) == before and config.temperature == 0):
                 break
+        if config.category is not None and config.guidance:
+            results = self._own_logprobs(results, config.category)
         if config.sort_by_likelihood:
             results.sort(key=lambda s: s.logprob, reverse=True)
         return results
+
+    def _generating_model(self, config: SampleConfig) -> MiniGPT2 | GuidedModel:
+        """The model, or for guided sampling with a category its guided stand-in."""
+        if config.category is None or not config.guidance:
+            return self.model
+        return GuidedModel(self.model, self.vocab.category_ids, config.guidance)
+
+    def _own_logprobs(self, samples: list[Sample], category: str) -> list[Sample]:
+        """Guided names carry the model's own log-probability under the category, as score()."""
+        logprobs = word_logprobs(self.model, self.vocab, [s.name for s in samples], category)
+        return [replace(s, logprob=lp) for s, lp in zip(samples, logprobs, strict=True)]
 
     @staticmethod
     def _keeps_all(config: SampleConfig) -> bool:
@@ -106,7 +122,7 @@ class Sampler:
         generator: torch.Generator,
     ) -> list[tuple[str, float]]:
         """`batch` continuations of the prompt; names that hit the length limit are dropped."""
-        model = self.model
+        model = self._generating_model(config)
         cache = KVCache(model.config, batch, self.device)
         prompt = torch.tensor(prompt_ids, device=self.device)
         logits, _ = model(prompt.expand(batch, -1), cache=cache)

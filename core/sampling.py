@@ -28,6 +28,7 @@ class SampleConfig:
     unique: bool = False
     sort_by_likelihood: bool = False
     category: str | None = None  # a model with categories: names of this kind; None = any
+    guidance: float = 0.0  # with a category: lean towards what sets it apart (guidance.py)
 
     def __post_init__(self) -> None:
         if self.n < 1:
@@ -38,6 +39,8 @@ class SampleConfig:
             raise ValueError("top-k must be at least 1")
         if self.top_p is not None and not 0 < self.top_p <= 1:
             raise ValueError("top-p must be in (0, 1]")
+        if not 0 <= self.guidance <= 10:
+            raise ValueError("guidance must be between 0 and 10")
 
 
 @dataclass(frozen=True)

@@ -189,3 +189,22 @@ def test_cli_trains_on_two_lists_and_asks_for_a_category(
 def test_cli_json_has_no_category_field_without_categories(trained_path: Path) -> None:
     scored = minigpt2("score", "--checkpoint", trained_path, "--json", "cat")
     assert "category" not in json.loads(scored.stdout)[0]
+
+
+def test_guidance_leans_towards_the_category_and_reports_true_logprobs(
+    conditioned: Path,
+) -> None:
+    sampler = Sampler.from_checkpoint(conditioned)
+
+    def share(guidance: float) -> float:
+        config = SampleConfig(n=200, category="soft", guidance=guidance, seed=5, max_len=5)
+        names = [s.name for s in sampler.sample(config)]
+        best = best_categories(sampler, names)
+        return sum(c == "soft" for c in best) / len(names)
+
+    assert share(3.0) > share(0.0)
+    guided = sampler.sample(SampleConfig(n=5, category="hard", guidance=2.0, seed=1))
+    for s in guided:
+        assert s.logprob == pytest.approx(sampler.score(s.name, "hard").logprob, abs=1e-4)
+    with pytest.raises(ValueError, match="guidance"):
+        SampleConfig(guidance=-1.0)

@@ -57,7 +57,8 @@ def test_a_known_word_one_edit_away_comes_first() -> None:
 
 
 def test_a_novel_word_two_edits_away_is_found_when_the_budget_allows() -> None:
-    _, scorer = lexicon_scorer({"zebra": -5.0})
+    # "zbra" (one edit from the typo) is a stepping stone the model finds likely.
+    _, scorer = lexicon_scorer({"zebra": -5.0, "zbra": -20.0})
     repairer = Repairer(scorer, "abersz", edit_cost=3.0, clock=StepClock(0.0))
     best = repairer.suggest("zbrsa")
     assert (best[0].name, best[0].edits, best[0].source) == ("zebra", 2, "novel")
