@@ -31,6 +31,7 @@ DEFAULT_KNOWN_BONUS = 4.0
 DEFAULT_BUDGET_S = 0.1
 MAX_EDITS = 2
 STEPPING_STONES = 24  # distance-1 candidates whose neighbours make the distance-2 ones
+LIKELY_QUANTILE = 0.1  # a word likelier per letter than 90% of known words needs no repair
 SAFETY = 0.85  # of the time left, the share planned for scoring (the pace is an estimate)
 
 
@@ -67,6 +68,7 @@ class Repairer:
         self.budget_s = budget_s
         self.clock = clock
         self._index = _DeletionIndex(self.known)
+        self._likely_floor: float | None = None  # computed at the first is_likely()
         self.last_distance = 0  # the edit distance the last suggest() searched in full or part
 
     @classmethod
@@ -123,15 +125,26 @@ class Repairer:
         ]
 
     def did_you_mean(self, word: str, n: int = 5) -> list[Correction]:
-        """Corrections worth offering: none when the word is known, or when the model finds
-        the word as typed likelier than any correction."""
+        """Corrections worth offering: none when the word is known, or likely (see
+        is_likely), or when the model finds the word as typed likelier than any correction."""
         word = word.strip()
-        if not word or word in self.known:
+        if not word or word in self.known or self.is_likely(word):
             return []
         ranked = self.suggest(word, n + 1)
         if not ranked or ranked[0].name == word:
             return []
         return [c for c in ranked if c.name != word][:n]
+
+    def is_likely(self, word: str) -> bool:
+        """As likely per letter as most known words: at least the LIKELY_QUANTILE-th of
+        their log-probabilities per token (characters and end)."""
+        if self._likely_floor is None:
+            known = sorted(self.known)
+            per_token = [lp / (len(w) + 1) for w, lp in zip(known, self.scorer(known), strict=True)]
+            per_token.sort()
+            index = int(LIKELY_QUANTILE * (len(per_token) - 1))
+            self._likely_floor = per_token[index] if per_token else float("inf")
+        return self.scorer([word])[0] / (len(word) + 1) >= self._likely_floor
 
     def _score(self, names: list[str], edits: dict[str, int]) -> dict[str, float]:
         logprobs = self.scorer(names)

@@ -83,13 +83,15 @@ def test_known_words_two_edits_away_are_candidates_even_on_fallback() -> None:
     assert repairer.suggest("zbrsa")[0] == Correction("zebra", -5.0 - 8.0 + 4.0, 2, "train")
 
 
-def test_did_you_mean_only_when_a_correction_beats_the_word() -> None:
-    _, scorer = lexicon_scorer({"cat": -4.0, "cut": -5.0, "cot": -25.0})
+def test_did_you_mean_only_for_an_unknown_unlikely_word_a_correction_beats() -> None:
+    _, scorer = lexicon_scorer({"cat": -4.0, "cut": -5.0, "cot": -25.0, "cit": -4.5})
     repairer = Repairer(scorer, "acotu", ["cat", "cut"], edit_cost=2.0, known_bonus=0.0)
     assert repairer.did_you_mean("cat") == []  # known
+    assert repairer.did_you_mean("cit") == []  # as likely as the known words: a real name
     assert [c.name for c in repairer.did_you_mean("cot", 2)] == ["cat", "cut"]
-    _, plain = lexicon_scorer({"cot": -1.0, "cat": -4.0})
-    assert Repairer(plain, "acotu", ["cat"]).did_you_mean("cot") == []  # likely as typed
+    _, plain = lexicon_scorer({"cot": -28.0, "cat": -4.0})
+    expensive = Repairer(plain, "acotu", ["cat"], edit_cost=30.0, known_bonus=0.0)
+    assert expensive.did_you_mean("cot") == []  # unlikely, yet likelier than any repair
     assert repairer.suggest("  ") == []
 
 
