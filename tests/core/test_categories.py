@@ -18,6 +18,8 @@ from minigpt2.core.data import (
     WordListError,
     split_words,
 )
+from minigpt2.core.guidance import GuidedModel
+from minigpt2.core.model import KVCache
 from minigpt2.core.sample import Sampler
 from minigpt2.core.sampling import SampleConfig
 from minigpt2.core.scoring import word_logprobs
@@ -191,18 +193,24 @@ def test_cli_json_has_no_category_field_without_categories(trained_path: Path) -
     assert "category" not in json.loads(scored.stdout)[0]
 
 
-def test_guidance_leans_towards_the_category_and_reports_true_logprobs(
+def test_guidance_mixes_the_category_and_plain_distributions(
     conditioned: Path,
 ) -> None:
     sampler = Sampler.from_checkpoint(conditioned)
 
-    def share(guidance: float) -> float:
-        config = SampleConfig(n=200, category="soft", guidance=guidance, seed=5, max_len=5)
-        names = [s.name for s in sampler.sample(config)]
-        best = best_categories(sampler, names)
-        return sum(c == "soft" for c in best) / len(names)
-
-    assert share(3.0) > share(0.0)
+    model, vocab = sampler.model, sampler.vocab
+    guided = GuidedModel(model, vocab.category_ids, 2.0)
+    prompt = torch.tensor([[vocab.start_id("soft"), *vocab.encode("la")]])
+    plain = prompt.clone()
+    plain[0, 0] = BOS
+    with torch.inference_mode():
+        given = model(prompt)[0].log_softmax(-1)
+        unconditioned = model(plain)[0].log_softmax(-1)
+        expected = 3.0 * given - 2.0 * unconditioned
+        assert torch.allclose(guided(prompt)[0], expected, atol=1e-5)
+        cache = KVCache(model.config, 1, torch.device("cpu"))
+        stepwise = torch.cat([guided(prompt[:, :2], cache)[0], guided(prompt[:, 2:], cache)[0]], 1)
+        assert torch.allclose(stepwise, expected, atol=1e-5)
     guided = sampler.sample(SampleConfig(n=5, category="hard", guidance=2.0, seed=1))
     for s in guided:
         assert s.logprob == pytest.approx(sampler.score(s.name, "hard").logprob, abs=1e-4)
