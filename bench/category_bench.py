@@ -87,6 +87,10 @@ def main() -> None:
         per_category[category]["separate_models_sampled_preferring_own"] = round(
             separate_share(alone_samplers, category, args.samples), 4
         )
+    union_words = sorted({w for c in data.categories for w in train_words_of(data, c)})
+    union = WordData.from_words(union_words, sorted(set(data.val_words)), "union")
+    union_trainer, union_s = train(union, preset.model, config)
+    union_loss, _ = evaluate_words(union_trainer.model, union.vocab, union.val_words)
     count = tokens_total["count"]
     print(
         json.dumps(
@@ -101,10 +105,12 @@ def main() -> None:
                 "held_out_loss": {
                     "conditioned_right_category": round(tokens_total["conditioned"] / count, 4),
                     "separate_models": round(tokens_total["separate"] / count, 4),
+                    "union_model_no_categories_unique_words": round(union_loss, 4),
                 },
                 "train_s": {
                     "conditioned": round(conditioned_s, 2),
                     "separate_models_total": round(separate_s, 2),
+                    "union_model": round(union_s, 2),
                 },
                 "out": args.out,
             }

@@ -13,6 +13,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from .categories import DEFAULT_GUIDANCE
+from .cli_categories import (
+    add_repair_parser,
+    categories_field,
+    category_arg,
+    cmd_repair,
+    data_sources,
+    liked_categories,
+)
 from .config import DEFAULT_PRESET, PRESETS
 from .data import DEFAULT_DATASET, builtin_datasets, default_checkpoint_path, load_words
 from .sampling import SampleConfig
@@ -79,42 +88,28 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--sort", action="store_true", help="most likely first")
     sample.add_argument("--seed", type=int)
     sample.add_argument("--json", action="store_true", help="a JSON list with scores")
-    _category_arg(sample, "names of this kind")
+    category_arg(sample, "names of this kind")
     sample.add_argument(
         "--guidance",
         type=float,
-        default=0.0,
+        default=DEFAULT_GUIDANCE,
         metavar="W",
-        help="with --category: lean towards names typical of it (0 = none; try 2)",
+        help=f"with --category: lean towards names typical of it (0 = none; "
+        f"default {DEFAULT_GUIDANCE:g})",
     )
 
     evaluate = commands.add_parser("eval", help="loss of a model on a word file")
     _checkpoint_arg(evaluate)
     evaluate.add_argument("--data", required=True, help="built-in list name or word file")
-    _category_arg(evaluate, "the words as names of this kind")
+    category_arg(evaluate, "the words as names of this kind")
 
     score = commands.add_parser("score", help="log-probability of your own words")
     _checkpoint_arg(score)
     score.add_argument("words", nargs="+", metavar="WORD")
     score.add_argument("--json", action="store_true")
-    _category_arg(score, "score the words as names of this kind")
-    _add_repair_parser(commands)
+    category_arg(score, "score the words as names of this kind")
+    _checkpoint_arg(add_repair_parser(commands))
     return parser
-
-
-def _category_arg(parser: argparse.ArgumentParser, what: str) -> None:
-    parser.add_argument(
-        "--category", help=f"a model trained with categories: {what} (default: no category)"
-    )
-
-
-def _add_repair_parser(commands: argparse._SubParsersAction) -> None:
-    repair = commands.add_parser("repair", help="did you mean: likely intended words")
-    _checkpoint_arg(repair)
-    repair.add_argument("words", nargs="+", metavar="WORD")
-    repair.add_argument("-n", type=int, default=5, help="candidates per word (default 5)")
-    repair.add_argument("--category", help="a model trained with categories: words of this kind")
-    repair.add_argument("--json", action="store_true", help="one JSON list, a record per word")
 
 
 def _checkpoint_arg(parser: argparse.ArgumentParser) -> None:
@@ -161,7 +156,7 @@ def cmd_presets(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     plan = TrainPlan(
-        data=_data_sources(args.data),
+        data=data_sources(args.data),
         val_data=args.val_data,
         preset=args.preset,
         epochs=args.epochs,
@@ -202,22 +197,11 @@ def cmd_train(args: argparse.Namespace) -> int:
                 "device": str(trainer.device),
                 "stopped_early": result.stopped,
                 "out": str(out),
-                **_categories_field(trainer.data.categories),
+                **categories_field(trainer.data.categories),
             }
         )
     )
     return 0
-
-
-def _data_sources(given: list[str] | None) -> str | tuple[str, ...] | None:
-    """One --data is one list, as always; several train one model with categories."""
-    if not given:
-        return None
-    return given[0] if len(given) == 1 else tuple(given)
-
-
-def _categories_field(categories: list[str]) -> dict[str, list[str]]:
-    return {"categories": categories} if categories else {}
 
 
 def _check_writable(path: Path) -> None:
@@ -287,7 +271,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     sampler = _sampler(args.checkpoint)
     samples = sampler.sample(config)
     if args.json:
-        liked = _liked_categories(sampler, [s.name for s in samples])
+        liked = liked_categories(sampler, [s.name for s in samples])
         print(
             json.dumps(
                 [
@@ -316,7 +300,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     sampler = _sampler(args.checkpoint)
     scores = [sampler.score(word, args.category) for word in args.words]
     if args.json:
-        liked = _liked_categories(sampler, args.words)
+        liked = liked_categories(sampler, args.words)
         print(
             json.dumps(
                 [
@@ -337,50 +321,6 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
-def _liked_categories(sampler, names: list[str]) -> list[dict[str, str | None]]:  # noqa: ANN001
-    """Per name, {"category": the one the model likes it most under}; {} without categories."""
-    from .categories import best_categories
-
-    if not sampler.categories:
-        return [{} for _ in names]
-    return [{"category": c} for c in best_categories(sampler, names)]
-
-
-def cmd_repair(args: argparse.Namespace) -> int:
-    from .repair import Repairer
-
-    if args.n < 1:
-        raise ValueError("-n must be at least 1")
-    sampler = _sampler(args.checkpoint)
-    repairer = Repairer.from_sampler(sampler, category=args.category)
-    results = [(word, repairer.suggest(word, args.n)) for word in args.words]
-    if args.json:
-        print(
-            json.dumps(
-                [
-                    {
-                        "word": word,
-                        "candidates": [
-                            {
-                                "name": c.name,
-                                "score": round(c.score, 4),
-                                "edits": c.edits,
-                                "source": c.source,
-                            }
-                            for c in candidates
-                        ],
-                    }
-                    for word, candidates in results
-                ]
-            )
-        )
-    else:
-        for word, candidates in results:
-            shown = "  ".join(f"{c.name} ({c.score:.2f})" for c in candidates)
-            print(f"{word}\t{shown or '(no candidates)'}")
-    return 0
-
-
 COMMANDS = {
     "datasets": cmd_datasets,
     "presets": cmd_presets,
@@ -388,7 +328,7 @@ COMMANDS = {
     "sample": cmd_sample,
     "eval": cmd_eval,
     "score": cmd_score,
-    "repair": cmd_repair,
+    "repair": lambda args: cmd_repair(args, _sampler(args.checkpoint)),
 }
 
 if __name__ == "__main__":
