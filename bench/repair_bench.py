@@ -24,7 +24,7 @@ from collections.abc import Sequence
 
 import torch
 from minigpt2.core.data import default_checkpoint_path
-from minigpt2.core.repair import Repairer, osa_distance
+from minigpt2.core.repair import DEFAULT_BUDGET_S, Repairer, osa_distance
 from minigpt2.core.sample import Sampler
 
 COSTS = (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
@@ -37,7 +37,7 @@ def main() -> None:
     parser.add_argument("--checkpoint", default=str(default_checkpoint_path()))
     parser.add_argument("--words", type=int, default=300, help="per set")
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--budget-ms", type=float, default=100.0)
+    parser.add_argument("--budget-ms", type=float, default=DEFAULT_BUDGET_S * 1000)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)

@@ -79,7 +79,9 @@ def test_with_the_budget_spent_it_falls_back_to_one_edit() -> None:
 
 def test_known_words_two_edits_away_are_candidates_even_on_fallback() -> None:
     _, scorer = lexicon_scorer({"zebra": -5.0})
-    repairer = Repairer(scorer, "abersz", ["zebra"], budget_s=0.1, clock=StepClock(1.0))
+    repairer = Repairer(
+        scorer, "abersz", ["zebra"], edit_cost=4.0, known_bonus=4.0, clock=StepClock(1.0)
+    )
     assert repairer.suggest("zbrsa")[0] == Correction("zebra", -5.0 - 8.0 + 4.0, 2, "train")
 
 
