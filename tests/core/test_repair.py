@@ -126,3 +126,11 @@ def test_cli_repair_json_and_text(trained_path: Path) -> None:
     assert text.stdout.startswith("bluebery\t") and "(" in text.stdout
     bad = run("--category", "fruit", "x")
     assert bad.returncode == 2 and "no categories" in bad.stderr
+
+
+def test_the_app_imports_categories_and_repair_without_torch() -> None:
+    code = (
+        "import sys, minigpt2.core.repair, minigpt2.core.categories, minigpt2.core.sampling; "
+        "sys.exit('torch' in sys.modules)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
