@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from .constraints import Steering
-from .data import BOS, EOS
+from .data import EOS
 from .sampling import Sample, SampleConfig
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ def most_likely(
     width = max(MIN_WIDTH, 4 * config.n)
     masks = ConstraintMask(steering, sampler.vocab, 1, -1, sampler.device)
     chars = sampler.vocab.tokens
-    beams = [[BOS, *sampler.vocab.encode(config.prompt)]]
+    beams = [[sampler.vocab.start_id(config.category), *sampler.vocab.encode(config.prompt)]]
     states = [steering.start()]
     logprob = torch.tensor([_prefix_logprob(sampler, beams[0])], device=sampler.device)
     found: dict[str, Sample] = {}

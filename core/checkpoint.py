@@ -41,6 +41,9 @@ class Checkpoint:
     preset: str = ""
     history: list[dict[str, float]] = field(default_factory=list)  # evaluations so far
     optimizer_state: dict[str, Any] | None = None
+    # With categories (vocab.categories), each word's category, None = no category.
+    train_categories: list[str | None] | None = None
+    val_categories: list[str | None] | None = None
 
     def build_model(self, device: torch.device | str = "cpu") -> MiniGPT2:
         model = MiniGPT2(self.model_config)
@@ -66,6 +69,10 @@ def save_checkpoint(path: Path | str, ckpt: Checkpoint) -> None:
         "preset": ckpt.preset,
         "history": json.dumps(ckpt.history),
     }
+    if ckpt.vocab.categories:
+        metadata["categories"] = json.dumps(ckpt.vocab.categories)
+        metadata["train_categories"] = json.dumps(ckpt.train_categories)
+        metadata["val_categories"] = json.dumps(ckpt.val_categories)
     if ckpt.optimizer_state is not None:
         state = ckpt.optimizer_state["state"]
         for param_id, slots in state.items():
@@ -106,7 +113,7 @@ def _parse(data: bytes) -> Checkpoint:
         train_config = TrainConfig(
             **_only_fields(TrainConfig, json.loads(metadata["train_config"]))
         )
-        vocab = Vocab(json.loads(metadata["vocab"]))
+        vocab = Vocab(json.loads(metadata["vocab"]), json.loads(metadata.get("categories", "[]")))
         ckpt = Checkpoint(
             model_config=model_config,
             vocab=vocab,
@@ -119,6 +126,8 @@ def _parse(data: bytes) -> Checkpoint:
             preset=metadata.get("preset", ""),
             history=list(json.loads(metadata.get("history", "[]"))),
             optimizer_state=_optimizer_state(tensors, metadata.get("optimizer_groups")),
+            train_categories=json.loads(metadata.get("train_categories", "null")),
+            val_categories=json.loads(metadata.get("val_categories", "null")),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"damaged metadata ({type(exc).__name__}: {exc})") from None

@@ -15,6 +15,15 @@ from dataclasses import fields
 from pathlib import Path
 from typing import NoReturn
 
+from .categories import DEFAULT_GUIDANCE
+from .cli_categories import (
+    add_repair_parser,
+    categories_field,
+    category_arg,
+    cmd_repair,
+    data_sources,
+    liked_categories,
+)
 from .config import DEFAULT_PRESET, PRESETS
 from .data import DEFAULT_DATASET, builtin_datasets, default_checkpoint_path, load_words
 from .sampling import DEFAULT_TIME_LIMIT_S, Sample, SampleConfig
@@ -41,7 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a model on a word list")
     train.add_argument(
-        "--data", help=f"built-in list name or word file (default: {DEFAULT_DATASET})"
+        "--data",
+        action="append",
+        help=f"built-in list name or word file (default: {DEFAULT_DATASET}); "
+        "give it again to train one model on several lists, each a category",
     )
     train.add_argument("--val-data", help="validation word file (default: 20%% of --data)")
     train.add_argument(
@@ -72,11 +84,14 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("eval", help="loss of a model on a word file")
     _checkpoint_arg(evaluate)
     evaluate.add_argument("--data", required=True, help="built-in list name or word file")
+    category_arg(evaluate, "the words as names of this kind")
 
     score = commands.add_parser("score", help="log-probability of your own words")
     _checkpoint_arg(score)
     score.add_argument("words", nargs="+", metavar="WORD")
     score.add_argument("--json", action="store_true")
+    category_arg(score, "score the words as names of this kind")
+    _checkpoint_arg(add_repair_parser(commands))
     return parser
 
 
@@ -117,6 +132,15 @@ def _sample_args(sample: argparse.ArgumentParser) -> None:
     )
     sample.add_argument("--seed", type=int)
     sample.add_argument("--json", action="store_true", help="a JSON list with scores")
+    category_arg(sample, "names of this kind")
+    sample.add_argument(
+        "--guidance",
+        type=float,
+        default=DEFAULT_GUIDANCE,
+        metavar="W",
+        help=f"with --category: lean towards names typical of it (0 = none; "
+        f"default {DEFAULT_GUIDANCE:g})",
+    )
 
 
 def _checkpoint_arg(parser: argparse.ArgumentParser) -> None:
@@ -163,7 +187,7 @@ def cmd_presets(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     plan = TrainPlan(
-        data=args.data,
+        data=data_sources(args.data),
         val_data=args.val_data,
         preset=args.preset,
         epochs=args.epochs,
@@ -206,6 +230,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                 "device": str(trainer.device),
                 "stopped_early": result.stopped,
                 "out": str(out),
+                **categories_field(trainer.data.categories),
             }
         )
     )
@@ -276,7 +301,8 @@ def _sample_config(args: argparse.Namespace) -> SampleConfig:
 
 def cmd_sample(args: argparse.Namespace) -> int:
     config = _sample_config(args)
-    samples = _sampler(args.checkpoint).sample(config)
+    sampler = _sampler(args.checkpoint)
+    samples = sampler.sample(config)
     if len(samples) < config.n:
         print(
             f"found {len(samples)} of {config.n} names within {config.time_limit_s:g} s",
@@ -284,7 +310,11 @@ def cmd_sample(args: argparse.Namespace) -> int:
         )
     if args.json:
         applied = config.constraints()
-        rows = [{**_row(s), "cut": s.cut, "constraints": applied} for s in samples]
+        liked = liked_categories(sampler, [s.name for s in samples])
+        rows = [
+            {**_row(s), **extra, "cut": s.cut, "constraints": applied}
+            for s, extra in zip(samples, liked, strict=True)
+        ]
         print(json.dumps(rows))
     else:
         for s in samples:
@@ -301,15 +331,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     sampler = _sampler(args.checkpoint)
     words = load_words(args.data, keep_case=not sampler.folds_case)
-    loss, tokens = evaluate_words(sampler.model, sampler.vocab, words)
+    loss, tokens = evaluate_words(sampler.model, sampler.vocab, words, args.category)
     print(json.dumps({"loss": round(loss, 4), "words": len(words), "tokens": tokens}))
     return 0
 
 
 def cmd_score(args: argparse.Namespace) -> int:
     sampler = _sampler(args.checkpoint)
-    scores = [sampler.score(word) for word in args.words]
+    scores = [sampler.score(word, args.category) for word in args.words]
     if args.json:
+        liked = liked_categories(sampler, args.words)
         print(
             json.dumps(
                 [
@@ -318,8 +349,9 @@ def cmd_score(args: argparse.Namespace) -> int:
                         "logprob": round(s.logprob, 4),
                         "logprob_per_token": round(s.logprob_per_token, 4),
                         "source": s.source,
+                        **extra,
                     }
-                    for s in scores
+                    for s, extra in zip(scores, liked, strict=True)
                 ]
             )
         )
@@ -336,6 +368,7 @@ COMMANDS = {
     "sample": cmd_sample,
     "eval": cmd_eval,
     "score": cmd_score,
+    "repair": lambda args: cmd_repair(args, _sampler(args.checkpoint)),
 }
 
 if __name__ == "__main__":

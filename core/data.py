@@ -18,10 +18,23 @@ PAD, BOS, EOS = 0, 1, 2
 FRAME = 2  # a word is framed as BOS + its characters + EOS: n characters are n + 2 tokens
 DEFAULT_DATASET = "seed"
 DEFAULT_CHECKPOINT = "default.safetensors"
+# Share of training words that also appear with no category (plain BOS), so that a model
+# with categories still samples and scores without one.
+CATEGORY_DROPOUT = 0.2
 
 
 class WordListError(ValueError):
     """A word list that cannot be used; the message names the file (and line)."""
+
+
+class UnknownCategoryError(ValueError):
+    """A category the model was not trained with."""
+
+    def __init__(self, category: str, known: Sequence[str]) -> None:
+        if known:
+            super().__init__(f"unknown category {category!r}; this model has {', '.join(known)}")
+        else:
+            super().__init__(f"unknown category {category!r}; this model has no categories")
 
 
 class UnknownCharacterError(ValueError):
@@ -90,50 +103,87 @@ def load_words(source: str | Path, *, keep_case: bool = False) -> list[str]:
 
 
 def parse_words(data: bytes, name: str, *, keep_case: bool = False) -> list[str]:
+    text = decode_text(data, name)
+    words: dict[str, None] = {}  # an ordered set
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if word := clean_word(raw, name, number, keep_case):
+            words.setdefault(word)
+    if not words:
+        raise WordListError(f"{name}: no words (the list is empty)")
+    return list(words)
+
+
+def decode_text(data: bytes, name: str) -> str:
     if b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
         raise WordListError(f"{name}:{line}: binary data (a NUL byte); expected UTF-8 text")
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise WordListError(f"{name}:{line}: not UTF-8 text ({exc.reason})") from None
 
-    words: dict[str, None] = {}  # an ordered set
-    for number, raw in enumerate(text.splitlines(), start=1):
-        word = raw.strip()
-        if not word:
-            continue
-        if len(word) > MAX_WORD_LENGTH:
-            raise WordListError(
-                f"{name}:{number}: a word of {len(word)} characters; at most {MAX_WORD_LENGTH}"
-            )
-        if bad := [c for c in word if not c.isprintable()]:
-            raise WordListError(f"{name}:{number}: unprintable character {bad[0]!r}")
-        words.setdefault(word if keep_case else word.lower())
-    if not words:
-        raise WordListError(f"{name}: no words (the list is empty)")
-    return list(words)
+
+def clean_word(raw: str, name: str, number: int, keep_case: bool) -> str | None:
+    """The line's word, None for a blank line. Raises WordListError naming the line."""
+    word = raw.strip()
+    if not word:
+        return None
+    if len(word) > MAX_WORD_LENGTH:
+        raise WordListError(
+            f"{name}:{number}: a word of {len(word)} characters; at most {MAX_WORD_LENGTH}"
+        )
+    if bad := [c for c in word if not c.isprintable()]:
+        raise WordListError(f"{name}:{number}: unprintable character {bad[0]!r}")
+    return word if keep_case else word.lower()
 
 
 # --- vocabulary --------------------------------------------------------------------------
 
 
 class Vocab:
-    """Special tokens, then the sorted characters of the data."""
+    """Special tokens, then the sorted characters of the data, then one start token per
+    category (only when the data has categories).
 
-    def __init__(self, chars: Iterable[str]) -> None:
+    A category's start token takes BOS's place: the model reads the category first, the
+    loss never counts predicting it, and plain BOS means "no category". A vocabulary without
+    categories is exactly the one of a single-list model.
+    """
+
+    def __init__(self, chars: Iterable[str], categories: Iterable[str] = ()) -> None:
         self.chars: list[str] = sorted(set(chars))
-        self.tokens: list[str] = [*SPECIAL_TOKENS, *self.chars]
+        self.categories: list[str] = list(dict.fromkeys(categories))
+        self.tokens: list[str] = [
+            *SPECIAL_TOKENS,
+            *self.chars,
+            *(category_token(c) for c in self.categories),
+        ]
         self.index: dict[str, int] = {ch: i for i, ch in enumerate(self.tokens)}
+        self._first_category = len(SPECIAL_TOKENS) + len(self.chars)
 
     @classmethod
-    def from_words(cls, words: Iterable[str]) -> Vocab:
-        return cls(ch for word in words for ch in word)
+    def from_words(cls, words: Iterable[str], categories: Iterable[str] = ()) -> Vocab:
+        return cls((ch for word in words for ch in word), categories)
 
     @property
     def size(self) -> int:
         return len(self.tokens)
+
+    @property
+    def category_ids(self) -> list[int]:
+        return list(range(self._first_category, self.size))
+
+    def is_char(self, token: int) -> bool:
+        return len(SPECIAL_TOKENS) <= token < self._first_category
+
+    def start_id(self, category: str | None = None) -> int:
+        """The token a word starts with: its category's, or BOS for none.
+        Raises UnknownCategoryError."""
+        if category is None:
+            return BOS
+        if category not in self.categories:
+            raise UnknownCategoryError(category, self.categories)
+        return self._first_category + self.categories.index(category)
 
     def unknown_chars(self, text: str) -> list[str]:
         return sorted({ch for ch in text if ch not in self.index})
@@ -144,22 +194,23 @@ class Vocab:
             raise UnknownCharacterError(unknown)
         return [self.index[ch] for ch in text]
 
-    def frame(self, word: str) -> list[int]:
-        """BOS, the characters, EOS: a whole word as the model reads and writes it."""
-        return [BOS, *self.encode(word), EOS]
+    def frame(self, word: str, category: str | None = None) -> list[int]:
+        """The start token (BOS, or the category's), the characters, EOS: a whole word as the
+        model reads and writes it."""
+        return [self.start_id(category), *self.encode(word), EOS]
 
-    def encode_word(self, word: str, length: int) -> list[int]:
+    def encode_word(self, word: str, length: int, category: str | None = None) -> list[int]:
         """The framed word, then padding up to `length`."""
-        ids = self.frame(word)
+        ids = self.frame(word, category)
         return ids + [PAD] * (length - len(ids))
 
     def decode(self, ids: Iterable[int]) -> str:
-        """Characters up to the first EOS; special tokens dropped."""
+        """Characters up to the first EOS; special and category tokens dropped."""
         out = []
         for i in ids:
             if i == EOS:
                 break
-            if i >= len(SPECIAL_TOKENS):
+            if self.is_char(i):
                 out.append(self.tokens[i])
         return "".join(out)
 
@@ -170,6 +221,8 @@ class Vocab:
         return hash(tuple(self.tokens))
 
     def __repr__(self) -> str:
+        if self.categories:
+            return f"Vocab({''.join(self.chars)!r}, categories={self.categories!r})"
         return f"Vocab({''.join(self.chars)!r})"
 
 
@@ -181,6 +234,10 @@ def framed_length(chars: int) -> int:
 def chars_that_fit(block_size: int) -> int:
     """The longest word a model of `block_size` positions reads or writes whole."""
     return block_size - FRAME
+
+
+def category_token(category: str) -> str:
+    return f"<cat:{category}>"
 
 
 # --- the data a model trains on ----------------------------------------------------------
@@ -198,36 +255,78 @@ def split_words(
 
 @dataclass(frozen=True)
 class WordData:
-    """Train and validation words with the vocabulary and sequence length they imply."""
+    """Train and validation words with the vocabulary and sequence length they imply.
+
+    With categories, each word is a row with a category (`train_categories[i]` goes with
+    `train_words[i]`; None = no category): a word in two lists is two rows.
+    """
 
     train_words: list[str]
     val_words: list[str]
     vocab: Vocab
     source: str = ""
+    train_categories: list[str | None] | None = None
+    val_categories: list[str | None] | None = None
 
     @property
     def max_len(self) -> int:
         """Longest word plus BOS and EOS: the article's `max_word_len`, the model's block size."""
         return framed_length(max(len(w) for w in (*self.train_words, *self.val_words)))
 
+    @property
+    def categories(self) -> list[str]:
+        return self.vocab.categories
+
     @classmethod
-    def from_words(cls, train: Sequence[str], val: Sequence[str], source: str = "") -> WordData:
+    def from_words(
+        cls,
+        train: Sequence[str],
+        val: Sequence[str],
+        source: str = "",
+        *,
+        train_categories: Sequence[str | None] | None = None,
+        val_categories: Sequence[str | None] | None = None,
+        categories: Sequence[str] | None = None,
+    ) -> WordData:
         if not train:
             raise WordListError(f"{source or 'data'}: no training words after the split")
-        return cls(list(train), list(val), Vocab.from_words([*train, *val]), source)
+        if train_categories is None and val_categories is None:
+            return cls(list(train), list(val), Vocab.from_words([*train, *val]), source)
+        train_labels = list(train_categories or [None] * len(train))
+        val_labels = list(val_categories or [None] * len(val))
+        if len(train_labels) != len(train) or len(val_labels) != len(val):
+            raise WordListError(f"{source or 'data'}: one category per word is needed")
+        seen = [c for c in (*train_labels, *val_labels) if c is not None]
+        order = list(categories) if categories is not None else list(dict.fromkeys(seen))
+        if unknown := sorted(set(seen) - set(order)):
+            raise UnknownCategoryError(unknown[0], order)
+        vocab = Vocab.from_words([*train, *val], order)
+        return cls(list(train), list(val), vocab, source, train_labels, val_labels)
 
     @classmethod
     def from_source(
         cls,
-        source: str | Path = DEFAULT_DATASET,
+        source: str | Path | Sequence[str | Path] = DEFAULT_DATASET,
         val_source: str | Path | None = None,
         *,
         seed: int = 42,
         keep_case: bool = False,
+        dropout: float = CATEGORY_DROPOUT,
     ) -> WordData:
-        words = load_words(source, keep_case=keep_case)
-        if val_source is None:
-            train, val = split_words(words, seed)
-        else:
-            train, val = words, load_words(val_source, keep_case=keep_case)
-        return cls.from_words(train, val, str(source))
+        """One list, as always; or several lists (or `word<TAB>category` lines), each a
+        category. Data with one category at most trains a model without categories."""
+        sources = [source] if isinstance(source, (str, Path)) else list(source)
+        if not sources:
+            raise WordListError("no word list given")
+        from .categories import category_data, load_labelled  # they build on this module
+
+        labelled = [pair for src in sources for pair in load_labelled(src, keep_case=keep_case)]
+        name = "+".join(str(s) for s in sources)
+        if len({c for _, c in labelled}) <= 1:
+            words = list(dict.fromkeys(w for w, _ in labelled))
+            if val_source is None:
+                train, val = split_words(words, seed)
+            else:
+                train, val = words, load_words(val_source, keep_case=keep_case)
+            return cls.from_words(train, val, name)
+        return category_data(labelled, val_source, name, seed, keep_case, dropout)

@@ -23,9 +23,11 @@ from torch import Tensor
 
 from .checkpoint import load_checkpoint
 from .constraints import ImpossibleConstraints, State, Steering
-from .data import BOS, EOS, PAD, Vocab, chars_that_fit
+from .data import EOS, PAD, Vocab, chars_that_fit
+from .guidance import GuidedModel
 from .model import KVCache, MiniGPT2
 from .sampling import AttentionMap, Sample, SampleConfig, Source, WordScore
+from .scoring import word_logprobs
 
 MAX_BATCH = 1024  # a round stays short (~25 ms on one CPU thread), so time limits hold
 MAX_ROUNDS = 64  # with the time limit, the bound on a request that rarely finds its names
@@ -59,6 +61,11 @@ class Sampler:
         return cls(ckpt.build_model(device), ckpt.vocab, ckpt.train_words, ckpt.val_words)
 
     @property
+    def categories(self) -> list[str]:
+        """The kinds of names this model can be asked for; empty for a single-list model."""
+        return self.vocab.categories
+
+    @property
     def max_chars(self) -> int:
         return chars_that_fit(self.model.config.block_size)
 
@@ -79,6 +86,7 @@ class Sampler:
     def steering(self, config: SampleConfig) -> Steering:
         """Check `config` against this model, before any sampling. Raises
         UnknownCharacterError or ImpossibleConstraints (both ValueError)."""
+        self.vocab.start_id(config.category)  # an unknown category: UnknownCategoryError
         for text in (config.prompt, config.ends_with, config.contains):
             self.vocab.encode(text)
         if len(config.prompt) >= self.max_chars:
@@ -145,9 +153,23 @@ class Sampler:
                 break
             if stop():
                 break
+        if config.category is not None and config.guidance:
+            results = self._own_logprobs(results, config.category)
         if config.sort_by_likelihood:
             results.sort(key=config.rank_key, reverse=True)
         return results
+
+    def _generating_model(self, config: SampleConfig) -> MiniGPT2 | GuidedModel:
+        """The model, or for guided sampling with a category its guided stand-in."""
+        if config.category is None or not config.guidance:
+            return self.model
+        return GuidedModel(self.model, self.vocab.category_ids, config.guidance)
+
+    def _own_logprobs(self, samples: list[Sample], category: str) -> list[Sample]:
+        """Guided names carry the model's own log-probability under the category, as score()."""
+        names = [s.name for s in samples]
+        logprobs = word_logprobs(self.model, self.vocab, names, category)
+        return [replace(s, logprob=lp) for s, lp in zip(samples, logprobs, strict=True)]
 
     @staticmethod
     def _keeps(config: SampleConfig, sample: Sample, seen: set[str]) -> bool:
@@ -181,9 +203,10 @@ class Sampler:
         """Up to `batch` names as (name, logprob, cut); fewer if `stop()` turns true
         midway. A name reaching the model's own limit where the model would go on is cut
         there (unless a required text steered the end): its logprob then has no end token."""
-        model = self.model
+        model = self._generating_model(config)
         cache = KVCache(model.config, batch, self.device)
-        prompt = torch.tensor([BOS, *self.vocab.encode(config.prompt)], device=self.device)
+        start = self.vocab.start_id(config.category)
+        prompt = torch.tensor([start, *self.vocab.encode(config.prompt)], device=self.device)
         logits, _ = model(prompt.expand(batch, -1), cache=cache)
         logprob = F.log_softmax(logits[0, :-1], -1).gather(-1, prompt[1:, None]).sum()
         logprob = logprob.expand(batch).clone()
@@ -229,10 +252,11 @@ class Sampler:
         return F.log_softmax(logits[torch.arange(len(prefixes)), last], -1)
 
     @torch.inference_mode()
-    def score(self, word: str) -> WordScore:
-        """Log-probability of `word` as a whole name (its characters then the end token)."""
+    def score(self, word: str, category: str | None = None) -> WordScore:
+        """Log-probability of `word` as a whole name (its characters then the end token),
+        as a name of `category` when given."""
         word = self.fold(word)
-        ids = self._word_ids(word)
+        ids = self._word_ids(word, category)
         idx = torch.tensor([ids], device=self.device)
         logits, _ = self.model(idx[:, :-1])
         logprob = float(F.log_softmax(logits[0], -1).gather(-1, idx[0, 1:, None]).sum())
@@ -244,12 +268,12 @@ class Sampler:
         weights = self.model.attention(torch.tensor([ids], device=self.device))
         return AttentionMap(["<bos>", *word], weights[:, 0].cpu().numpy())
 
-    def _word_ids(self, word: str) -> list[int]:
+    def _word_ids(self, word: str, category: str | None = None) -> list[int]:
         if not word:
             raise ValueError("an empty word")
         if len(word) > self.max_chars:
             raise ValueError(f"{word!r} is longer than this model's {self.max_chars} characters")
-        return self.vocab.frame(word)
+        return self.vocab.frame(word, category)
 
 
 class ConstraintMask:

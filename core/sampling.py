@@ -46,6 +46,8 @@ class SampleConfig:
     rank: Rank = "total"  # how most_likely (and sorting) ranks: total or per-char logprob
     include_cut: bool = False  # also return names cut at the model's length limit
     time_limit_s: float | None = DEFAULT_TIME_LIMIT_S  # then return what was found
+    category: str | None = None  # a model with categories: names of this kind; None = any
+    guidance: float = 0.0  # with a category: lean towards what sets it apart (guidance.py)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "exclude", frozenset(self.exclude))
@@ -62,6 +64,8 @@ class SampleConfig:
             raise ValueError(f"time limit must be a positive number (got {self.time_limit_s})")
         if self.rank not in ("total", "per_char"):
             raise ValueError(f"rank must be 'total' or 'per_char' (got {self.rank!r})")
+        if not (math.isfinite(self.guidance) and 0 <= self.guidance <= 10):
+            raise ValueError(f"guidance must be between 0 and 10 (got {self.guidance})")
         self._check_possible()
 
     def _check_possible(self) -> None:

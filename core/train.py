@@ -54,10 +54,16 @@ def default_threads() -> int:
 
 
 def encode_words(
-    vocab: Vocab, words: list[str], length: int, device: torch.device
+    vocab: Vocab,
+    words: list[str],
+    length: int,
+    device: torch.device,
+    categories: list[str | None] | None = None,
 ) -> tuple[Tensor, np.ndarray]:
-    """(N, length) token ids BOS+word+EOS+padding, and each row's unpadded length."""
-    rows = [vocab.encode_word(w, length) for w in words]
+    """(N, length) token ids start+word+EOS+padding, and each row's unpadded length. The start
+    token is BOS, or the row's category's (see data.Vocab)."""
+    starts = categories or [None] * len(words)
+    rows = [vocab.encode_word(w, length, c) for w, c in zip(words, starts, strict=True)]
     tokens = torch.tensor(rows, dtype=torch.long).reshape(len(rows), length)
     return tokens.to(device), np.array([len(w) + 2 for w in words], dtype=np.int64)
 
@@ -83,14 +89,17 @@ def evaluate(model: MiniGPT2, tokens: Tensor, lengths: np.ndarray) -> float:
     return total / max(count, 1)
 
 
-def evaluate_words(model: MiniGPT2, vocab: Vocab, words: list[str]) -> tuple[float, int]:
+def evaluate_words(
+    model: MiniGPT2, vocab: Vocab, words: list[str], category: str | None = None
+) -> tuple[float, int]:
     """Loss of a trained model on other words, and the number of tokens it covers.
 
     Raises UnknownCharacterError or ValueError (a word too long for the model)."""
     block = model.config.block_size
     if too_long := [w for w in words if len(w) + 2 > block]:
         raise ValueError(f"{too_long[0]!r} is longer than this model's {block - 2} characters")
-    tokens, lengths = encode_words(vocab, words, block, next(model.parameters()).device)
+    device = next(model.parameters()).device
+    tokens, lengths = encode_words(vocab, words, block, device, [category] * len(words))
     return evaluate(model, tokens, lengths), int((lengths - 1).sum())
 
 
@@ -118,10 +127,10 @@ class Trainer:
         self._graphed: GraphedStep | None = None  # built at the first step of run()
         self.optimizer = _make_optimizer(self.model, config, capturable=self._use_graphs)
         self.train_tokens, self.train_lengths = encode_words(
-            data.vocab, data.train_words, data.max_len, self.device
+            data.vocab, data.train_words, data.max_len, self.device, data.train_categories
         )
         self.val_tokens, self.val_lengths = encode_words(
-            data.vocab, data.val_words, data.max_len, self.device
+            data.vocab, data.val_words, data.max_len, self.device, data.val_categories
         )
         self.steps_per_epoch = math.ceil(len(data.train_words) / config.batch_size)
         self.step = 0
@@ -142,7 +151,14 @@ class Trainer:
     ) -> Trainer:
         """Continue a run: same words, weights, optimizer state, step and schedule."""
         ckpt = source if isinstance(source, Checkpoint) else load_checkpoint(source)
-        data = WordData.from_words(ckpt.train_words, ckpt.val_words, ckpt.source)
+        data = WordData.from_words(
+            ckpt.train_words,
+            ckpt.val_words,
+            ckpt.source,
+            train_categories=ckpt.train_categories,
+            val_categories=ckpt.val_categories,
+            categories=ckpt.vocab.categories,
+        )
         if data.vocab != ckpt.vocab or data.max_len != ckpt.model_config.block_size:
             raise CheckpointError("its words do not match its vocabulary")
         return cls(
@@ -194,6 +210,8 @@ class Trainer:
                 preset=self.preset,
                 history=list(self.history),
                 optimizer_state=_cpu_copy(self.optimizer.state_dict()),
+                train_categories=self.data.train_categories,
+                val_categories=self.data.val_categories,
             )
 
     def snapshot_sampler(self) -> Sampler:

@@ -30,7 +30,7 @@ class TrainPlan:
     giving `data`, `val_data`, `preset` or `keep_case` with it is refused.
     """
 
-    data: str | None = None  # a built-in list's name or a word file; None = the default list
+    data: str | tuple[str, ...] | None = None  # a list's name or file; several = categories
     val_data: str | None = None
     preset: str | None = None
     epochs: int | None = None  # one bound at most; it replaces the preset's bounds

@@ -7,6 +7,7 @@ from minigpt2.core.data import (
     BOS,
     EOS,
     PAD,
+    UnknownCategoryError,
     UnknownCharacterError,
     Vocab,
     WordData,
@@ -89,3 +90,30 @@ def test_builtin_lists_are_found_by_name() -> None:
     infos = {info.name: info for info in builtin_datasets()}
     assert "seed" in infos and infos["seed"].count > 900
     assert load_words("seed")[:1]
+
+
+def test_a_vocab_without_categories_is_the_single_list_one() -> None:
+    assert Vocab.from_words(["cab"]).tokens == Vocab.from_words(["cab"], []).tokens
+    assert Vocab.from_words(["cab"]).category_ids == []
+
+
+def test_category_start_tokens_follow_the_characters_and_replace_bos() -> None:
+    vocab = Vocab.from_words(["cab", "ace"], ["fruit", "animal"])
+    assert vocab.categories == ["fruit", "animal"]
+    assert vocab.tokens[-2:] == ["<cat:fruit>", "<cat:animal>"]
+    assert vocab.category_ids == [vocab.size - 2, vocab.size - 1]
+    row = vocab.encode_word("cab", 7, "animal")
+    assert row == [vocab.size - 1, 5, 3, 4, EOS, PAD, PAD]
+    assert vocab.encode_word("cab", 7, None)[0] == BOS
+    assert vocab.decode(row) == "cab"
+    with pytest.raises(UnknownCategoryError, match="'mineral'.*fruit, animal"):
+        vocab.start_id("mineral")
+    with pytest.raises(UnknownCategoryError, match="no categories"):
+        Vocab.from_words(["cab"]).start_id("fruit")
+
+
+def test_one_plain_list_through_from_source_is_unchanged(tmp_path: Path) -> None:
+    path = write(tmp_path, b"Cat\ndog\ncat\ncow\nemu\nyak\n")
+    data = WordData.from_source(path)
+    assert data.categories == [] and data.train_categories is None
+    assert (data.train_words, data.val_words) == split_words(load_words(path))

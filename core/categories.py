@@ -1,0 +1,98 @@
+"""Several word lists in one model: each list (or each `word<TAB>category` label) is a
+category the model can be asked for.
+
+Torch-free: the app lists categories before torch is loaded.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .data import WordData, WordListError, clean_word, decode_text, resolve_source, split_words
+
+if TYPE_CHECKING:
+    from .sample import Sampler
+
+# Guidance for sampling with a category (SampleConfig.guidance): at 2, four in five names
+# sampled as animals, and nine in ten as fruits or vegetables, are ones the model itself
+# finds likelier under that category; at 0, two in three (bench/category_bench.py).
+DEFAULT_GUIDANCE = 2.0
+
+
+def load_labelled(source: str | Path, *, keep_case: bool = False) -> list[tuple[str, str]]:
+    """(word, category) pairs: a line `word<TAB>category` names its category, a plain line
+    belongs to the list's own name (a built-in list's name, or the file's stem). Repeated
+    pairs are dropped; a word may come with several categories."""
+    path = resolve_source(source)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise WordListError(f"{path}: cannot read ({exc.strerror})") from None
+    text = decode_text(data, str(path))
+    pairs: dict[tuple[str, str], None] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()  # a tab that only indents is no label
+        word_part, tab, category = line.partition("\t")
+        category = category.strip() if tab else path.stem
+        word = clean_word(word_part, str(path), number, keep_case)
+        if word is None:
+            continue
+        if not category or not category.isprintable():
+            raise WordListError(f"{path}:{number}: expected word<TAB>category")
+        pairs.setdefault((word, category))
+    if not pairs:
+        raise WordListError(f"{path}: no words (the list is empty)")
+    return list(pairs)
+
+
+def category_data(
+    labelled: list[tuple[str, str]],
+    val_source: str | Path | None,
+    name: str,
+    seed: int,
+    keep_case: bool,
+    dropout: float,
+) -> WordData:
+    """Rows (word, category) split by word, so no word is in both train and validation; a
+    `dropout` share of training words also gets a row with no category."""
+    by_word: dict[str, list[str]] = {}
+    for word, category in labelled:
+        if category not in by_word.setdefault(word, []):
+            by_word[word].append(category)
+    categories = list(dict.fromkeys(c for _, c in labelled))
+    if val_source is None:
+        # Sorted first: two lists then split exactly as their sorted union does (the built-in
+        # seed list is animals + fruits-vegetables), so a plain model compares word for word.
+        train, val = split_words(sorted(by_word), seed)
+        val_rows = [(w, c) for w in val for c in by_word[w]]
+    else:
+        train, val_rows = list(by_word), load_labelled(val_source, keep_case=keep_case)
+    rows: list[tuple[str, str | None]] = [(w, c) for w in train for c in by_word[w]]
+    rng = random.Random(seed)
+    rows += [(w, None) for w in train if rng.random() < dropout]
+    return WordData.from_words(
+        [w for w, _ in rows],
+        [w for w, _ in val_rows],
+        name,
+        train_categories=[c for _, c in rows],
+        val_categories=[c for _, c in val_rows],
+        categories=categories,
+    )
+
+
+def best_categories(sampler: Sampler, names: Sequence[str]) -> list[str | None]:
+    """Per name, the category under which the model finds it most likely (None for a model
+    without categories, or a name it cannot write). Scores all names in batched passes."""
+    if not sampler.categories:
+        return [None] * len(names)
+    from .scoring import word_logprobs  # torch: only when a model is at hand
+
+    scores = {c: word_logprobs(sampler.model, sampler.vocab, names, c) for c in sampler.categories}
+    best: list[str | None] = []
+    for i in range(len(names)):
+        category = max(sampler.categories, key=lambda c: scores[c][i])
+        best.append(category if scores[category][i] > float("-inf") else None)
+    return best

@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from minigpt2.core.repair import Correction, Repairer, edits1, osa_distance
+from minigpt2.core.sample import Sampler
+
+
+def test_edits1_is_every_single_edit() -> None:
+    assert edits1("ab", "ab") == {"a", "b", "ba", "bb", "aa", "aab", "bab", "aba", "abb"}
+    assert all(osa_distance("cat", e) == 1 for e in edits1("cat", "abct"))
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "distance"),
+    [("cat", "cat", 0), ("cat", "act", 1), ("cat", "cart", 1), ("cat", "at", 1),
+     ("cat", "cut", 1), ("cat", "tac", 2), ("elephant", "elefant", 2), ("", "ab", 2)],
+)  # fmt: skip
+def test_osa_distance(a: str, b: str, distance: int) -> None:
+    assert osa_distance(a, b) == distance == osa_distance(b, a)
+
+
+def lexicon_scorer(likely: dict[str, float]) -> tuple[list[int], object]:
+    """A fake model: listed words score their value, every other string -30; counts calls."""
+    calls: list[int] = []
+
+    def scorer(words: Sequence[str]) -> list[float]:
+        calls.append(len(words))
+        return [likely.get(w, -30.0) for w in words]
+
+    return calls, scorer
+
+
+class StepClock:
+    """Advances `step` seconds each time it is read."""
+
+    def __init__(self, step: float) -> None:
+        self.now, self.step = 0.0, step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+def test_a_known_word_one_edit_away_comes_first() -> None:
+    calls, scorer = lexicon_scorer({"elephant": -12.0})
+    repairer = Repairer(scorer, "aehlnpt", ["elephant", "ant"], edit_cost=2.0, known_bonus=1.0)
+    best = repairer.suggest("elephnat", n=3)
+    assert best[0] == Correction("elephant", -12.0 - 2.0 + 1.0, 1, "train")
+    assert len(best) == 3 and best[1].score <= best[0].score
+    assert len(calls) == 2 and calls[0] > 100  # candidates go to the model in batches
+
+
+def test_a_novel_word_two_edits_away_is_found_when_the_budget_allows() -> None:
+    # "zbra" (one edit from the typo) is a stepping stone the model finds likely.
+    _, scorer = lexicon_scorer({"zebra": -5.0, "zbra": -20.0})
+    repairer = Repairer(scorer, "abersz", edit_cost=3.0, clock=StepClock(0.0))
+    best = repairer.suggest("zbrsa")
+    assert (best[0].name, best[0].edits, best[0].source) == ("zebra", 2, "novel")
+    assert repairer.last_distance == 2
+
+
+def test_with_the_budget_spent_it_falls_back_to_one_edit() -> None:
+    calls, scorer = lexicon_scorer({"zebra": -5.0, "zebu": -6.0})
+    repairer = Repairer(
+        scorer, "abersuz", ["zebu"], edit_cost=3.0, budget_s=0.1, clock=StepClock(1.0)
+    )
+    best = repairer.suggest("zbrsa", n=50)
+    assert len(calls) == 1 and repairer.last_distance == 1  # no second pass
+    assert "zebra" not in {c.name for c in best}
+    assert {c.edits for c in best if c.source == "novel"} <= {0, 1}
+    assert "zebu" not in {c.name for c in best}  # three edits away: never a candidate
+
+
+def test_known_words_two_edits_away_are_candidates_even_on_fallback() -> None:
+    _, scorer = lexicon_scorer({"zebra": -5.0})
+    repairer = Repairer(
+        scorer, "abersz", ["zebra"], edit_cost=4.0, known_bonus=4.0, clock=StepClock(1.0)
+    )
+    assert repairer.suggest("zbrsa")[0] == Correction("zebra", -5.0 - 8.0 + 4.0, 2, "train")
+
+
+def test_did_you_mean_only_for_an_unknown_unlikely_word_a_correction_beats() -> None:
+    _, scorer = lexicon_scorer({"cat": -4.0, "cut": -5.0, "cot": -25.0, "cit": -4.5})
+    repairer = Repairer(scorer, "acotu", ["cat", "cut"], edit_cost=2.0, known_bonus=0.0)
+    assert repairer.did_you_mean("cat") == []  # known
+    assert repairer.did_you_mean("cit") == []  # as likely as the known words: a real name
+    assert [c.name for c in repairer.did_you_mean("cot", 2)] == ["cat", "cut"]
+    _, plain = lexicon_scorer({"cot": -28.0, "cat": -4.0})
+    expensive = Repairer(plain, "acotu", ["cat"], edit_cost=30.0, known_bonus=0.0)
+    assert expensive.did_you_mean("cot") == []  # unlikely, yet likelier than any repair
+    assert repairer.suggest("  ") == []
+
+
+def test_repair_with_a_trained_model(trained_path: Path) -> None:
+    sampler = Sampler.from_checkpoint(trained_path)
+    repairer = Repairer.from_sampler(sampler, budget_s=60.0)
+    typo = "bluebery"
+    assert "blueberry" in sampler.train_words
+    best = repairer.suggest(typo)
+    assert best[0].name == "blueberry" and best[0].edits == 1
+    assert best[0].source == sampler.source_of("blueberry")
+    assert [c.score for c in best] == sorted((c.score for c in best), reverse=True)
+
+
+def test_cli_repair_json_and_text(trained_path: Path) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "minigpt2.core.cli", "repair", "--checkpoint"]
+        return subprocess.run(
+            [*command, str(trained_path), *args], capture_output=True, text=True, timeout=300
+        )
+
+    result = run("--json", "-n", "3", "bluebery", "lmon")
+    assert result.returncode == 0, result.stderr
+    records = json.loads(result.stdout)
+    assert [r["word"] for r in records] == ["bluebery", "lmon"]
+    first = records[0]["candidates"]
+    assert len(first) == 3 and set(first[0]) == {"name", "score", "edits", "source"}
+    assert [c["score"] for c in first] == sorted((c["score"] for c in first), reverse=True)
+    text = run("bluebery")
+    assert text.stdout.startswith("bluebery\t") and "(" in text.stdout
+    bad = run("--category", "fruit", "x")
+    assert bad.returncode == 2 and "no categories" in bad.stderr
+
+
+def test_the_app_imports_categories_and_repair_without_torch() -> None:
+    code = (
+        "import sys, minigpt2.core.repair, minigpt2.core.categories, minigpt2.core.sampling; "
+        "sys.exit('torch' in sys.modules)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
