@@ -14,6 +14,7 @@ from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 from torch import Tensor
 
+from .best import BestWeights
 from .config import ModelConfig, TrainConfig
 from .data import Vocab
 from .io import atomic_write_bytes
@@ -22,6 +23,8 @@ from .model import MiniGPT2
 FORMAT = "minigpt2/1"
 MODEL_PREFIX = "model."
 OPTIM_PREFIX = "optim."
+RESUME_PREFIX = "resume."  # the live weights, where the model saved is an earlier best
+RNG_PREFIX = "rng."  # random generator states (uint8 tensors), so dropout resumes exactly
 
 
 class CheckpointError(ValueError):
@@ -41,6 +44,12 @@ class Checkpoint:
     preset: str = ""
     history: list[dict[str, float]] = field(default_factory=list)  # evaluations so far
     optimizer_state: dict[str, Any] | None = None
+    # `model_state` holds the best weights (lowest validation loss, from step `best_step`);
+    # a run that went on past them continues from `resume_state`, its last weights.
+    resume_state: dict[str, Tensor] | None = None
+    rng_state: dict[str, Tensor] = field(default_factory=dict)  # "cpu", "cuda"
+    best_step: int | None = None
+    best_val_loss: float | None = None
 
     def build_model(self, device: torch.device | str = "cpu") -> MiniGPT2:
         model = MiniGPT2(self.model_config)
@@ -52,8 +61,54 @@ class Checkpoint:
         return model.to(device)
 
 
+def cpu_weights(state: dict[str, Tensor]) -> dict[str, Tensor]:
+    """A copy on the CPU that later training steps cannot change."""
+    return {k: v.detach().cpu().clone() for k, v in state.items()}
+
+
+def cpu_optimizer_state(state: dict) -> dict:
+    """An optimizer's state_dict copied to the CPU, with tensor rates (CUDA graphs) as floats."""
+    return {
+        "state": {
+            k: {
+                n: t.detach().cpu().clone() if isinstance(t, Tensor) else t
+                for n, t in slots.items()
+            }
+            for k, slots in state["state"].items()
+        },
+        "param_groups": [
+            {k: float(v) if isinstance(v, Tensor) else v for k, v in g.items()}
+            for g in state["param_groups"]
+        ],
+    }
+
+
+def capture(
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    best: BestWeights,
+    rng: dict[str, Tensor],
+    **run: Any,
+) -> Checkpoint:
+    """A copy of a run that training cannot change: its best weights as the model, and what
+    resuming needs (the live weights when they differ, optimizer, RNG); `run` gives the
+    other Checkpoint fields."""
+    step = run["step"]
+    return Checkpoint(
+        model_state=cpu_weights(best.weights(model)),
+        optimizer_state=cpu_optimizer_state(optimizer.state_dict()),
+        resume_state=cpu_weights(best.live(model)) if best.behind(step) else None,
+        rng_state={k: v.clone() for k, v in rng.items()},
+        best_step=best.step,
+        best_val_loss=best.val_loss,
+        **run,
+    )
+
+
 def save_checkpoint(path: Path | str, ckpt: Checkpoint) -> None:
     tensors = {MODEL_PREFIX + k: v.detach().cpu().contiguous() for k, v in ckpt.model_state.items()}
+    for prefix, extra in ((RESUME_PREFIX, ckpt.resume_state or {}), (RNG_PREFIX, ckpt.rng_state)):
+        tensors.update({prefix + k: v.detach().cpu().contiguous() for k, v in extra.items()})
     metadata = {
         "format": FORMAT,
         "model_config": json.dumps(asdict(ckpt.model_config)),
@@ -65,6 +120,7 @@ def save_checkpoint(path: Path | str, ckpt: Checkpoint) -> None:
         "source": ckpt.source,
         "preset": ckpt.preset,
         "history": json.dumps(ckpt.history),
+        "best": json.dumps({"step": ckpt.best_step, "val_loss": ckpt.best_val_loss}),
     }
     if ckpt.optimizer_state is not None:
         state = ckpt.optimizer_state["state"]
@@ -119,7 +175,11 @@ def _parse(data: bytes) -> Checkpoint:
             preset=metadata.get("preset", ""),
             history=list(json.loads(metadata.get("history", "[]"))),
             optimizer_state=_optimizer_state(tensors, metadata.get("optimizer_groups")),
+            resume_state=_with_prefix(tensors, RESUME_PREFIX) or None,
+            rng_state=_with_prefix(tensors, RNG_PREFIX),
         )
+        best = json.loads(metadata.get("best", "{}"))
+        ckpt.best_step, ckpt.best_val_loss = best.get("step"), best.get("val_loss")
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"damaged metadata ({type(exc).__name__}: {exc})") from None
     if vocab.size != model_config.vocab_size:
