@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from .config import AUTO_BATCH, AUTO_STEP_S, DEFAULT_PRESET, get_preset, resolve_auto
+from .config import AUTO_BATCH, AUTO_STEP_S, DEFAULT_PRESET, Preset, get_preset, resolve_auto
 from .data import DEFAULT_DATASET, WordData
 
 if TYPE_CHECKING:
@@ -149,20 +149,32 @@ def build_trainer(
         set_threads(config)
         return Trainer.from_checkpoint(ckpt, config, on_event)
 
-    preset = get_preset(plan.preset or DEFAULT_PRESET)
-    seed = preset.train.updated(seed=plan.seed).seed
-    data = WordData.from_source(
-        plan.data or DEFAULT_DATASET, plan.val_data, seed=seed, keep_case=plan.keep_case
-    )
+    data = plan_data(plan)
     from .device import resolve_device, set_threads
     from .train import Trainer
 
-    if preset.name == "auto":
-        device = resolve_device(plan.device or preset.train.device).type
-        preset = resolve_auto(train_tokens(data.train_words), _budget_s(plan, data, device), device)
+    preset = chosen_preset(plan, data, resolve_device(plan.device or "auto").type)
     config = preset.train.updated(**overrides).bounded(**plan.bound)
     set_threads(config)
     return Trainer(data, preset.model, config, on_event, preset=preset.name)
+
+
+def plan_data(plan: TrainPlan) -> WordData:
+    """The words a fresh run of this plan trains and validates on (torch-free)."""
+    seed = get_preset(plan.preset or DEFAULT_PRESET).train.updated(seed=plan.seed).seed
+    return WordData.from_source(
+        plan.data or DEFAULT_DATASET, plan.val_data, seed=seed, keep_case=plan.keep_case
+    )
+
+
+def chosen_preset(plan: TrainPlan, data: WordData, device: str = "cpu") -> Preset:
+    """The plan's preset; for `auto`, the model and recipe it picks for these words and the
+    plan's bound. Torch-free: a UI shows `chosen_preset(plan, plan_data(plan)).description`
+    before training starts."""
+    preset = get_preset(plan.preset or DEFAULT_PRESET)
+    if preset.name != "auto":
+        return preset
+    return resolve_auto(train_tokens(data.train_words), _budget_s(plan, data, device), device)
 
 
 def train_tokens(words: list[str]) -> int:

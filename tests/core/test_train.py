@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import replace
@@ -386,3 +388,16 @@ def test_the_auto_plan_resolves_on_the_words_it_will_train_on(words_file: Path) 
     assert trainer.model_config.d_model == expected.model.d_model
     assert trainer.config.steps == 5 and trainer.config.time_budget_s is None
     assert trainer.run().steps == 5
+
+
+def test_what_auto_chooses_is_known_before_torch_is_loaded() -> None:
+    code = (
+        "import sys\n"
+        "from minigpt2.core.training import TrainPlan, chosen_preset, plan_data\n"
+        "plan = TrainPlan(time_budget_s=30)\n"
+        "print(chosen_preset(plan, plan_data(plan)).description)\n"
+        "assert 'torch' not in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("auto for ") and ", 30 s:" in done.stdout
