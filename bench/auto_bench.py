@@ -9,6 +9,10 @@
 
     python bench/auto_bench.py [--quick] [--makemore /tmp/makemore] [--names PATH]
 
+makemore imports tensorboard; if it is missing, put it on PYTHONPATH for the run (e.g.
+`pip install --target /tmp/mmlib --no-deps tensorboard protobuf absl-py six markdown werkzeug
+tensorboard-data-server grpcio`, then `PYTHONPATH=/tmp/mmlib python bench/auto_bench.py ...`).
+
 --quick runs budgets of 2, 4 and 8 s on two lists and 10 s on names.txt: a check that the
 benchmark works, not a measurement. Timings on a shared CPU are noisy: say so with them.
 """
@@ -88,7 +92,7 @@ def run_makemore(checkout: Path, names: Path, budget: float) -> dict[str, object
             output = proc.stdout
         except subprocess.TimeoutExpired as exc:
             output = exc.stdout.decode() if isinstance(exc.stdout, bytes) else exc.stdout or ""
-    losses = re.findall(r"step (\d+) train loss ([\d.]+) test loss ([\d.]+)", output)
+    losses = re.findall(r"step (\d+) train loss: ([\d.]+) test loss: ([\d.]+)", output)
     if not losses:
         return {"error": "no evaluation printed", "wall_s": round(time.perf_counter() - start)}
     step, _, test = losses[-1]
