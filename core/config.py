@@ -133,17 +133,19 @@ class AutoRow:
 
 
 # Measured by bench/preset_search.py (README, Presets): at equal steps, small lists want a
-# small, strongly regularised model; large lists want width and no dropout.
+# small, strongly regularised model; large lists want width and no dropout. The 60K-150K row
+# lies between measured sizes.
 AUTO_RULE: tuple[AutoRow, ...] = (
-    AutoRow(12_000, 1, 64, 0.3, 0.1, 32),
-    AutoRow(40_000, 2, 64, 0.2, 0.1, 32),
-    AutoRow(120_000, 2, 96, 0.1, 0.05, 64),
+    AutoRow(6_000, 1, 64, 0.3, 0.1, 32),
+    AutoRow(15_000, 2, 64, 0.4, 0.1, 64),
+    AutoRow(60_000, 2, 64, 0.2, 0.1, 32),
+    AutoRow(150_000, 1, 96, 0.1, 0.05, 64),
     AutoRow(math.inf, 1, 96, 0.0, 0.0, 64),
 )
 AUTO_BUDGET_S = 30.0  # auto's own bound when the user gives none
-AUTO_STEP_S = {"cpu": 0.003, "cuda": 0.0006}  # a step's rough cost, to turn seconds into steps
+AUTO_STEP_S = {"cpu": 0.003, "cuda": 0.0005}  # a step's rough cost, to turn seconds into steps
 AUTO_BATCH = 32  # the batch that turns an epoch bound into steps, before auto has chosen
-AUTO_LONG_STEPS = 30_000  # at least this many steps: a large list affords a second layer
+AUTO_LONG_STEPS = 30_000  # this many steps or more: a large list affords a second block
 AUTO_MODEL = replace(_DEFAULT.model, n_layer=1, d_model=64, dropout=0.0)
 
 
@@ -153,8 +155,10 @@ def resolve_auto(n_train_tokens: int, budget_s: float | None = None, device: str
     budget = budget_s or AUTO_BUDGET_S
     steps = budget / AUTO_STEP_S.get(device.split(":")[0], AUTO_STEP_S["cpu"])
     row = next(r for r in AUTO_RULE if n_train_tokens <= r.max_tokens)
-    n_layer = row.n_layer + (row.max_tokens == math.inf and steps >= AUTO_LONG_STEPS)
-    model = replace(AUTO_MODEL, n_layer=n_layer, d_model=row.d_model, dropout=row.dropout)
+    n_layer, dropout = row.n_layer, row.dropout
+    if row.max_tokens == math.inf and steps >= AUTO_LONG_STEPS:
+        n_layer, dropout = n_layer + 1, 0.1  # a second block overfits 25K words without dropout
+    model = replace(AUTO_MODEL, n_layer=n_layer, d_model=row.d_model, dropout=dropout)
     warmup = int(min(200, max(20, steps // 50)))
     train = TrainConfig(
         epochs=None,
@@ -167,7 +171,7 @@ def resolve_auto(n_train_tokens: int, budget_s: float | None = None, device: str
     )
     description = (
         f"auto for {n_train_tokens:,} training tokens, {budget:g} s: {n_layer} GPT-2 "
-        f"block{'s' * (n_layer > 1)} {row.d_model} wide, 4 heads, dropout {row.dropout:g}; "
+        f"block{'s' * (n_layer > 1)} {row.d_model} wide, 4 heads, dropout {dropout:g}; "
         f"AdamW 3e-3 (decay {row.weight_decay:g}), batch {row.batch_size}, "
         f"{warmup} warm-up steps, cosine; best weights kept"
     )
