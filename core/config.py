@@ -55,7 +55,7 @@ class TrainConfig:
     seed: int = 42
     device: str = "auto"
     threads: int | None = None  # torch CPU threads; None = half the cores (see train.py)
-    eval_interval: int | None = None  # steps between validation passes; None = see train.py
+    eval_interval: int | None = None  # steps between validations; None = an epoch, at most 200
     patience: int | None = None  # stop after this many validations without a new best
     sample_interval_s: float = 5.0  # seconds between "samples" events (0 disables them)
     cuda_graphs: bool = True  # on CUDA, replay the step as one graph (core/graphs.py)

@@ -1,4 +1,5 @@
-"""The learning-rate schedule as a pure function of how far the run has gone."""
+"""When a run validates and ends, and its learning rate: a pure function of how far it has
+gone (`lr_at`), the bounds that measure that (`RunBounds`), and a clock that skips pauses."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """The trainer: a loop a UI thread can watch (events), pause, resume and stop.
 
-It never prints. Encoded words live in one tensor; each epoch gathers a shuffled copy
-once, so a batch is a view, not a Python collation.
+It validates regularly and ends on the best weights (best.py); schedule and bounds live in
+schedule.py, evaluation and batching in evaluate.py, checkpoint capture in checkpoint.py.
+It never prints, and building one leaves the process as it was (entry points set threads).
 """
 
 from __future__ import annotations
