@@ -179,7 +179,8 @@ def _parse(data: bytes) -> Checkpoint:
             rng_state=_with_prefix(tensors, RNG_PREFIX),
         )
         best = json.loads(metadata.get("best", "{}"))
-        ckpt.best_step, ckpt.best_val_loss = best.get("step"), best.get("val_loss")
+        if best.get("step") is not None:  # older checkpoints have no best weights
+            ckpt.best_step, ckpt.best_val_loss = int(best["step"]), float(best["val_loss"])
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"damaged metadata ({type(exc).__name__}: {exc})") from None
     if vocab.size != model_config.vocab_size:
