@@ -72,6 +72,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--eval-interval", type=int, default=100)
+    parser.add_argument("--warmup", type=int, help="warm-up steps (default: a tenth, <= 100)")
     parser.add_argument("--candidates", nargs="+", default=["1x64x4:0.2", "2x64x4:0.2"])
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -81,7 +82,8 @@ def main() -> None:
     for spec in args.candidates:
         model, train = parse_candidate(spec)
         config = TrainConfig(epochs=None, steps=args.steps, lr_schedule="cosine",
-                             warmup_steps=min(100, args.steps // 10), threads=args.threads,
+                             warmup_steps=args.warmup or min(100, args.steps // 10),
+                             threads=args.threads,
                              eval_interval=args.eval_interval, sample_interval_s=0, **train)
         torch.manual_seed(config.seed)
         result = Trainer(data, model, config).run()

@@ -159,7 +159,9 @@ def resolve_auto(n_train_tokens: int, budget_s: float | None = None, device: str
     if row.max_tokens == math.inf and steps >= AUTO_LONG_STEPS:
         n_layer, dropout = n_layer + 1, 0.1  # a second block overfits 25K words without dropout
     model = replace(AUTO_MODEL, n_layer=n_layer, d_model=row.d_model, dropout=dropout)
-    warmup = int(min(200, max(20, steps // 50)))
+    # About four epochs (at ~8 tokens a word), whatever the budget: the same start for 10 s
+    # and 120 s, as a small list is at its best a few hundred steps in.
+    warmup = int(min(200, max(20, n_train_tokens / (2 * row.batch_size))))
     train = TrainConfig(
         epochs=None,
         time_budget_s=AUTO_BUDGET_S,

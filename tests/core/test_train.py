@@ -402,3 +402,10 @@ def test_what_auto_chooses_is_known_before_torch_is_loaded() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("auto for ") and ", 30 s:" in done.stdout
+
+
+def test_auto_starts_the_same_way_whatever_the_budget() -> None:
+    """Small lists peak a few hundred steps in: a longer budget must not start differently."""
+    short, long = resolve_auto(3_000, 10.0), resolve_auto(3_000, 120.0)
+    assert short.model == long.model and short.train == long.train
+    assert 20 <= short.train.warmup_steps < 100
