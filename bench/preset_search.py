@@ -1,12 +1,14 @@
-"""Which model trains best in about 30 s of CPU? How the `default` preset was chosen.
+"""How the `auto` preset's rule was derived: held-out loss of candidate models at equal steps.
 
-Each candidate's speed is measured first (a few seconds of training); its epochs are then set
-to fill the budget and it trains with the real recipe (cosine schedule), so the comparison is
-of held-out loss at equal wall time on the same data and threads.
+Wall-time budgets are noisy on a shared CPU, so each candidate trains for a fixed number of
+steps (cosine to the end, validated regularly, best weights kept); its ms per step is measured
+on the side, and a budget in seconds converts to steps through it.
 
-    python bench/preset_search.py [--data seed] [--budget 30] [--threads 1]
+    python bench/preset_search.py --data seed --steps 3000 --candidates 1x64x4:0.3 2x64x4:0.2
+    python bench/preset_search.py --data ../shared/data/names.txt --makemore --words 8000
 
-Threads default to 1: the app leaves the other core to its event loop. Prints one JSON object.
+A candidate is LAYERSxWIDTHxHEADS:DROPOUT[:WEIGHT_DECAY[:BATCH[:LR]]]. Prints JSON lines, one
+per candidate, then a summary with the best.
 """
 
 from __future__ import annotations
@@ -14,90 +16,91 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import random
 from dataclasses import replace
 
 import torch
-from minigpt2.core.config import PRESETS, ModelConfig, TrainConfig
-from minigpt2.core.data import WordData
+from minigpt2.core.config import AUTO_MODEL, ModelConfig, TrainConfig
+from minigpt2.core.data import WordData, load_words
 from minigpt2.core.train import Trainer
 
 
-def gpt2_block(n_layer: int, d_model: int, dropout: float) -> ModelConfig:
-    return replace(PRESETS["default"].model, n_layer=n_layer, d_model=d_model, dropout=dropout)
+def makemore_split(words: list[str]) -> tuple[list[str], list[str]]:
+    """makemore's split: torch.manual_seed(3407), randperm, last min(1000, n // 10) as test."""
+    generator = torch.Generator().manual_seed(3407)
+    order = torch.randperm(len(words), generator=generator).tolist()
+    n_test = min(1000, len(words) // 10)
+    shuffled = [words[i] for i in order]
+    return shuffled[:-n_test], shuffled[-n_test:]
 
 
-RECIPE = TrainConfig(
-    epochs=1,
-    batch_size=32,
-    lr=3e-3,
-    lr_schedule="cosine",
-    warmup_steps=100,
-    weight_decay=0.1,
-    sample_interval_s=0,
-)
-CANDIDATES: dict[str, tuple[ModelConfig, TrainConfig]] = {
-    "seed (article recipe)": (PRESETS["seed"].model, PRESETS["seed"].train),
-    **{
-        f"{layers}x4x{width} dropout {dropout}": (gpt2_block(layers, width, dropout), RECIPE)
-        for layers, width, dropout in [
-            (1, 64, 0.0),
-            (1, 64, 0.1),
-            (1, 64, 0.2),
-            (1, 64, 0.3),
-            (1, 96, 0.2),
-            (2, 64, 0.1),
-            (2, 64, 0.2),
-            (2, 64, 0.3),
-            (2, 96, 0.3),
-            (4, 64, 0.1),
-            (4, 64, 0.2),
-            (4, 64, 0.3),
-        ]
-    },
-}
+def load_data(source: str, makemore: bool, words: int | None) -> WordData:
+    if not makemore and not words:
+        return WordData.from_source(source)
+    all_words = load_words(source)
+    if words:
+        all_words = random.Random(0).sample(all_words, min(words, len(all_words)))
+    if makemore:
+        return WordData.from_words(*makemore_split(all_words), source=source)
+    return WordData.from_source(source) if not words else _split(all_words, source)
+
+
+def _split(words: list[str], source: str) -> WordData:
+    from minigpt2.core.data import split_words
+
+    return WordData.from_words(*split_words(words), source=source)
+
+
+def parse_candidate(spec: str) -> tuple[ModelConfig, dict[str, float]]:
+    shape, *rest = spec.split(":")
+    layers, width, heads = (int(x) for x in shape.split("x"))
+    values = [float(x) for x in rest] + [math.nan] * 4
+    dropout, decay, batch, lr = values[:4]
+    model = replace(AUTO_MODEL, n_layer=layers, d_model=width, n_head=heads,
+                    dropout=0.0 if math.isnan(dropout) else dropout)
+    train = {"weight_decay": 0.1 if math.isnan(decay) else decay,
+             "batch_size": 64 if math.isnan(batch) else int(batch),
+             "lr": 3e-3 if math.isnan(lr) else lr}
+    return model, train
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="seed")
-    parser.add_argument("--budget", type=float, default=30.0, help="seconds per candidate")
+    parser.add_argument("--makemore", action="store_true", help="makemore's test split")
+    parser.add_argument("--words", type=int, help="a random subset of this many words")
+    parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--only", nargs="*", help="candidate names to run")
+    parser.add_argument("--eval-interval", type=int, default=100)
+    parser.add_argument("--warmup", type=int, help="warm-up steps (default: a tenth, <= 100)")
+    parser.add_argument("--candidates", nargs="+", default=["1x64x4:0.2", "2x64x4:0.2"])
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    data = WordData.from_source(args.data)
+    data = load_data(args.data, args.makemore, args.words)
+    tokens = sum(len(w) + 1 for w in data.train_words)
     results = {}
-    for name, (model_config, recipe) in CANDIDATES.items():
-        if args.only and name not in args.only:
-            continue
-        recipe = replace(recipe, threads=args.threads, sample_interval_s=0)
-        probe = Trainer(data, model_config, replace(recipe, epochs=None, time_budget_s=3.0))
-        probe_result = probe.run()
-        epochs_in_budget = probe_result.epochs * args.budget / probe_result.wall_s
-        epochs = max(1, math.floor(epochs_in_budget))
-        result = Trainer(data, model_config, replace(recipe, epochs=epochs)).run()
-        results[name] = {
+    for spec in args.candidates:
+        model, train = parse_candidate(spec)
+        config = TrainConfig(epochs=None, steps=args.steps, lr_schedule="cosine",
+                             warmup_steps=args.warmup or min(100, args.steps // 10),
+                             threads=args.threads,
+                             eval_interval=args.eval_interval, sample_interval_s=0, **train)
+        torch.manual_seed(config.seed)
+        result = Trainer(data, model, config).run()
+        results[spec] = {
             "params": result.params,
-            "epochs": epochs,
             "steps": result.steps,
-            "wall_s": round(result.wall_s, 1),
+            "ms_per_step": round(1000 * result.wall_s / max(result.steps, 1), 2),
+            "epochs": round(result.epochs, 1),
+            "best_val": round(result.val_loss or math.nan, 4),
+            "best_step": result.best_step,
             "train_loss": round(result.train_loss, 4),
-            "val_loss": round(result.val_loss or math.nan, 4),
         }
-        print(json.dumps({name: results[name]}), flush=True)
-    best = min(results, key=lambda n: results[n]["val_loss"])
-    print(
-        json.dumps(
-            {
-                "data": args.data,
-                "budget_s": args.budget,
-                "threads": args.threads,
-                "best": best,
-                "candidates": results,
-            },
-            indent=2,
-        )
-    )
+        print(json.dumps({spec: results[spec]}), flush=True)
+    best = min(results, key=lambda n: results[n]["best_val"])
+    summary = {"data": args.data, "train_words": len(data.train_words), "train_tokens": tokens,
+               "steps": args.steps, "threads": args.threads, "best": best}
+    print(json.dumps(summary))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 from torch import Tensor
 
+from .best import BestWeights
 from .config import ModelConfig, TrainConfig
 from .data import Vocab
 from .io import atomic_write_bytes
@@ -22,6 +23,8 @@ from .model import MiniGPT2
 FORMAT = "minigpt2/1"
 MODEL_PREFIX = "model."
 OPTIM_PREFIX = "optim."
+RESUME_PREFIX = "resume."  # the live weights, where the model saved is an earlier best
+RNG_PREFIX = "rng."  # random generator states (uint8 tensors), so dropout resumes exactly
 
 
 class CheckpointError(ValueError):
@@ -44,6 +47,12 @@ class Checkpoint:
     # With categories (vocab.categories), each word's category, None = no category.
     train_categories: list[str | None] | None = None
     val_categories: list[str | None] | None = None
+    # `model_state` holds the best weights (lowest validation loss, from step `best_step`);
+    # a run that went on past them continues from `resume_state`, its last weights.
+    resume_state: dict[str, Tensor] | None = None
+    rng_state: dict[str, Tensor] = field(default_factory=dict)  # "cpu", "cuda"
+    best_step: int | None = None
+    best_val_loss: float | None = None
 
     def build_model(self, device: torch.device | str = "cpu") -> MiniGPT2:
         model = MiniGPT2(self.model_config)
@@ -55,8 +64,54 @@ class Checkpoint:
         return model.to(device)
 
 
+def cpu_weights(state: dict[str, Tensor]) -> dict[str, Tensor]:
+    """A copy on the CPU that later training steps cannot change."""
+    return {k: v.detach().cpu().clone() for k, v in state.items()}
+
+
+def cpu_optimizer_state(state: dict) -> dict:
+    """An optimizer's state_dict copied to the CPU, with tensor rates (CUDA graphs) as floats."""
+    return {
+        "state": {
+            k: {
+                n: t.detach().cpu().clone() if isinstance(t, Tensor) else t
+                for n, t in slots.items()
+            }
+            for k, slots in state["state"].items()
+        },
+        "param_groups": [
+            {k: float(v) if isinstance(v, Tensor) else v for k, v in g.items()}
+            for g in state["param_groups"]
+        ],
+    }
+
+
+def capture(
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    best: BestWeights,
+    rng: dict[str, Tensor],
+    **run: Any,
+) -> Checkpoint:
+    """A copy of a run that training cannot change: its best weights as the model, and what
+    resuming needs (the live weights when they differ, optimizer, RNG); `run` gives the
+    other Checkpoint fields."""
+    step = run["step"]
+    return Checkpoint(
+        model_state=cpu_weights(best.weights(model)),
+        optimizer_state=cpu_optimizer_state(optimizer.state_dict()),
+        resume_state=cpu_weights(best.live(model)) if best.behind(step) else None,
+        rng_state={k: v.clone() for k, v in rng.items()},
+        best_step=best.step,
+        best_val_loss=best.val_loss,
+        **run,
+    )
+
+
 def save_checkpoint(path: Path | str, ckpt: Checkpoint) -> None:
     tensors = {MODEL_PREFIX + k: v.detach().cpu().contiguous() for k, v in ckpt.model_state.items()}
+    for prefix, extra in ((RESUME_PREFIX, ckpt.resume_state or {}), (RNG_PREFIX, ckpt.rng_state)):
+        tensors.update({prefix + k: v.detach().cpu().contiguous() for k, v in extra.items()})
     metadata = {
         "format": FORMAT,
         "model_config": json.dumps(asdict(ckpt.model_config)),
@@ -68,6 +123,7 @@ def save_checkpoint(path: Path | str, ckpt: Checkpoint) -> None:
         "source": ckpt.source,
         "preset": ckpt.preset,
         "history": json.dumps(ckpt.history),
+        "best": json.dumps({"step": ckpt.best_step, "val_loss": ckpt.best_val_loss}),
     }
     if ckpt.vocab.categories:
         metadata["categories"] = json.dumps(ckpt.vocab.categories)
@@ -128,7 +184,12 @@ def _parse(data: bytes) -> Checkpoint:
             optimizer_state=_optimizer_state(tensors, metadata.get("optimizer_groups")),
             train_categories=json.loads(metadata.get("train_categories", "null")),
             val_categories=json.loads(metadata.get("val_categories", "null")),
+            resume_state=_with_prefix(tensors, RESUME_PREFIX) or None,
+            rng_state=_with_prefix(tensors, RNG_PREFIX),
         )
+        best = json.loads(metadata.get("best", "{}"))
+        if best.get("step") is not None:  # older checkpoints have no best weights
+            ckpt.best_step, ckpt.best_val_loss = int(best["step"]), float(best["val_loss"])
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"damaged metadata ({type(exc).__name__}: {exc})") from None
     if vocab.size != model_config.vocab_size:

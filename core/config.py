@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 Positions = Literal["sinusoidal", "learned"]
 Activation = Literal["relu", "gelu"]
 Init = Literal["torch", "gpt2"]
-DEFAULT_PRESET = "default"
+DEFAULT_PRESET = "auto"
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,8 @@ class TrainConfig:
     seed: int = 42
     device: str = "auto"
     threads: int | None = None  # torch CPU threads; None = half the cores (see train.py)
-    eval_interval: int | None = None  # steps between validation passes; None = once per epoch
+    eval_interval: int | None = None  # steps between validations; None = an epoch, at most 200
+    patience: int | None = None  # stop after this many validations without a new best
     sample_interval_s: float = 5.0  # seconds between "samples" events (0 disables them)
     cuda_graphs: bool = True  # on CUDA, replay the step as one graph (core/graphs.py)
     event_interval_s: float = 0.1  # least seconds between "progress" events
@@ -78,9 +80,117 @@ class Preset:
     train: TrainConfig = field(default_factory=TrainConfig)
 
 
+_DEFAULT = Preset(
+    "default",
+    "Two GPT-2 blocks 64 wide with 4 heads, learned positions, GELU 4x MLP, final "
+    "LayerNorm, dropout 0.3; AdamW 3e-3, cosine, batch 32, 40 epochs.",
+    ModelConfig(
+        n_layer=2,
+        n_head=4,
+        d_model=64,
+        positions="learned",
+        activation="gelu",
+        mlp_ratio=4,
+        final_norm=True,
+        dropout=0.3,  # ~1,200 training words: regularisation beats capacity
+        init="gpt2",
+    ),
+    TrainConfig(
+        epochs=40,
+        batch_size=32,
+        lr=3e-3,
+        lr_schedule="cosine",
+        warmup_steps=100,
+        weight_decay=0.1,
+    ),
+)
+_LARGE = replace(
+    _DEFAULT,
+    name="large",
+    description="GPT-2 in miniature: 4 layers, 4 heads, d_model 128, dropout 0.1, otherwise "
+    "as `default`; AdamW 1e-3, batch 64, 50 epochs; for large word lists and a GPU.",
+    model=replace(_DEFAULT.model, n_layer=4, d_model=128, dropout=0.1),
+    train=replace(
+        _DEFAULT.train, epochs=50, batch_size=64, lr=1e-3, warmup_steps=200, grad_clip=1.0
+    ),
+)
+
+
+
+# --- auto: a model fitted to the list and the budget --------------------------------------
+
+
+@dataclass(frozen=True)
+class AutoRow:
+    """One row of auto's rule: the model and recipe for lists up to `max_tokens`."""
+
+    max_tokens: float  # training tokens (characters + one end token per word)
+    n_layer: int
+    d_model: int
+    dropout: float
+    weight_decay: float
+    batch_size: int
+
+
+# Measured by bench/preset_search.py (README, Presets): at equal steps, small lists want a
+# small, strongly regularised model; large lists want width and no dropout. The 60K-150K row
+# lies between measured sizes.
+AUTO_RULE: tuple[AutoRow, ...] = (
+    AutoRow(6_000, 1, 64, 0.3, 0.1, 32),
+    AutoRow(15_000, 2, 64, 0.4, 0.1, 64),
+    AutoRow(60_000, 2, 64, 0.2, 0.1, 32),
+    AutoRow(150_000, 1, 96, 0.1, 0.05, 64),
+    AutoRow(math.inf, 1, 96, 0.0, 0.0, 64),
+)
+AUTO_BUDGET_S = 30.0  # auto's own bound when the user gives none
+AUTO_STEP_S = {"cpu": 0.003, "cuda": 0.0005}  # a step's rough cost, to turn seconds into steps
+AUTO_BATCH = 32  # the batch that turns an epoch bound into steps, before auto has chosen
+AUTO_LONG_STEPS = 30_000  # this many steps or more: a large list affords a second block
+AUTO_MODEL = replace(_DEFAULT.model, n_layer=1, d_model=64, dropout=0.0)
+
+
+def resolve_auto(n_train_tokens: int, budget_s: float | None = None, device: str = "cpu") -> Preset:
+    """The model and recipe auto chooses for this many training tokens and seconds. Torch-free,
+    so a UI can show the choice before training starts."""
+    budget = budget_s or AUTO_BUDGET_S
+    steps = budget / AUTO_STEP_S.get(device.split(":")[0], AUTO_STEP_S["cpu"])
+    row = next(r for r in AUTO_RULE if n_train_tokens <= r.max_tokens)
+    n_layer, dropout = row.n_layer, row.dropout
+    if row.max_tokens == math.inf and steps >= AUTO_LONG_STEPS:
+        n_layer, dropout = n_layer + 1, 0.1  # a second block overfits 25K words without dropout
+    model = replace(AUTO_MODEL, n_layer=n_layer, d_model=row.d_model, dropout=dropout)
+    # About four epochs (at ~8 tokens a word), whatever the budget: the same start for 10 s
+    # and 120 s, as a small list is at its best a few hundred steps in.
+    warmup = int(min(200, max(20, n_train_tokens / (2 * row.batch_size))))
+    train = TrainConfig(
+        epochs=None,
+        time_budget_s=AUTO_BUDGET_S,
+        batch_size=row.batch_size,
+        lr=3e-3,
+        lr_schedule="cosine",
+        warmup_steps=warmup,
+        weight_decay=row.weight_decay,
+    )
+    description = (
+        f"auto for {n_train_tokens:,} training tokens, {budget:g} s: {n_layer} GPT-2 "
+        f"block{'s' * (n_layer > 1)} {row.d_model} wide, 4 heads, dropout {dropout:g}; "
+        f"AdamW 3e-3 (decay {row.weight_decay:g}), batch {row.batch_size}, "
+        f"{warmup} warm-up steps, cosine; best weights kept"
+    )
+    return Preset("auto", description, model, train)
+
+
+AUTO = replace(
+    resolve_auto(40_000),
+    description="Fitted to the word list and the time: model size, dropout, weight decay and "
+    "batch size by the number of training tokens; 30 s unless bounded; best weights kept.",
+)
+
+
 PRESETS: dict[str, Preset] = {
     p.name: p
     for p in (
+        AUTO,
         Preset(
             "seed",
             "The article's MiniGPT2: 1 layer, 1 head, d_model 32, sinusoidal positions, "
@@ -88,56 +198,8 @@ PRESETS: dict[str, Preset] = {
             ModelConfig(),
             TrainConfig(epochs=100, batch_size=16, lr=1e-3),
         ),
-        Preset(
-            "default",
-            "Two GPT-2 blocks 64 wide with 4 heads, learned positions, GELU 4x MLP, final "
-            "LayerNorm, dropout 0.3; the best held-out loss in about 30 s on 2 CPU cores "
-            "(bench/preset_search.py).",
-            ModelConfig(
-                n_layer=2,
-                n_head=4,
-                d_model=64,
-                positions="learned",
-                activation="gelu",
-                mlp_ratio=4,
-                final_norm=True,
-                dropout=0.3,  # ~1,200 training words: regularisation beats capacity
-                init="gpt2",
-            ),
-            TrainConfig(
-                epochs=40,
-                batch_size=32,
-                lr=3e-3,
-                lr_schedule="cosine",
-                warmup_steps=100,
-                weight_decay=0.1,
-            ),
-        ),
-        Preset(
-            "large",
-            "GPT-2 in miniature: 4 layers, 4 heads, d_model 128, learned positions, GELU 4x "
-            "MLP, final LayerNorm, dropout 0.1; for large word lists and a GPU.",
-            ModelConfig(
-                n_layer=4,
-                n_head=4,
-                d_model=128,
-                positions="learned",
-                activation="gelu",
-                mlp_ratio=4,
-                final_norm=True,
-                dropout=0.1,
-                init="gpt2",
-            ),
-            TrainConfig(
-                epochs=50,
-                batch_size=64,
-                lr=1e-3,
-                lr_schedule="cosine",
-                warmup_steps=200,
-                weight_decay=0.1,
-                grad_clip=1.0,
-            ),
-        ),
+        _DEFAULT,
+        _LARGE,
     )
 }
 

@@ -12,6 +12,7 @@ the choice of tokens.
 from __future__ import annotations
 
 import math
+import secrets
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -129,7 +130,9 @@ class Sampler:
             return most_likely(self, config, steering, stop)
         generator = torch.Generator(self.device)
         generator.manual_seed(
-            config.seed if config.seed is not None else int(torch.randint(2**62, ()).item())
+            # Unseeded: not from torch's global generator, which a run in training on another
+            # thread draws its dropout from (a draw here would change that run).
+            config.seed if config.seed is not None else secrets.randbits(62)
         )
         results: list[Sample] = []
         seen: set[str] = set()

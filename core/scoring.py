@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
-from .data import PAD, Vocab
+from .data import PAD, Vocab, chars_that_fit, framed_length
 from .model import MiniGPT2
 
 CHUNK = 4096  # rows per forward pass: bounds memory on long candidate lists
@@ -27,13 +27,13 @@ def word_logprobs(
     model.eval()
     device = next(model.parameters()).device
     vocab.start_id(category)  # an unknown category fails before any work
-    limit = model.config.block_size - 2
+    limit = chars_that_fit(model.config.block_size)
     scores = [float("-inf")] * len(words)
     usable = [i for i, w in enumerate(words) if 0 < len(w) <= limit and not vocab.unknown_chars(w)]
     usable.sort(key=lambda i: len(words[i]))  # neighbours in a chunk pad little
     for first in range(0, len(usable), CHUNK):
         chunk = usable[first : first + CHUNK]
-        width = len(words[chunk[-1]]) + 2
+        width = framed_length(len(words[chunk[-1]]))
         rows = [vocab.encode_word(words[i], width, category) for i in chunk]
         ids = torch.tensor(rows, device=device)
         logits, _ = model(ids[:, :-1])

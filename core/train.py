@@ -1,109 +1,52 @@
 """The trainer: a loop a UI thread can watch (events), pause, resume and stop.
 
-It never prints. Encoded words live in one tensor; each epoch gathers a shuffled copy
-once, so a batch is a view, not a Python collation.
+It validates regularly and ends on the best weights (best.py); schedule and bounds live in
+schedule.py, evaluation and batching in evaluate.py, checkpoint capture in checkpoint.py.
+It never prints, and building one leaves the process as it was (entry points set threads).
 """
 
 from __future__ import annotations
 
 import math
-import os
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import Tensor
 
-from .checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
+from .best import BestWeights
+from .checkpoint import (
+    Checkpoint,
+    CheckpointError,
+    capture,
+    cpu_weights,
+    load_checkpoint,
+    save_checkpoint,
+)
 from .config import ModelConfig, TrainConfig, with_data_shape
-from .data import PAD, Vocab, WordData
+from .data import WordData
+from .device import default_threads, resolve_device, rng_state, set_rng_state
+from .evaluate import encode_words, epoch_batches, evaluate, evaluate_words
 from .graphs import GraphedStep
 from .model import MiniGPT2
+from .optim import make_optimizer, set_lr
 from .sample import Sampler
 from .sampling import SampleConfig
+from .schedule import Clock, RunBounds
 from .training import EventKind, TrainEvent, TrainResult
 
-EVAL_BATCH = 1024
+__all__ = ["Trainer", "default_threads", "evaluate", "evaluate_words", "resolve_device"]
+
 SAMPLES_PER_EVENT = 5
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' requested but CUDA is not available")
-    if name == "mps" and not torch.backends.mps.is_available():
-        raise ValueError("device 'mps' requested but MPS is not available")
-    if name not in ("cpu", "cuda", "mps") and not name.startswith("cuda:"):
-        raise ValueError(f"unknown device {name!r}; choose auto, cpu, cuda or mps")
-    return torch.device(name)
-
-
-def default_threads() -> int:
-    """Half the cores, at most 4. These models are too small for many threads to help, and
-    OpenMP threads that find their core busy (a UI, a second process) spin: on 2 cores under
-    load, one thread trained 20x faster than two."""
-    return max(1, min(4, (os.cpu_count() or 2) // 2))
-
-
-def encode_words(
-    vocab: Vocab,
-    words: list[str],
-    length: int,
-    device: torch.device,
-    categories: list[str | None] | None = None,
-) -> tuple[Tensor, np.ndarray]:
-    """(N, length) token ids start+word+EOS+padding, and each row's unpadded length. The start
-    token is BOS, or the row's category's (see data.Vocab)."""
-    starts = categories or [None] * len(words)
-    rows = [vocab.encode_word(w, length, c) for w, c in zip(words, starts, strict=True)]
-    tokens = torch.tensor(rows, dtype=torch.long).reshape(len(rows), length)
-    return tokens.to(device), np.array([len(w) + 2 for w in words], dtype=np.int64)
-
-
-@torch.inference_mode()
-def evaluate(model: MiniGPT2, tokens: Tensor, lengths: np.ndarray) -> float:
-    """Token-weighted mean cross-entropy (nats) over every character and end token."""
-    was_training = model.training
-    model.eval()
-    total, count = 0.0, 0
-    for start in range(0, len(tokens), EVAL_BATCH):
-        width = int(lengths[start : start + EVAL_BATCH].max())
-        batch = tokens[start : start + EVAL_BATCH, :width]
-        logits, _ = model(batch[:, :-1])
-        targets = batch[:, 1:]
-        total += float(
-            torch.nn.functional.cross_entropy(
-                logits.flatten(0, 1), targets.flatten(), ignore_index=PAD, reduction="sum"
-            )
-        )
-        count += int((targets != PAD).sum())
-    model.train(was_training)
-    return total / max(count, 1)
-
-
-def evaluate_words(
-    model: MiniGPT2, vocab: Vocab, words: list[str], category: str | None = None
-) -> tuple[float, int]:
-    """Loss of a trained model on other words, and the number of tokens it covers.
-
-    Raises UnknownCharacterError or ValueError (a word too long for the model)."""
-    block = model.config.block_size
-    if too_long := [w for w in words if len(w) + 2 > block]:
-        raise ValueError(f"{too_long[0]!r} is longer than this model's {block - 2} characters")
-    device = next(model.parameters()).device
-    tokens, lengths = encode_words(vocab, words, block, device, [category] * len(words))
-    return evaluate(model, tokens, lengths), int((lengths - 1).sum())
+FINAL_TRAIN_WORDS = 2000  # the final training-set loss is measured on at most this many words
 
 
 class Trainer:
+    """Trains one model on one word list. `model` holds the live weights while a run goes on;
+    a run ends on the best weights seen by validation, and checkpoints hold those (with the
+    live weights beside them, so a saved run resumes exactly)."""
+
     def __init__(
         self,
         data: WordData,
@@ -114,27 +57,34 @@ class Trainer:
         preset: str = "",
         checkpoint: Checkpoint | None = None,
     ) -> None:
-        torch.set_num_threads(config.threads or default_threads())
         self.data = data
         self.config = config
         self.preset = preset
         self.on_event = on_event
         self.device = resolve_device(config.device)
-        torch.manual_seed(config.seed)
         self.model_config = with_data_shape(model_config, data.vocab.size, data.max_len)
-        self.model = MiniGPT2(self.model_config).to(self.device)
+        # Seeded apart from the process's generator; dropout then draws from a stream that
+        # continues from here and travels in checkpoints (see run()).
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(config.seed)
+            self.model = MiniGPT2(self.model_config).to(self.device)
+            self._rng: dict[str, Tensor] = {"cpu": torch.get_rng_state()}
         self._use_graphs = self.device.type == "cuda" and config.cuda_graphs
         self._graphed: GraphedStep | None = None  # built at the first step of run()
-        self.optimizer = _make_optimizer(self.model, config, capturable=self._use_graphs)
+        self.optimizer = make_optimizer(self.model, config, capturable=self._use_graphs)
+        vocab, size, device = data.vocab, data.max_len, self.device
         self.train_tokens, self.train_lengths = encode_words(
-            data.vocab, data.train_words, data.max_len, self.device, data.train_categories
+            vocab, data.train_words, size, device, data.train_categories
         )
         self.val_tokens, self.val_lengths = encode_words(
-            data.vocab, data.val_words, data.max_len, self.device, data.val_categories
+            vocab, data.val_words, size, device, data.val_categories
         )
         self.steps_per_epoch = math.ceil(len(data.train_words) / config.batch_size)
+        self.bounds = RunBounds(config, self.steps_per_epoch)
         self.step = 0
         self.history: list[dict[str, float]] = []
+        self.best = BestWeights()
+        self._clock = Clock()
         if checkpoint is not None:
             self._restore(checkpoint)
         self._lock = threading.Lock()  # held while the weights change
@@ -149,7 +99,7 @@ class Trainer:
         config: TrainConfig | None = None,
         on_event: Callable[[TrainEvent], None] | None = None,
     ) -> Trainer:
-        """Continue a run: same words, weights, optimizer state, step and schedule."""
+        """Continue a run: same words, weights, optimizer state, step, schedule and RNG."""
         ckpt = source if isinstance(source, Checkpoint) else load_checkpoint(source)
         data = WordData.from_words(
             ckpt.train_words,
@@ -161,21 +111,19 @@ class Trainer:
         )
         if data.vocab != ckpt.vocab or data.max_len != ckpt.model_config.block_size:
             raise CheckpointError("its words do not match its vocabulary")
-        return cls(
-            data,
-            ckpt.model_config,
-            config or ckpt.train_config,
-            on_event,
-            preset=ckpt.preset,
-            checkpoint=ckpt,
-        )
+        config = config or ckpt.train_config
+        return cls(data, ckpt.model_config, config, on_event, preset=ckpt.preset, checkpoint=ckpt)
 
     def _restore(self, ckpt: Checkpoint) -> None:
-        self.model.load_state_dict(ckpt.model_state)
+        self.model.load_state_dict(ckpt.resume_state or ckpt.model_state)
         if ckpt.optimizer_state is not None:
             self.optimizer.load_state_dict(ckpt.optimizer_state)
         self.step = ckpt.step
         self.history = list(ckpt.history)
+        self._rng.update(ckpt.rng_state)
+        if ckpt.best_step is not None:
+            weights = {k: v.to(self.device) for k, v in ckpt.model_state.items()}
+            self.best.restore(weights, ckpt.best_step, ckpt.best_val_loss)
 
     # --- control from other threads ------------------------------------------------------
 
@@ -194,29 +142,27 @@ class Trainer:
         return not self._unpaused.is_set()
 
     def snapshot(self) -> Checkpoint:
-        """A consistent copy of weights, optimizer and step, taken between two steps."""
+        """A consistent copy of the run, taken between two steps: the best weights as the
+        model, and what resuming needs (live weights, optimizer, step, RNG state)."""
         with self._lock:
-            return Checkpoint(
-                model_config=self.model_config,
-                vocab=self.data.vocab,
-                train_words=self.data.train_words,
-                val_words=self.data.val_words,
-                model_state={
-                    k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()
-                },
-                train_config=self.config,
-                step=self.step,
-                source=self.data.source,
-                preset=self.preset,
-                history=list(self.history),
-                optimizer_state=_cpu_copy(self.optimizer.state_dict()),
+            return capture(
+                self.model, self.optimizer, self.best, self._rng,
+                model_config=self.model_config, vocab=self.data.vocab,
+                train_words=self.data.train_words, val_words=self.data.val_words,
+                train_config=self.config, step=self.step, source=self.data.source,
+                preset=self.preset, history=list(self.history),
                 train_categories=self.data.train_categories,
                 val_categories=self.data.val_categories,
-            )
+            )  # fmt: skip
 
     def snapshot_sampler(self) -> Sampler:
-        ckpt = self.snapshot()
-        return Sampler(ckpt.build_model("cpu"), ckpt.vocab, ckpt.train_words, ckpt.val_words)
+        """A sampler on a copy of the current weights: the live ones while a run goes on, the
+        best ones once it has ended."""
+        with self._lock:
+            weights = cpu_weights(self.model.state_dict())
+        model = MiniGPT2(self.model_config)
+        model.load_state_dict(weights)
+        return Sampler(model, self.data.vocab, self.data.train_words, self.data.val_words)
 
     def save(self, path: Path | str) -> None:
         save_checkpoint(path, self.snapshot())
@@ -226,40 +172,46 @@ class Trainer:
     @property
     def total_steps(self) -> int | None:
         """The step bound set by `steps` or `epochs` (the smaller), if any."""
-        bounds = []
-        if self.config.steps is not None:
-            bounds.append(self.config.steps)
-        if self.config.epochs is not None:
-            bounds.append(self.config.epochs * self.steps_per_epoch)
-        return min(bounds, default=None)
+        return self.bounds.total_steps
 
     def run(self) -> TrainResult:
-        """Train until the step/epoch bound, the time budget, or stop(). Blocking."""
+        """Train until the step/epoch bound, the time budget, the patience, or stop().
+        Blocking. Ends on the best weights validation has seen."""
         if self.total_steps is None and self.config.time_budget_s is None:
             raise ValueError("give epochs, steps or a time budget")
+        with self._lock:
+            self.best.show_live(self.model)
         self.model.train()
-        clock = _Clock()
+        clock = self._clock = Clock()
         tokens_done = 0
         window_loss = torch.zeros((), device=self.device)  # since the last progress event
         window_steps = 0
+        last_train_loss = math.nan
         eval_loss = torch.zeros((), device=self.device)  # since the last evaluation
         eval_steps = 0
         last_event = last_samples = 0.0
         val_loss = self.history[-1]["val_loss"] if self.history else None
         current_epoch = -1
+        patience_out = False
+        process_rng = rng_state(self.device)  # lent to the run: dropout draws from it
+        set_rng_state(self._rng, self.device, self.config.seed)
 
-        while not self._finished(clock.elapsed):
+        while not (
+            patience_out or self._stop.is_set() or self.bounds.reached(self.step, clock.elapsed)
+        ):
             if not self._unpaused.is_set():
                 clock.pause()
-                self._emit("paused", clock, tokens_done, None, val_loss)
+                self._emit("paused", tokens_done, None, val_loss)
                 self._unpaused.wait()
                 clock.resume()
                 if self._stop.is_set():
                     break
-                self._emit("resumed", clock, tokens_done, None, val_loss)
+                self._emit("resumed", tokens_done, None, val_loss)
             epoch, batch = divmod(self.step, self.steps_per_epoch)
             if epoch != current_epoch:
-                order, widths, counts = self._epoch_batches(epoch)
+                order, widths, counts = epoch_batches(
+                    self.train_tokens, self.train_lengths, self.config, epoch
+                )
                 current_epoch = epoch
             loss = self._train_step(order, batch, widths[batch])
             window_loss += loss
@@ -268,16 +220,16 @@ class Trainer:
             eval_steps += 1
             tokens_done += counts[batch]
 
-            if self._eval_due():
+            if self.step % self.bounds.eval_interval == 0 and len(self.val_tokens):
                 val_loss = self._evaluate_and_record(float(eval_loss) / eval_steps)
                 eval_loss.zero_()
                 eval_steps = 0
-                self._emit("eval", clock, tokens_done, None, val_loss)
+                patience_out = self.bounds.out_of_patience(self.step, self.best.step)
+                self._emit("eval", tokens_done, None, val_loss)
             now = clock.elapsed
             if now - last_event >= self.config.event_interval_s:
-                self._emit(
-                    "progress", clock, tokens_done, float(window_loss) / window_steps, val_loss
-                )
+                last_train_loss = float(window_loss) / window_steps
+                self._emit("progress", tokens_done, last_train_loss, val_loss)
                 window_loss.zero_()
                 window_steps = 0
                 last_event = now
@@ -285,18 +237,16 @@ class Trainer:
                 self.config.sample_interval_s
                 and now - last_samples >= self.config.sample_interval_s
             ):
-                self._emit("samples", clock, tokens_done, None, val_loss, self._quick_samples())
+                self._emit("samples", tokens_done, None, val_loss, self._quick_samples())
                 last_samples = now
 
-        train_loss = evaluate(self.model, self.train_tokens, self.train_lengths)
-        final_val = (
-            evaluate(self.model, self.val_tokens, self.val_lengths)
-            if len(self.val_tokens)
-            else None
-        )
-        self._emit("done", clock, tokens_done, train_loss, final_val)
+        set_rng_state(process_rng, self.device, self.config.seed)
         stopped = self._stop.is_set()
         self._stop.clear()  # a stop ends one run; a stop() before run() ends it at once
+        if window_steps:
+            last_train_loss = float(window_loss) / window_steps
+        train_loss, final_val = self._finish(stopped, last_train_loss)
+        self._emit("done", tokens_done, train_loss, final_val)
         return TrainResult(
             steps=self.step,
             epochs=self.step / self.steps_per_epoch,
@@ -306,32 +256,29 @@ class Trainer:
             tokens_per_s=tokens_done / max(clock.elapsed, 1e-9),
             params=self.model.num_params(),
             stopped=stopped,
+            best_step=self.best.step,
+            early_stopped=patience_out,
         )
 
-    def _finished(self, elapsed: float) -> bool:
-        total = self.total_steps
-        return (
-            self._stop.is_set()
-            or (total is not None and self.step >= total)
-            or (self.config.time_budget_s is not None and elapsed >= self.config.time_budget_s)
-        )
-
-    def _epoch_batches(self, epoch: int) -> tuple[Tensor, list[int], list[int]]:
-        """This epoch's shuffled rows (one gather), each batch's width and token count.
-
-        The order depends only on (seed, epoch), so a resumed run sees the same batches.
-        """
-        rng = np.random.default_rng((self.config.seed, epoch))
-        perm = rng.permutation(len(self.train_lengths))
-        size = self.config.batch_size
-        lengths = self.train_lengths[perm]
-        widths = [int(lengths[i : i + size].max()) for i in range(0, len(perm), size)]
-        counts = [
-            int(lengths[i : i + size].sum() - len(lengths[i : i + size]))
-            for i in range(0, len(perm), size)
-        ]  # targets per word: chars + EOS
-        order = self.train_tokens[torch.from_numpy(perm).to(self.device)]
-        return order, widths, counts
+    def _finish(self, stopped: bool, last_train_loss: float) -> tuple[float, float | None]:
+        """Validate the last weights unless just done, switch the model to the best ones, and
+        measure them on (at most FINAL_TRAIN_WORDS of) the training words. A stopped run
+        skips both passes so that it returns at once, whatever the list's size, and reports
+        the mean loss of its last steps."""
+        evaluated = bool(self.history) and self.history[-1]["step"] == self.step
+        if not stopped and len(self.val_tokens) and not evaluated:
+            self._evaluate_and_record(last_train_loss)
+        with self._lock:
+            self.best.show_best(self.model, self.step)
+        if stopped and not math.isnan(last_train_loss):
+            train_loss = last_train_loss
+        else:
+            train_loss = evaluate(
+                self.model,
+                self.train_tokens[:FINAL_TRAIN_WORDS],
+                self.train_lengths[:FINAL_TRAIN_WORDS],
+            )
+        return train_loss, self.best.val_loss
 
     def _train_step(self, order: Tensor, batch: int, width: int) -> Tensor:
         size = self.config.batch_size
@@ -344,7 +291,7 @@ class Trainer:
             with self._lock:
                 self._set_lr()
                 loss = self._graphed(rows)
-                self.step += 1
+                self._end_step()
             return loss.clone()  # the graph rewrites its loss at the next replay
         _, loss = self.model(rows[:, :-1], rows[:, 1:])
         assert loss is not None
@@ -354,8 +301,12 @@ class Trainer:
         with self._lock:
             self._set_lr()
             self.optimizer.step()
-            self.step += 1
+            self._end_step()
         return loss.detach()
+
+    def _end_step(self) -> None:
+        self.step += 1
+        self._rng = rng_state(self.device)  # this step's dropout is drawn: a snapshot resumes here
 
     def _clip(self) -> None:
         if self.config.grad_clip:
@@ -365,26 +316,13 @@ class Trainer:
         cfg = self.config
         if cfg.lr_schedule == "constant" and not cfg.warmup_steps:
             return
-        lr = cfg.lr
-        if self.step < cfg.warmup_steps:
-            lr = cfg.lr * (self.step + 1) / cfg.warmup_steps
-        elif cfg.lr_schedule == "cosine" and self.total_steps:
-            span = max(self.total_steps - cfg.warmup_steps, 1)
-            progress = min((self.step - cfg.warmup_steps) / span, 1.0)
-            lr = cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
-        for group in self.optimizer.param_groups:
-            if isinstance(group["lr"], Tensor):  # a CUDA graph reads it on the device
-                group["lr"].fill_(lr)
-            else:
-                group["lr"] = lr
-
-    def _eval_due(self) -> bool:
-        interval = self.config.eval_interval or self.steps_per_epoch
-        return self.step % interval == 0 and len(self.val_tokens) > 0
+        set_lr(self.optimizer, self.bounds.lr(self.step, self._clock.elapsed))
 
     def _evaluate_and_record(self, train_loss: float) -> float:
         val_loss = evaluate(self.model, self.val_tokens, self.val_lengths)
         self.history.append({"step": self.step, "train_loss": train_loss, "val_loss": val_loss})
+        with self._lock:
+            self.best.offer(self.model, self.step, val_loss)
         return val_loss
 
     def _quick_samples(self) -> tuple[str, ...]:
@@ -402,7 +340,6 @@ class Trainer:
     def _emit(
         self,
         kind: EventKind,
-        clock: _Clock,
         tokens: int,
         train_loss: float | None,
         val_loss: float | None,
@@ -412,95 +349,14 @@ class Trainer:
         # snapshot (snapshot_sampler) without deadlocking.
         if self.on_event is None:
             return
-        elapsed = clock.elapsed
-        progress, remaining = self._progress(elapsed)
+        elapsed = self._clock.elapsed
+        progress, remaining = self.bounds.progress(self.step, elapsed)
         self.on_event(
             TrainEvent(
-                kind=kind,
-                step=self.step,
-                total_steps=self.total_steps,
-                epoch=self.step / self.steps_per_epoch,
-                train_loss=train_loss,
-                val_loss=val_loss,
-                tokens_per_s=tokens / elapsed if elapsed > 0 else 0.0,
-                elapsed_s=elapsed,
-                remaining_s=remaining,
-                progress=progress,
-                samples=samples,
-            )
+                kind=kind, step=self.step, total_steps=self.total_steps,
+                epoch=self.step / self.steps_per_epoch, train_loss=train_loss, val_loss=val_loss,
+                tokens_per_s=tokens / elapsed if elapsed > 0 else 0.0, elapsed_s=elapsed,
+                remaining_s=remaining, progress=progress, samples=samples,
+                best_step=self.best.step, best_val_loss=self.best.val_loss,
+            )  # fmt: skip
         )
-
-    def _progress(self, elapsed: float) -> tuple[float | None, float | None]:
-        fractions = []
-        if self.total_steps:
-            fractions.append(self.step / self.total_steps)
-        if self.config.time_budget_s:
-            fractions.append(elapsed / self.config.time_budget_s)
-        if not fractions:
-            return None, None
-        done = min(max(fractions), 1.0)
-        remaining = elapsed * (1 - done) / done if done > 0 else None
-        return done, remaining
-
-
-class _Clock:
-    """Elapsed training time with pauses left out."""
-
-    def __init__(self) -> None:
-        self._start = time.perf_counter()
-        self._paused_at: float | None = None
-
-    @property
-    def elapsed(self) -> float:
-        now = self._paused_at if self._paused_at is not None else time.perf_counter()
-        return now - self._start
-
-    def pause(self) -> None:
-        self._paused_at = time.perf_counter()
-
-    def resume(self) -> None:
-        if self._paused_at is not None:
-            self._start += time.perf_counter() - self._paused_at
-            self._paused_at = None
-
-
-def _make_optimizer(
-    model: MiniGPT2, config: TrainConfig, capturable: bool = False
-) -> torch.optim.Optimizer:
-    """AdamW with decay on matrices only (the article's Adam when weight_decay is 0); fused
-    kernels where the device has them, else the multi-tensor path."""
-    params = list(model.parameters())
-    groups: list[dict] = [{"params": params}]  # one group = one fused kernel call per step
-    if config.weight_decay:
-        groups = [
-            {"params": [p for p in params if p.dim() >= 2]},
-            {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
-        ]
-    try:
-        return torch.optim.AdamW(
-            groups,
-            lr=config.lr,
-            weight_decay=config.weight_decay,
-            fused=True,
-            capturable=capturable,
-        )
-    except (RuntimeError, TypeError):
-        return torch.optim.AdamW(
-            groups, lr=config.lr, weight_decay=config.weight_decay, foreach=True
-        )
-
-
-def _cpu_copy(state: dict) -> dict:
-    return {
-        "state": {
-            k: {
-                n: t.detach().cpu().clone() if isinstance(t, Tensor) else t
-                for n, t in slots.items()
-            }
-            for k, slots in state["state"].items()
-        },
-        "param_groups": [
-            {k: float(v) if isinstance(v, Tensor) else v for k, v in g.items()}
-            for g in state["param_groups"]
-        ],
-    }

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from .config import DEFAULT_PRESET, get_preset
+from .config import AUTO_BATCH, AUTO_STEP_S, DEFAULT_PRESET, Preset, get_preset, resolve_auto
 from .data import DEFAULT_DATASET, WordData
 
 if TYPE_CHECKING:
@@ -87,6 +87,8 @@ class TrainEvent:
     remaining_s: float | None
     progress: float | None  # 0..1 of the run's bound (steps, epochs or time)
     samples: tuple[str, ...] = ()
+    best_step: int | None = None  # the step of the weights with the lowest validation loss
+    best_val_loss: float | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,8 @@ class TrainResult:
     tokens_per_s: float
     params: int
     stopped: bool  # stopped early from outside
+    best_step: int | None = None  # the run ends on the weights of this step (lowest val loss)
+    early_stopped: bool = False  # validation stopped improving for `patience` evaluations
 
 
 def _flag(field: str) -> str:
@@ -137,17 +141,54 @@ def build_trainer(
                 f"a resumed run keeps its own words, preset and case; drop {', '.join(given)}"
             )
         from .checkpoint import load_checkpoint
+        from .device import set_threads
         from .train import Trainer
 
         ckpt = current if current is not None else load_checkpoint(plan.resume)  # type: ignore[arg-type]
         config = ckpt.train_config.updated(**overrides).bounded(**plan.bound)
+        set_threads(config)
         return Trainer.from_checkpoint(ckpt, config, on_event)
 
-    preset = get_preset(plan.preset or DEFAULT_PRESET)
-    config = preset.train.updated(**overrides).bounded(**plan.bound)
-    data = WordData.from_source(
-        plan.data or DEFAULT_DATASET, plan.val_data, seed=config.seed, keep_case=plan.keep_case
-    )
+    data = plan_data(plan)
+    from .device import resolve_device, set_threads
     from .train import Trainer
 
+    preset = chosen_preset(plan, data, resolve_device(plan.device or "auto").type)
+    config = preset.train.updated(**overrides).bounded(**plan.bound)
+    set_threads(config)
     return Trainer(data, preset.model, config, on_event, preset=preset.name)
+
+
+def plan_data(plan: TrainPlan) -> WordData:
+    """The words a fresh run of this plan trains and validates on (torch-free)."""
+    seed = get_preset(plan.preset or DEFAULT_PRESET).train.updated(seed=plan.seed).seed
+    return WordData.from_source(
+        plan.data or DEFAULT_DATASET, plan.val_data, seed=seed, keep_case=plan.keep_case
+    )
+
+
+def chosen_preset(plan: TrainPlan, data: WordData, device: str = "cpu") -> Preset:
+    """The plan's preset; for `auto`, the model and recipe it picks for these words and the
+    plan's bound. Torch-free: a UI shows `chosen_preset(plan, plan_data(plan)).description`
+    before training starts."""
+    preset = get_preset(plan.preset or DEFAULT_PRESET)
+    if preset.name != "auto":
+        return preset
+    return resolve_auto(train_tokens(data.train_words), _budget_s(plan, data, device), device)
+
+
+def train_tokens(words: list[str]) -> int:
+    """Tokens a model predicts in one pass over these words: their characters and one EOS each."""
+    return sum(len(w) + 1 for w in words)
+
+
+def _budget_s(plan: TrainPlan, data: WordData, device: str) -> float | None:
+    """The plan's bound in seconds, for auto: a step or epoch bound at auto's rough step cost."""
+    if plan.time_budget_s is not None:
+        return plan.time_budget_s
+    step_s = AUTO_STEP_S.get(device, AUTO_STEP_S["cpu"])
+    if plan.steps is not None:
+        return plan.steps * step_s
+    if plan.epochs is not None:
+        return plan.epochs * math.ceil(len(data.train_words) / AUTO_BATCH) * step_s
+    return None

@@ -1,6 +1,18 @@
 #!/usr/bin/env bash
 # Rebuild assets/default.safetensors, the model the app and `minigpt2 sample` use out of the box:
-# the `default` preset on the built-in `seed` list with its default seed.
+# the `auto` preset on the built-in `seed` list with its default seed. A step bound (not a time
+# budget) so that the same torch on the same CPU rebuilds the same model. The file ships in the
+# wheel, so it keeps only the best weights: no optimizer state, no last weights to resume from.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-minigpt2 train --data seed --preset default --threads 1 --out assets/default.safetensors
+out=assets/default.safetensors
+minigpt2 train --data seed --preset auto --steps 4000 --threads 1 --out "$out"
+python - "$out" <<'PY'
+import dataclasses
+import sys
+
+from minigpt2.core.checkpoint import load_checkpoint, save_checkpoint
+
+ckpt = load_checkpoint(sys.argv[1])
+save_checkpoint(sys.argv[1], dataclasses.replace(ckpt, optimizer_state=None, resume_state=None))
+PY

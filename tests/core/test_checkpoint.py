@@ -89,3 +89,27 @@ def test_metadata_is_plain_json_not_code(saved: tuple[Trainer, Path]) -> None:
     data = path.read_bytes()
     header = json.loads(data[8 : 8 + int.from_bytes(data[:8], "little")])
     assert json.loads(header["__metadata__"]["model_config"])["d_model"] == 16
+
+
+def test_a_checkpoint_keeps_the_best_weights_and_what_resuming_needs(
+    saved: tuple[Trainer, Path],
+) -> None:
+    trainer, path = saved
+    ckpt = load_checkpoint(path)
+    assert (ckpt.best_step, ckpt.best_val_loss) == (trainer.best.step, trainer.best.val_loss)
+    assert ckpt.best_val_loss == min(h["val_loss"] for h in ckpt.history)
+    assert torch.equal(ckpt.rng_state["cpu"], trainer.snapshot().rng_state["cpu"])
+
+
+def test_a_checkpoint_without_best_weights_or_rng_state_still_loads(
+    saved: tuple[Trainer, Path],
+) -> None:
+    """Checkpoints written before best weights and generator states were kept."""
+    _, path = saved
+    ckpt = load_checkpoint(path)
+    ckpt.best_step = ckpt.best_val_loss = None
+    ckpt.rng_state, ckpt.resume_state = {}, None
+    save_checkpoint(path, ckpt)
+    old = load_checkpoint(path)
+    assert old.best_step is None and old.rng_state == {} and old.resume_state is None
+    assert Trainer.from_checkpoint(old, TrainConfig(epochs=3, batch_size=8)).run().steps == 18

@@ -32,7 +32,8 @@ def test_datasets_lists_builtin_lists_with_counts() -> None:
 def test_presets() -> None:
     result = minigpt2("presets")
     assert result.returncode == 0
-    assert [line.split()[0] for line in result.stdout.splitlines()] == ["seed", "default", "large"]
+    names = [line.split()[0] for line in result.stdout.splitlines()]
+    assert names == ["auto", "seed", "default", "large"]
 
 
 @pytest.fixture(scope="module")

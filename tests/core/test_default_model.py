@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from minigpt2.core.checkpoint import load_checkpoint
-from minigpt2.core.config import get_preset, with_data_shape
+from minigpt2.core.config import AUTO_STEP_S, DEFAULT_PRESET, resolve_auto, with_data_shape
 from minigpt2.core.data import WordData, default_checkpoint_path
 from minigpt2.core.sample import Sampler
 from minigpt2.core.sampling import SampleConfig
+from minigpt2.core.training import train_tokens
 
 
-def test_the_shipped_model_is_the_default_preset_trained_on_seed() -> None:
+def test_the_shipped_model_is_auto_trained_on_seed() -> None:
     ckpt = load_checkpoint(default_checkpoint_path())
     seed = WordData.from_source("seed")
-    assert ckpt.preset == "default" and ckpt.source == "seed"
-    assert ckpt.model_config == with_data_shape(
-        get_preset("default").model, seed.vocab.size, seed.max_len
-    )
-    assert ckpt.step > 0 and ckpt.history[-1]["val_loss"] < 2.5
+    assert ckpt.preset == DEFAULT_PRESET == "auto" and ckpt.source == "seed"
+    steps = ckpt.train_config.steps
+    assert steps is not None  # a step bound, so that the script rebuilds the same model
+    chosen = resolve_auto(train_tokens(seed.train_words), steps * AUTO_STEP_S["cpu"])
+    assert ckpt.model_config == with_data_shape(chosen.model, seed.vocab.size, seed.max_len)
+    assert ckpt.step == steps and ckpt.best_step is not None and ckpt.best_val_loss is not None
+    assert ckpt.best_val_loss == min(h["val_loss"] for h in ckpt.history) < 2.35
     assert sorted(ckpt.train_words + ckpt.val_words) == sorted(seed.train_words + seed.val_words)
 
 

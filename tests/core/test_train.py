@@ -1,14 +1,21 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import torch
-from minigpt2.core.config import ModelConfig, TrainConfig, get_preset
+from minigpt2.core import train as train_module
+from minigpt2.core.checkpoint import load_checkpoint
+from minigpt2.core.config import DEFAULT_PRESET, ModelConfig, TrainConfig, get_preset, resolve_auto
 from minigpt2.core.data import WordData
-from minigpt2.core.train import Trainer
+from minigpt2.core.sample import Sampler
+from minigpt2.core.schedule import RunBounds, lr_at
+from minigpt2.core.train import Trainer, evaluate, evaluate_words
 from minigpt2.core.training import TrainEvent, TrainPlan, build_trainer
 
 
@@ -38,16 +45,24 @@ def test_events_report_progress_and_evaluations(
     assert events[-1].progress == 1.0 and result.steps == 4 * 6  # 48 words / batch 8
 
 
-def test_pause_and_stop_from_another_thread(data: WordData, tiny: ModelConfig, device: str) -> None:
+def test_pause_resume_and_stop_from_another_thread(
+    data: WordData, tiny: ModelConfig, device: str
+) -> None:
     events: list[TrainEvent] = []
-    paused = threading.Event()
+    paused, resumed = threading.Event(), threading.Event()
+    steps_after_resume: list[int] = []
 
     def on_event(event: TrainEvent) -> None:
         events.append(event)
         if event.kind == "paused":
             paused.set()
+        if event.kind == "resumed":
+            resumed.set()
+        if resumed.is_set() and event.kind == "progress":
+            steps_after_resume.append(event.step)
 
-    trainer = Trainer(data, tiny, TrainConfig(epochs=None, steps=10**9, device=device), on_event)
+    config = TrainConfig(epochs=None, steps=10**9, event_interval_s=0.0, device=device)
+    trainer = Trainer(data, tiny, config, on_event)
     worker = threading.Thread(target=trainer.run)
     worker.start()
     trainer.pause()
@@ -55,10 +70,14 @@ def test_pause_and_stop_from_another_thread(data: WordData, tiny: ModelConfig, d
     step = trainer.step
     worker.join(0.3)
     assert worker.is_alive() and trainer.step == step  # really paused
-    trainer.resume()
+    trainer.resume()  # alone: a resume that does nothing leaves the loop asleep
+    assert resumed.wait(10)
+    while len(steps_after_resume) < 3 and worker.is_alive():
+        worker.join(0.01)
     trainer.stop()
     worker.join(10)
     assert not worker.is_alive()
+    assert steps_after_resume[:3] == [step + 1, step + 2, step + 3]
     assert events[-1].kind == "done"
 
 
@@ -164,6 +183,19 @@ def test_cuda_graph_steps_match_eager_steps(
     assert resumed.run().steps == 4 * 7
 
 
+def test_the_loss_is_the_mean_of_the_samplers_log_probabilities(
+    trained_path: Path,
+) -> None:
+    """An independent computation: each word's log-probability from `score`, summed, over the
+    number of predicted tokens (characters and the end token)."""
+    sampler = Sampler.from_checkpoint(trained_path)
+    words = ["cat", "banana", "mango", "kiwi", "dolphin"]
+    loss, tokens = evaluate_words(sampler.model, sampler.vocab, words)
+    logprob = sum(sampler.score(w).logprob for w in words)
+    assert tokens == sum(len(w) + 1 for w in words)
+    assert loss == pytest.approx(-logprob / tokens, rel=1e-4)
+
+
 def test_a_plan_bound_replaces_the_presets_bounds(words_file: Path) -> None:
     trainer = build_trainer(TrainPlan(data=str(words_file), preset="default", steps=7,
                                       batch_size=8, threads=1))
@@ -189,3 +221,191 @@ def test_resuming_refuses_options_that_would_change_the_run(
 def test_a_plan_refuses_numbers_out_of_range(bad: dict[str, object]) -> None:
     with pytest.raises(ValueError, match="must|one of"):
         TrainPlan(**bad)  # type: ignore[arg-type]
+
+
+# --- schedule, best weights, exact resume, auto ------------------------------------------
+
+
+def test_the_rate_under_a_time_budget_follows_the_fraction_used() -> None:
+    config = TrainConfig(epochs=None, time_budget_s=30.0, lr=2e-3, lr_schedule="cosine",
+                         warmup_steps=10)
+    bounds = RunBounds(config, steps_per_epoch=50)
+    assert bounds.lr(step=0, elapsed_s=0.0) == pytest.approx(2e-4)  # warming up: 1/10
+    assert bounds.lr(step=10, elapsed_s=0.0) == pytest.approx(2e-3)  # 0%: the peak
+    assert bounds.lr(step=10**6, elapsed_s=15.0) == pytest.approx(2e-3 * 0.55)  # 50%
+    assert bounds.lr(step=10**6, elapsed_s=30.0) == pytest.approx(2e-3 * 0.1)  # 100%: floor
+    assert bounds.lr(step=10**6, elapsed_s=45.0) == pytest.approx(2e-3 * 0.1)  # past: floor
+    assert not bounds.reached(10**6, 29.9) and bounds.reached(0, 30.0)
+
+
+def test_a_step_bound_decays_by_steps_and_a_constant_rate_stays() -> None:
+    config = TrainConfig(epochs=None, steps=110, lr=1e-3, lr_schedule="cosine", warmup_steps=10)
+    bounds = RunBounds(config, steps_per_epoch=7)
+    assert [lr_at(p, config, step=50) for p in (0.0, 0.5, 1.0)] == pytest.approx(
+        [1e-3, 0.55e-3, 0.1e-3]
+    )
+    assert bounds.lr(step=60, elapsed_s=1e9) == pytest.approx(0.55e-3)  # time does not count
+    constant = TrainConfig(lr=1e-3)
+    assert lr_at(1.0, constant, step=99) == 1e-3
+
+
+def _stop_at(step: int) -> tuple[list[Trainer], Callable[[TrainEvent], None]]:
+    holder: list[Trainer] = []
+
+    def on_event(event: TrainEvent) -> None:
+        if event.step >= step:
+            holder[0].stop()
+
+    return holder, on_event
+
+
+def test_resume_with_dropout_stopped_mid_epoch_is_exact(
+    tmp_path: Path, data: WordData, tiny: ModelConfig
+) -> None:
+    """Bit for bit on CPU: dropout draws continue from the saved generator state."""
+    model = replace(tiny, dropout=0.3)
+    config = TrainConfig(epochs=None, steps=30, batch_size=8, lr=3e-3, lr_schedule="cosine",
+                         warmup_steps=4, weight_decay=0.1, event_interval_s=0.0, device="cpu")
+    straight = Trainer(data, model, config)
+    straight.run()
+
+    holder, on_event = _stop_at(13)  # 6 steps an epoch: mid-way through the third
+    first = Trainer(data, model, config, on_event)
+    holder.append(first)
+    assert first.run().stopped and first.step == 13
+    first.save(tmp_path / "stopped.safetensors")
+    torch.manual_seed(1234)  # whatever the process did in between
+    resumed = Trainer.from_checkpoint(tmp_path / "stopped.safetensors")
+    resumed.run()
+
+    ours, theirs = resumed.snapshot(), straight.snapshot()
+    assert ours.step == theirs.step == 30 and ours.best_step == theirs.best_step
+    for name, weight in theirs.model_state.items():
+        assert torch.equal(ours.model_state[name], weight), name
+    assert ours.optimizer_state is not None and theirs.optimizer_state is not None
+    for slot, tensors in theirs.optimizer_state["state"].items():
+        for key, value in tensors.items():
+            assert torch.equal(ours.optimizer_state["state"][slot][key], value)
+    # (the history's train loss is a mean over steps since the last validation: the resumed
+    # run's first one covers fewer steps)
+    assert [(h["step"], h["val_loss"]) for h in ours.history] == [
+        (h["step"], h["val_loss"]) for h in theirs.history
+    ]
+
+
+def test_a_run_ends_on_its_best_weights_and_resumes_from_its_last(
+    tmp_path: Path, data: WordData, tiny: ModelConfig
+) -> None:
+    # A high rate on 48 words overfits: validation gets worse after some early step.
+    config = TrainConfig(epochs=None, steps=120, batch_size=8, lr=3e-2, eval_interval=6,
+                         device="cpu")
+    trainer = Trainer(data, tiny, config)
+    result = trainer.run()
+    vals = {h["step"]: h["val_loss"] for h in trainer.history}
+    best = min(vals, key=lambda step: vals[step])
+    assert result.best_step == best < 120 and result.val_loss == vals[best]
+    assert evaluate(trainer.model, trainer.val_tokens, trainer.val_lengths) == pytest.approx(
+        vals[best], rel=1e-6
+    )  # the model shows the best weights, not the last ones
+
+    trainer.save(tmp_path / "run.safetensors")
+    ckpt = load_checkpoint(tmp_path / "run.safetensors")
+    assert (ckpt.step, ckpt.best_step, ckpt.best_val_loss) == (120, best, vals[best])
+    assert ckpt.resume_state is not None  # the last weights, to go on from
+    loaded, _ = evaluate_words(ckpt.build_model(), ckpt.vocab, ckpt.val_words)
+    assert loaded == pytest.approx(vals[best], rel=1e-5)
+
+    longer = replace(config, steps=126)
+    straight = Trainer(data, tiny, longer)
+    straight.run()
+    resumed = Trainer.from_checkpoint(ckpt, longer)
+    resumed.run()
+    for name, weight in straight.snapshot().resume_state.items():  # type: ignore[union-attr]
+        assert torch.equal(resumed.snapshot().resume_state[name], weight)  # type: ignore[index]
+
+
+def test_patience_stops_a_run_that_no_longer_improves(data: WordData, tiny: ModelConfig) -> None:
+    # At rate 0 the weights never change: the first validation stays the best.
+    config = TrainConfig(epochs=None, steps=100, batch_size=8, lr=0.0, eval_interval=2,
+                         patience=3, device="cpu")
+    result = Trainer(data, tiny, config).run()
+    assert result.early_stopped and not result.stopped
+    assert (result.best_step, result.steps) == (2, 2 + 3 * 2)
+
+
+def test_a_stopped_run_returns_without_measuring_the_training_set(
+    data: WordData, tiny: ModelConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    evaluated: list[int] = []
+    real = train_module.evaluate
+
+    def counting(model: torch.nn.Module, tokens: torch.Tensor, lengths: object) -> float:
+        evaluated.append(len(tokens))
+        return real(model, tokens, lengths)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(train_module, "evaluate", counting)
+    holder, on_event = _stop_at(3)
+    config = TrainConfig(epochs=None, steps=10**6, batch_size=8, eval_interval=10**5,
+                         event_interval_s=0.0, device="cpu")
+    trainer = Trainer(data, tiny, config, on_event)
+    holder.append(trainer)
+    result = trainer.run()
+    assert result.stopped and result.steps == 3 and evaluated == []
+    assert result.train_loss > 0  # the mean loss of its last steps
+    unstopped = Trainer(data, tiny, replace(config, steps=3)).run()
+    assert not unstopped.stopped and evaluated  # a finished run does measure
+
+
+@pytest.mark.parametrize(
+    ("tokens", "layers", "width", "dropout"),
+    [(3_800, 1, 64, 0.3), (9_450, 2, 64, 0.4), (23_000, 2, 64, 0.2), (230_000, 1, 96, 0.0)],
+)
+def test_auto_fits_the_model_to_the_list(
+    tokens: int, layers: int, width: int, dropout: float
+) -> None:
+    preset = resolve_auto(tokens, 30.0)
+    model = preset.model
+    assert (model.n_layer, model.d_model, model.dropout) == (layers, width, dropout)
+    assert preset.train.time_budget_s == 30.0 and preset.train.lr_schedule == "cosine"
+    assert f"{tokens:,} training tokens" in preset.description and preset.name == "auto"
+
+
+def test_auto_gives_more_capacity_and_less_dropout_to_bigger_lists() -> None:
+    sizes = [500, 5_000, 9_450, 20_000, 60_000, 100_000, 200_000, 2_000_000]
+    models = [resolve_auto(n, 30.0).model for n in sizes]
+    capacity = [m.n_layer * m.d_model**2 for m in models]
+    assert capacity == sorted(capacity) and capacity[0] < capacity[-1]
+    assert models[0].dropout >= 0.3 and models[-1].dropout == 0.0
+    long_run = resolve_auto(2_000_000, 600.0)
+    assert long_run.model.n_layer > models[-1].n_layer  # time buys depth on big lists
+    on_a_gpu = resolve_auto(2_000_000, 30.0, "cuda")  # the same seconds buy more steps there
+    assert on_a_gpu.model.n_layer > models[-1].n_layer
+
+
+def test_the_auto_plan_resolves_on_the_words_it_will_train_on(words_file: Path) -> None:
+    trainer = build_trainer(TrainPlan(data=str(words_file), steps=5, threads=1))
+    expected = resolve_auto(sum(len(w) + 1 for w in trainer.data.train_words), 5 * 0.003)
+    assert trainer.preset == "auto" and DEFAULT_PRESET == "auto"
+    assert trainer.model_config.d_model == expected.model.d_model
+    assert trainer.config.steps == 5 and trainer.config.time_budget_s is None
+    assert trainer.run().steps == 5
+
+
+def test_what_auto_chooses_is_known_before_torch_is_loaded() -> None:
+    code = (
+        "import sys\n"
+        "from minigpt2.core.training import TrainPlan, chosen_preset, plan_data\n"
+        "plan = TrainPlan(time_budget_s=30)\n"
+        "print(chosen_preset(plan, plan_data(plan)).description)\n"
+        "assert 'torch' not in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("auto for ") and ", 30 s:" in done.stdout
+
+
+def test_auto_starts_the_same_way_whatever_the_budget() -> None:
+    """Small lists peak a few hundred steps in: a longer budget must not start differently."""
+    short, long = resolve_auto(3_000, 10.0), resolve_auto(3_000, 120.0)
+    assert short.model == long.model and short.train == long.train
+    assert 20 <= short.train.warmup_steps < 100

@@ -26,11 +26,11 @@ async def test_no_arguments_explores_the_shipped_model_at_once(tmp_path: Path) -
                        what="candidates from the shipped model")
         assert app.query_one("#tabs").active == "explore-tab"
         assert app.focused is explore.prompt
-        assert app.model_info is not None and app.model_info.preset == "default"
+        assert app.model_info is not None and app.model_info.preset == "auto"
         assert app.train_pane.state == "idle"  # nothing to train: the model is there
         names = explore.shown_names()
         assert len(names) == 20 and all(name.isprintable() and name for name in names)
-        assert "Model: default model" in str(app.query_one("#status").render())
+        assert "Model: auto model" in str(app.query_one("#status").render())
 
 
 async def test_corrupt_checkpoint_is_a_message_not_a_traceback(
