@@ -69,10 +69,12 @@ class Sampler:
             wanted = config.n - len(results)
             batch = min(MAX_BATCH, wanted if self._keeps_all(config) else max(2 * wanted, 32))
             before = len(results)
-            for name, logprob in self._generate(
+            for name, logprob, ended in self._generate(
                 prompt_ids, batch, max_chars + 2, config, generator
             ):
-                sample = Sample(name, logprob, self.source_of(name))
+                if not (ended or config.keep_cut):
+                    continue
+                sample = Sample(name, logprob, self.source_of(name), cut=not ended)
                 if (config.novel_only and sample.source != "novel") or (
                     config.unique and name in seen
                 ):
@@ -99,8 +101,9 @@ class Sampler:
         max_tokens: int,
         config: SampleConfig,
         generator: torch.Generator,
-    ) -> list[tuple[str, float]]:
-        """`batch` continuations of the prompt; names that hit the length limit are dropped."""
+    ) -> list[tuple[str, float, bool]]:
+        """`batch` continuations of the prompt: (name, log-probability, ended); a name that
+        did not end reached the length limit."""
         model = self.model
         cache = KVCache(model.config, batch, self.device)
         prompt = torch.tensor(prompt_ids, device=self.device)
@@ -115,6 +118,8 @@ class Sampler:
             token = self._choose(last, config, generator, allow_end=t > 0 or len(prompt_ids) > 1)
             token = token.masked_fill(done, PAD)
             step_logprob = F.log_softmax(last, -1).gather(-1, token[:, None]).squeeze(1)
+            if t + 1 == steps:  # the end token's place: a name still going here is cut
+                cut_logprob = logprob.clone()
             logprob += step_logprob.masked_fill(done, 0.0)
             out[:, t] = token
             done |= token == EOS
@@ -123,10 +128,13 @@ class Sampler:
             logits, _ = model(token[:, None], cache=cache)
             last = logits[:, -1]
         prefix = self.vocab.decode(prompt_ids)
+        ended = done.tolist()
+        if t + 1 == steps and not all(ended):  # cut names end one character early
+            logprob = torch.where(done, logprob, cut_logprob)
+            out[~done, t] = PAD
         return [
-            (prefix + self.vocab.decode(row), lp)
-            for row, lp, finished in zip(out.tolist(), logprob.tolist(), done.tolist(), strict=True)
-            if finished
+            (prefix + self.vocab.decode(row), lp, finished)
+            for row, lp, finished in zip(out.tolist(), logprob.tolist(), ended, strict=True)
         ]
 
     def _choose(

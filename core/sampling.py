@@ -27,6 +27,9 @@ class SampleConfig:
     novel_only: bool = False
     unique: bool = False
     sort_by_likelihood: bool = False
+    # Keep names that reach the length limit without ending, marked `cut`: a young model
+    # rarely ends its names, and the app shows what it writes rather than nothing.
+    keep_cut: bool = False
 
     def __post_init__(self) -> None:
         if self.n < 1:
@@ -44,6 +47,7 @@ class Sample:
     name: str
     logprob: float  # natural log-probability of the whole name, end token included
     source: Source
+    cut: bool = False  # reached the length limit without ending (only with `keep_cut`)
 
     @property
     def logprob_per_token(self) -> float:

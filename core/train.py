@@ -6,6 +6,7 @@ once, so a batch is a view, not a Python collation.
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import threading
@@ -196,6 +197,21 @@ class Trainer:
                 optimizer_state=_cpu_copy(self.optimizer.state_dict()),
             )
 
+    def model_copy(self) -> MiniGPT2:
+        """A CPU copy of the model in training, taken between two steps: weights only, no
+        optimizer state, and no random draws (building a fresh model would consume the
+        global generator that dropout uses)."""
+        with self._lock:
+            return copy.deepcopy(self.model).to("cpu")
+
+    def copy_weights(self, model: MiniGPT2) -> int:
+        """Copy the weights in training into `model` (built from `self.model_config`),
+        between two steps, and return the step they belong to. Weights only, no optimizer
+        state: cheap enough to do for every sampling request while training."""
+        with self._lock:
+            model.load_state_dict(self.model.state_dict())
+            return self.step
+
     def snapshot_sampler(self) -> Sampler:
         ckpt = self.snapshot()
         return Sampler(ckpt.build_model("cpu"), ckpt.vocab, ckpt.train_words, ckpt.val_words)
@@ -377,9 +393,12 @@ class Trainer:
             sampler = Sampler(
                 self.model, self.data.vocab, self.data.train_words, self.data.val_words
             )
-            samples = sampler.sample(SampleConfig(n=SAMPLES_PER_EVENT, seed=self.step))
+            samples = sampler.sample(
+                SampleConfig(n=SAMPLES_PER_EVENT, seed=self.step, keep_cut=True)
+            )
         self.model.train()
-        return tuple(s.name for s in samples)
+        # A young model rarely ends its names: show them cut at the limit, marked so.
+        return tuple(s.name + ("…" if s.cut else "") for s in samples)
 
     def _emit(
         self,

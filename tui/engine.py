@@ -38,7 +38,6 @@ if TYPE_CHECKING:  # torch-heavy modules: types only at import time
 
 SourceLabel = Literal["novel", "train", "val"]
 FLUSH_INTERVAL_S = 0.2  # at most ~5 UI updates a second from the trainer
-SNAPSHOT_MAX_AGE_S = 1.0  # during training, refresh Explore's copy of the weights this often
 SWITCH_INTERVAL_S = 0.0005  # GIL hand-over while training (Python's default: 0.005)
 SAMPLES_INTERVAL_S = 3.0  # a few names from the model in training, as makemore prints them
 
@@ -142,6 +141,7 @@ class Candidate:
     name: str
     logprob: float
     source: SourceLabel
+    cut: bool = False
 
     @property
     def per_char(self) -> float:
@@ -199,8 +199,7 @@ class Engine:
         self._wanted: Literal["pause", "stop"] | None = None  # asked before the trainer ran
         self._checkpoint: Checkpoint | None = None  # the loaded model, when not trained here
         self._sampler: Sampler | None = None
-        self._sampler_step = -1
-        self._sampler_time = 0.0
+        self._run_sampler: Sampler | None = None  # over a copy of the weights in training
         self.sampling_from: tuple[str, int] | None = None  # (preset, step) Explore samples
         self.info: ModelInfo | None = None
 
@@ -237,7 +236,7 @@ class Engine:
         info = _info(ckpt, model.num_params())
         with self._lock:
             self._checkpoint, self._trainer = ckpt, None
-            self._sampler, self._sampler_step, self.info = sampler, ckpt.step, info
+            self._sampler, self.info = sampler, info
             self.sampling_from = (ckpt.preset, ckpt.step)
         return info
 
@@ -278,29 +277,19 @@ class Engine:
         """Train as `plan` says; blocking, so call it on a worker thread. Events arrive in
         batches through `on_events`, on this thread."""
         batcher = EventBatcher(on_events)
-        running: list[Trainer] = []
         # Torch ops release and retake the GIL; with the trainer busy, the event loop and
         # sampling would wait up to the default 5 ms switch interval for each retake.
         sys.setswitchinterval(SWITCH_INTERVAL_S)
 
-        def on_event(event: TrainEvent) -> None:
-            batcher(event)
-            # Refresh Explore's copy of the weights here, on the training thread between two
-            # steps, so that a keystroke never waits for a copy to be made.
-            if running and time.monotonic() - self._sampler_time >= SNAPSHOT_MAX_AGE_S:
-                self._snapshot(running[0])
-
         try:
-            trainer = self._make_trainer(plan, on_event, continue_current)
-            running.append(trainer)
+            trainer = self._make_trainer(plan, batcher, continue_current)
             with self._lock:
                 # A stop or pause pressed while the trainer was being built applies now.
                 if self._wanted == "stop":
                     return TrainOutcome(stopped=True, steps=0, train_loss=None, val_loss=None)
                 if self._wanted == "pause":
                     trainer.pause()  # the loop starts by pausing
-                self._trainer, self._training = trainer, True
-                self._sampler_step, self._sampler_time = -1, 0.0  # next sample: a fresh copy
+                self._trainer, self._training, self._run_sampler = trainer, True, None
             try:
                 result = trainer.run()
             except (RuntimeError, ValueError) as exc:  # e.g. out of memory on a large preset
@@ -310,7 +299,8 @@ class Engine:
         finally:
             with self._lock:
                 self._training, self._wanted = False, None
-        sampler = trainer.snapshot_sampler()
+        with self._sampling:  # the final weights, for Explore from now on
+            self._follow(trainer)
         info = ModelInfo(
             preset=trainer.preset, step=trainer.step, source=trainer.data.source,
             params=trainer.model.num_params(), train_words=len(trainer.data.train_words),
@@ -318,9 +308,7 @@ class Engine:
             history=_history(trainer.history),
         )
         with self._lock:
-            self._sampler, self._sampler_step, self.info = sampler, trainer.step, info
-            self.sampling_from = (trainer.preset, trainer.step)
-            self._checkpoint = None
+            self.info, self._checkpoint = info, None
         return TrainOutcome(result.stopped, result.steps, result.train_loss, result.val_loss, info)
 
     def _make_trainer(self, plan: TrainPlan, on_event: Callable[[TrainEvent], None],
@@ -383,22 +371,27 @@ class Engine:
 
     def _current_sampler(self) -> Sampler:
         with self._lock:
-            trainer, sampler = self._trainer, self._sampler
-            # No copy of this run's weights yet (the trainer refreshes it once a second):
-            first = self._training and self._sampler_step < 0
-        if trainer is not None and (first or sampler is None):
-            sampler = self._snapshot(trainer)
+            trainer = self._trainer if self._training else None
+            sampler = self._sampler
+        if trainer is not None:
+            return self._follow(trainer)
         if sampler is None:
             raise EngineError("No model yet: train one in the Train tab or load a checkpoint.")
         return sampler
 
-    def _snapshot(self, trainer: Trainer) -> Sampler:
-        """A sampler over a copy of the weights in training, taken between two steps."""
-        sampler = trainer.snapshot_sampler()
+    def _follow(self, trainer: Trainer) -> Sampler:
+        """A sampler over the weights in training as they are now, copied between two steps:
+        a request never samples weights older than itself, however fast the trainer runs."""
+        from ..core.sample import Sampler
+
+        sampler = self._run_sampler
+        if sampler is None:
+            data = trainer.data
+            sampler = Sampler(trainer.model_copy(), data.vocab, data.train_words, data.val_words)
+        step = trainer.copy_weights(sampler.model)
         with self._lock:
-            self._sampler, self._sampler_step = sampler, trainer.step
-            self._sampler_time = time.monotonic()
-            self.sampling_from = (trainer.preset, trainer.step)
+            self._run_sampler = self._sampler = sampler
+            self.sampling_from = (trainer.preset, step)
         return sampler
 
     def sample(self, request: SampleRequest, cancelled: Callable[[], bool] = lambda: False
@@ -414,14 +407,14 @@ class Engine:
                 config = SampleConfig(
                     prompt=request.prompt, n=request.n, temperature=request.temperature,
                     top_k=request.top_k, top_p=request.top_p, seed=request.seed,
-                    novel_only=request.novel_only, unique=True,
+                    novel_only=request.novel_only, unique=True, keep_cut=True,
                 )
                 samples: list[Sample] = sampler.sample(config)
             except UnknownCharacterError as exc:
                 raise UnknownCharacters(exc.chars, "".join(sampler.vocab.chars)) from None
             except ValueError as exc:
                 raise EngineError(_sentence(str(exc))) from None
-        return [Candidate(s.name, s.logprob, s.source) for s in samples]
+        return [Candidate(s.name, s.logprob, s.source, s.cut) for s in samples]
 
     def attention(self, word: str) -> Attention:
         with self._sampling:

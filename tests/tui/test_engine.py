@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import queue
+import threading
+import time
 from pathlib import Path
 
 import pytest
+import torch
 from minigpt2.core.training import TrainEvent, TrainPlan
 from minigpt2.tui.engine import (
     Engine,
@@ -13,6 +17,7 @@ from minigpt2.tui.engine import (
     SampleRequest,
     UnknownCharacters,
 )
+from tui_helpers import slow_trainer
 
 
 def event(kind: str = "progress", step: int = 1) -> TrainEvent:
@@ -85,3 +90,69 @@ def test_corrupt_checkpoint_is_an_engine_error(tmp_path: Path) -> None:
     path.write_bytes(b"nonsense")
     with pytest.raises(EngineError, match="bad.safetensors"):
         Engine().load_checkpoint(path)
+
+
+def train_in_background(engine: Engine, plan: TrainPlan, pause_at: int
+                        ) -> tuple[threading.Thread, queue.Queue[TrainEvent]]:
+    """Train on a thread; pause as soon as an event reports `pause_at` steps or more. The
+    "paused" events arrive on the queue: tests wait on them, never on the clock."""
+    paused: queue.Queue[TrainEvent] = queue.Queue()
+
+    def on_events(events: list[TrainEvent]) -> None:
+        for e in events:
+            if e.kind == "paused":
+                paused.put(e)
+            elif e.step >= pause_at:
+                engine.pause()
+
+    thread = threading.Thread(target=engine.train, args=(plan, on_events), daemon=True)
+    thread.start()
+    return thread, paused
+
+
+@pytest.mark.parametrize("speed", ["normal", "slow"])
+def test_sampling_while_training_uses_the_weights_of_that_moment(
+        word_file: Path, speed: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    if speed == "slow":  # a machine many times slower: the result must be the same
+        slow_trainer(monkeypatch)
+    engine = Engine(threads=1)
+    plan = TrainPlan(data=str(word_file), preset="seed", steps=100_000)
+    thread, paused = train_in_background(engine, plan, pause_at=3)
+    first = paused.get(timeout=60)
+    engine.sample(SampleRequest(prompt="k", n=3, seed=1))
+    trainer = engine._trainer
+    assert trainer is not None and engine.training
+    assert engine.sampling_from == ("seed", first.step) == ("seed", trainer.step)
+    expected = trainer.snapshot().model_state
+    copied = engine._run_sampler.model.state_dict()  # type: ignore[union-attr]
+    assert all(torch.equal(copied[k], v) for k, v in expected.items())
+
+    # later weights, however few steps later: the next request sees them
+    target = first.step + 1
+    engine._wanted = None
+    engine.resume()
+    while trainer.step < target:
+        time.sleep(0.001)
+    engine.pause()
+    second = paused.get(timeout=60)
+    engine.sample(SampleRequest(prompt="k", n=3, seed=1))
+    assert second.step > first.step
+    assert engine.sampling_from == ("seed", second.step)
+    engine.stop()
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+
+
+def test_a_young_model_gives_names_cut_at_the_limit(word_file: Path) -> None:
+    engine = Engine(threads=1)
+    plan = TrainPlan(data=str(word_file), preset="seed", steps=100_000)
+    thread, paused = train_in_background(engine, plan, pause_at=0)  # pause at once
+    paused.get(timeout=60)
+    names = engine.sample(SampleRequest(prompt="ko", n=20, temperature=2.0, seed=0))
+    assert names, "a model that never ends its names still shows what it writes"
+    assert all(c.name.startswith("ko") for c in names)
+    limit = engine._run_sampler.max_chars  # type: ignore[union-attr]
+    assert any(c.cut for c in names)
+    assert all(len(c.name) == limit for c in names if c.cut)
+    engine.stop()
+    thread.join(timeout=60)

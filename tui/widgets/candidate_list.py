@@ -21,6 +21,7 @@ from textual.strip import Strip
 
 from ..engine import Candidate
 
+CUT = "…"  # marks a name cut at the model's length limit (a young model rarely ends one)
 SOURCE_LABELS = {"novel": "novel", "train": "in train", "val": "in val"}
 # (title, width) of each column; the header is drawn by the pane above the list.
 COLUMNS = (("♥", 2), ("Name", 20), ("Score", 8), ("Per char", 10), ("Where", 9))
@@ -155,7 +156,7 @@ class CandidateList(ScrollView, can_focus=True):
         segments = [
             Segment("♥".ljust(w_fav) if row.favourite else " " * w_fav,
                     heart if index != self.cursor else style),
-            Segment(_fit(candidate.name, w_name), name_style),
+            Segment(_fit(candidate.name + (CUT if candidate.cut else ""), w_name), name_style),
             Segment(f"{candidate.logprob:.2f}".rjust(w_score - 2) + "  ", style),
             Segment(f"{candidate.per_char:.2f}".rjust(w_char - 2) + "  ", style),
             Segment(SOURCE_LABELS[candidate.source].ljust(w_where), label),

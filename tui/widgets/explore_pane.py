@@ -229,6 +229,9 @@ class ExplorePane(Horizontal):
         note = ""
         if request.novel_only and count < request.n:
             note = f" (only {count} new ones found: try a higher temperature)"
+        if cut := sum(c.cut for c in message.candidates):
+            note += (f" · {cut} cut at the length limit (…): the model has not yet learned"
+                     " to end them")
         if count:
             self._say(f"{count} names{start}{note} · ↓ then ctrl+f keeps one")
         else:

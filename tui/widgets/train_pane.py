@@ -139,7 +139,7 @@ class TrainPane(Vertical):
         self._checkpoint_file = checkpoint_file
         self.last_event: TrainEvent | None = None
         self.events_seen = 0
-        self._sample_lines: deque[str] = deque(maxlen=SAMPLE_LINES)
+        self.sample_lines: deque[str] = deque(maxlen=SAMPLE_LINES)
 
     # --- layout ----------------------------------------------------------------------------
 
@@ -469,7 +469,7 @@ class TrainPane(Vertical):
             elif event.kind == "eval" and event.val_loss is not None:
                 val.append((event.step, event.val_loss))
             elif event.kind == "samples" and event.samples:
-                self._sample_lines.append(f"step {event.step:>6,} │ {'  '.join(event.samples)}")
+                self.sample_lines.append(f"step {event.step:>6,} │ {'  '.join(event.samples)}")
                 self._show_samples()
             elif event.kind == "paused":
                 self.state = "paused"
@@ -487,7 +487,7 @@ class TrainPane(Vertical):
             self.post_message(ModelChanged(None, "training"))
 
     def _show_samples(self) -> None:
-        text = Text("\n".join(self._sample_lines)) if self._sample_lines else NO_SAMPLES
+        text = Text("\n".join(self.sample_lines)) if self.sample_lines else NO_SAMPLES
         self.query_one("#samples", Static).update(text, layout=False)  # fixed height
 
     def _show_event(self, event: TrainEvent, train_loss: float | None,
@@ -553,7 +553,7 @@ class TrainPane(Vertical):
         self.last_event = None
         self.events_seen = 0
         self.chart.clear()
-        self._sample_lines.clear()
+        self.sample_lines.clear()
         self._show_samples()
         self.query_one(ProgressBar).update(total=1.0, progress=0)
         self.readouts.update(**{name: "—" for name in READOUTS if name != "state"})
