@@ -21,9 +21,16 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
-from ..core.data import DEFAULT_DATASET
+from ..core.config import DEFAULT_PRESET, PRESETS, Preset
+from ..core.data import (
+    DEFAULT_DATASET,
+    DatasetInfo,
+    WordData,
+    WordListError,
+    builtin_datasets,
+    default_checkpoint_path,
+)
 from ..core.training import TrainPlan
-from . import engine as eng
 from .engine import Engine, EngineError, ModelInfo
 from .favourites import (
     Favourite,
@@ -41,16 +48,31 @@ from .messages import (
     ModelChanged,
     Notice,
     TrainingStateChanged,
-    TrainState,
 )
+from .train_state import TrainState
 from .widgets.explore_pane import ExplorePane
 from .widgets.favourites_pane import FavouritesPane
 from .widgets.help_screen import HelpScreen
-from .widgets.train_pane import ACTIVE, TrainPane
+from .widgets.train_pane import TrainPane
 
 DARK, LIGHT = "textual-dark", "textual-light"
-DEFAULT_PRESET = "default"
 TABS = {"train": "train-tab", "explore": "explore-tab", "favourites": "favourites-tab"}
+
+
+def available_datasets() -> list[DatasetInfo]:
+    try:
+        return builtin_datasets()
+    except OSError:  # a broken install should not stop the app from opening
+        return []
+
+
+def available_presets() -> list[Preset]:
+    return list(PRESETS.values())
+
+
+def shipped_checkpoint() -> Path | None:
+    path = default_checkpoint_path()
+    return path if path.is_file() else None
 
 
 @dataclass(frozen=True)
@@ -70,6 +92,8 @@ class MiniGPT2App(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "minigpt2"
     SUB_TITLE = "invent names with a tiny GPT-2"
+    # Screen classes for app.tcss: the panes rearrange below 100 columns (e.g. 80x24).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
         # Training keys live here, not on the Train pane, so that they work wherever the
         # focus is; check_action shows them on the Train tab, and F5/F6 during a run.
@@ -96,9 +120,8 @@ class MiniGPT2App(App[None]):
         self.favourites_path = self.options.favourites or default_favourites_path()
         self.favourites = FavouritesStore(self.favourites_path)
         self.model_info: ModelInfo | None = None
-        self.train_state: TrainState = "idle"
         self.notices: list[tuple[str, str]] = []  # (severity, text) of every notification
-        self._presets = eng.presets()
+        self._presets = available_presets()
         self._preset = self._choose_preset()
 
     def _choose_preset(self) -> str:
@@ -113,7 +136,7 @@ class MiniGPT2App(App[None]):
         yield Header()
         with TabbedContent(initial=self._initial_tab(), id="tabs"):
             with TabPane("Train [dim]F2[/]", id=TABS["train"]):
-                yield TrainPane(self.engine, eng.datasets(), self._presets,
+                yield TrainPane(self.engine, available_datasets(), self._presets,
                                 data=self.options.data, preset=self._preset, id="train")
             with TabPane("Explore [dim]F3[/]", id=TABS["explore"]):
                 yield ExplorePane(self.engine, seed=self.options.sample_seed, id="explore")
@@ -125,7 +148,7 @@ class MiniGPT2App(App[None]):
     def _initial_tab(self) -> str:
         """Explore when a model will be there to explore, else Train (which starts)."""
         if self.options.checkpoint is not None or (
-                self.options.data is None and eng.shipped_checkpoint() is not None):
+                self.options.data is None and shipped_checkpoint() is not None):
             return TABS["explore"]
         return TABS["train"]
 
@@ -169,18 +192,18 @@ class MiniGPT2App(App[None]):
         if options.checkpoint is not None:
             if self._load_at_start(options.checkpoint):
                 return
-            fallback = "the built-in model" if eng.shipped_checkpoint() else "training a new one"
+            fallback = "the built-in model" if shipped_checkpoint() else "training a new one"
             self.post_message(Notice(f"Using {fallback} instead.", "warning"))
         elif options.data is not None:
             try:
-                self.engine.check_data(options.data)
-            except EngineError as exc:
+                WordData.from_source(options.data)  # a typo is an error now, not at Start
+            except WordListError as exc:
                 self.post_message(Notice(f"{exc}. Using the built-in list instead.", "error"))
             else:
                 self.post_message(AutoTrain(TrainPlan(data=options.data, preset=self._preset),
                                             f"Training on {options.data}"))
                 return
-        shipped = eng.shipped_checkpoint()
+        shipped = shipped_checkpoint()
         if shipped is not None and self._load_at_start(shipped):
             return
         self.post_message(AutoTrain(TrainPlan(preset=self._preset),
@@ -222,9 +245,16 @@ class MiniGPT2App(App[None]):
         self._update_status()
         self.explore.refresh_model(while_training=message.reason == "training")
 
+    @property
+    def train_state(self) -> TrainState:
+        """Owned by the Train pane; read there."""
+        try:
+            return self.train_pane.state
+        except NoMatches:  # before compose or while quitting
+            return TrainState.IDLE
+
     @on(TrainingStateChanged)
-    def _training_state(self, message: TrainingStateChanged) -> None:
-        self.train_state = message.state
+    def _training_state(self) -> None:
         if not self.is_running:
             return
         self._update_status()
@@ -244,7 +274,7 @@ class MiniGPT2App(App[None]):
             on_train_tab = self.query_one(TabbedContent).active == TABS["train"]
         except NoMatches:  # before compose or while quitting
             return False
-        running = self.train_state in ACTIVE and name in ("pause", "resume", "stop")
+        running = self.train_state.active and name in ("pause", "resume", "stop")
         if not (on_train_tab or running):
             return False
         return self.train_pane.check_action(name, ())
@@ -260,12 +290,8 @@ class MiniGPT2App(App[None]):
             return
         info = self.model_info
         model = info.describe() if info is not None else "no model loaded yet"
-        training = {
-            "idle": "", "starting": " │ training: starting", "running": " │ training",
-            "pausing": " │ training: pausing", "paused": " │ training: paused",
-            "stopping": " │ training: stopping", "done": " │ training: done",
-            "failed": " │ training: failed",
-        }[self.train_state]
+        state = self.train_state
+        training = "" if state is TrainState.IDLE else f" │ training: {state.label}"
         kept = len(self.favourites)
         saved = "" if not self.favourites.unsaved else " (not saved!)"
         status.update(
@@ -417,7 +443,7 @@ def parse_args(argv: list[str] | None = None) -> LaunchOptions:
                         help="a trained model (.safetensors) to explore and train further")
     parser.add_argument("--preset", metavar="NAME",
                         help="model and training preset: "
-                             + ", ".join(p.name for p in eng.presets()))
+                             + ", ".join(p.name for p in available_presets()))
     parser.add_argument("--favourites", metavar="FILE", type=Path,
                         help=f"where favourites are kept (default: {default_favourites_path()})")
     parser.add_argument("--light", action="store_true", help="start with the light theme")

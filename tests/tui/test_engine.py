@@ -9,13 +9,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from minigpt2.core.sampling import SampleConfig
 from minigpt2.core.training import TrainEvent, TrainPlan
 from minigpt2.tui.engine import (
     Engine,
     EngineError,
     EventBatcher,
-    SampleRequest,
-    UnknownCharacters,
 )
 from tui_helpers import slow_trainer
 
@@ -52,19 +51,20 @@ def test_bad_data_and_preset_are_engine_errors(tmp_path: Path) -> None:
     with pytest.raises(EngineError, match="unknown preset"):
         engine.train(TrainPlan(preset="huge"), print)
     with pytest.raises(EngineError, match="No model yet"):
-        engine.sample(SampleRequest())
+        engine.sample(SampleConfig())
     assert not engine.training
 
 
 def test_stop_pressed_while_the_trainer_is_built_is_not_lost(word_file: Path) -> None:
     engine = Engine(threads=1)
     engine.stop()  # as if F6 came between Start and the trainer's first step
-    outcome = engine.train(TrainPlan(data=str(word_file), preset="seed", epochs=50), print)
-    assert outcome.stopped and outcome.steps == 0 and outcome.info is None
+    assert engine.train(TrainPlan(data=str(word_file), preset="seed", epochs=50), print) is None
     assert not engine.has_model
     # and it does not linger: the next run trains
     outcome = engine.train(TrainPlan(data=str(word_file), preset="seed", steps=5), print)
-    assert not outcome.stopped and outcome.steps == 5
+    assert outcome is not None
+    result, info = outcome
+    assert not result.stopped and result.steps == 5 and info.step == 5
 
 
 def test_sampling_and_unknown_characters(tiny_checkpoint: Path) -> None:
@@ -72,17 +72,17 @@ def test_sampling_and_unknown_characters(tiny_checkpoint: Path) -> None:
     info = engine.load_checkpoint(tiny_checkpoint)
     assert info.preset == "tiny" and info.step == 300
     assert engine.sampling_from == ("tiny", 300)
-    names = engine.sample(SampleRequest(prompt="ko", n=10, seed=3))
+    names = engine.sample(SampleConfig(prompt="ko", n=10, seed=3))
     assert names is not None and len(names) == 10
     assert all(c.name.startswith("ko") for c in names)
-    assert names == engine.sample(SampleRequest(prompt="ko", n=10, seed=3))  # fixed seed
-    with pytest.raises(UnknownCharacters) as info_:
-        engine.sample(SampleRequest(prompt="kö"))
-    assert info_.value.chars == ["ö"] and "k" in info_.value.known
-    assert "'ö'" in str(info_.value)
+    assert names == engine.sample(SampleConfig(prompt="ko", n=10, seed=3))  # fixed seed
+    with pytest.raises(EngineError) as error:
+        engine.sample(SampleConfig(prompt="kö"))
+    assert "'ö'" in str(error.value) and "It knows: " in str(error.value)
+    assert "k" in str(error.value).split("It knows: ")[1]
     attention = engine.attention("kona")
     assert attention.tokens == ["<bos>", "k", "o", "n", "a"]
-    assert engine.sample(SampleRequest(), cancelled=lambda: True) is None
+    assert engine.sample(SampleConfig(), cancelled=lambda: True) is None
 
 
 def test_corrupt_checkpoint_is_an_engine_error(tmp_path: Path) -> None:
@@ -119,23 +119,22 @@ def test_sampling_while_training_uses_the_weights_of_that_moment(
     plan = TrainPlan(data=str(word_file), preset="seed", steps=100_000)
     thread, paused = train_in_background(engine, plan, pause_at=3)
     first = paused.get(timeout=60)
-    engine.sample(SampleRequest(prompt="k", n=3, seed=1))
+    engine.sample(SampleConfig(prompt="k", n=3, seed=1))
     trainer = engine._trainer
     assert trainer is not None and engine.training
     assert engine.sampling_from == ("seed", first.step) == ("seed", trainer.step)
     expected = trainer.snapshot().model_state
-    copied = engine._run_sampler.model.state_dict()  # type: ignore[union-attr]
+    copied = engine._sampler.model.state_dict()  # type: ignore[union-attr]
     assert all(torch.equal(copied[k], v) for k, v in expected.items())
 
     # later weights, however few steps later: the next request sees them
     target = first.step + 1
-    engine._wanted = None
     engine.resume()
     while trainer.step < target:
         time.sleep(0.001)
     engine.pause()
     second = paused.get(timeout=60)
-    engine.sample(SampleRequest(prompt="k", n=3, seed=1))
+    engine.sample(SampleConfig(prompt="k", n=3, seed=1))
     assert second.step > first.step
     assert engine.sampling_from == ("seed", second.step)
     engine.stop()
@@ -148,10 +147,10 @@ def test_a_young_model_gives_names_cut_at_the_limit(word_file: Path) -> None:
     plan = TrainPlan(data=str(word_file), preset="seed", steps=100_000)
     thread, paused = train_in_background(engine, plan, pause_at=0)  # pause at once
     paused.get(timeout=60)
-    names = engine.sample(SampleRequest(prompt="ko", n=20, temperature=2.0, seed=0))
+    names = engine.sample(SampleConfig(prompt="ko", n=20, temperature=2.0, seed=0))
     assert names, "a model that never ends its names still shows what it writes"
     assert all(c.name.startswith("ko") for c in names)
-    limit = engine._run_sampler.max_chars  # type: ignore[union-attr]
+    limit = engine._sampler.max_chars  # type: ignore[union-attr]
     assert any(c.cut for c in names)
     assert all(len(c.name) == limit for c in names if c.cut)
     engine.stop()

@@ -96,6 +96,7 @@ async def test_explore_samples_while_training(make_app: AppFactory, word_file: P
                        what="150 steps of training")
         await press(pilot, "f3")
         explore = app.explore
+        await wait_for(pilot, lambda: app.focused is explore.prompt, what="the Explore tab")
         await press(pilot, "k", "o")
         await wait_for(pilot, lambda: explore.shown_request is not None
                        and explore.shown_request.prompt == "ko", what="candidates in training")
