@@ -15,78 +15,28 @@ from __future__ import annotations
 
 import sys
 import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from ..core.data import UnknownCharacterError, WordListError
 from ..core.sampling import AttentionMap, Sample, SampleConfig
 from ..core.training import TrainEvent, TrainPlan, TrainResult
+from .model_info import EventBatcher, ModelInfo
 
 if TYPE_CHECKING:  # torch-heavy modules: types only at import time
     from ..core.checkpoint import Checkpoint
     from ..core.sample import Sampler
     from ..core.train import Trainer
+    from .session import Autosave
 
-FLUSH_INTERVAL_S = 0.2  # at most ~5 UI updates a second from the trainer
 SWITCH_INTERVAL_S = 0.0005  # GIL hand-over while training (Python's default: 0.005)
 SAMPLES_INTERVAL_S = 3.0  # a few names from the model in training, as makemore prints them
 
 
 class EngineError(Exception):
     """Something the user did or chose cannot work; the message says what, in plain words."""
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """What the status line and the panes say about the model in use."""
-
-    preset: str
-    step: int
-    source: str
-    params: int
-    train_words: int
-    val_words: int
-    chars: str  # the characters it knows, to show with an unknown-character error
-    history: tuple[tuple[int, float, float], ...] = ()  # (step, train loss, val loss)
-
-    @classmethod
-    def of(cls, ckpt: Checkpoint, params: int) -> ModelInfo:
-        history = tuple((int(h["step"]), float(h["train_loss"]), float(h["val_loss"]))
-                        for h in ckpt.history if {"step", "train_loss", "val_loss"} <= h.keys())
-        return cls(ckpt.preset, ckpt.step, ckpt.source, params, len(ckpt.train_words),
-                   len(ckpt.val_words), "".join(ckpt.vocab.chars), history)
-
-    def describe(self) -> str:
-        source = Path(self.source).name if "/" in self.source else self.source
-        names = self.train_words + self.val_words
-        return (f"{self.preset or 'custom'} model · {self.params:,} params · step {self.step:,}"
-                f" · {source or 'unknown data'} ({names:,} names)")
-
-
-@dataclass
-class EventBatcher:
-    """Collects the trainer's events on the training thread and hands them on in batches,
-    so that the UI gets a handful of messages a second whatever the step rate."""
-
-    deliver: Callable[[list[TrainEvent]], None]
-    interval_s: float = FLUSH_INTERVAL_S
-    _pending: list[TrainEvent] = field(default_factory=list)
-    _last_flush: float = 0.0
-
-    def __call__(self, event: TrainEvent) -> None:
-        self._pending.append(event)
-        urgent = event.kind != "progress"  # state changes and samples go out at once
-        if urgent or time.monotonic() - self._last_flush >= self.interval_s:
-            self.flush()
-
-    def flush(self) -> None:
-        if self._pending:
-            batch, self._pending = self._pending, []
-            self._last_flush = time.monotonic()
-            self.deliver(batch)
 
 
 class Engine:
@@ -102,6 +52,7 @@ class Engine:
         self._sampler_of: Trainer | None = None  # the run whose weights _sampler copies
         self.sampling_from: tuple[str, int] | None = None  # (preset, step) Explore samples
         self.info: ModelInfo | None = None
+        self.autosave_error: str | None = None  # why the last autosave failed
 
     @property
     def has_model(self) -> bool:
@@ -164,16 +115,24 @@ class Engine:
 
     # --- training --------------------------------------------------------------------------
 
-    def train(self, plan: TrainPlan, on_events: Callable[[list[TrainEvent]], None],
-              *, continue_current: bool = False) -> tuple[TrainResult, ModelInfo] | None:
+    def train(self, plan: TrainPlan, on_events: Callable[[list[TrainEvent]], None], *,
+              continue_current: bool = False, autosave: Autosave | None = None
+              ) -> tuple[TrainResult, ModelInfo] | None:
         """Train as `plan` says; blocking, so call it on a worker thread. Events arrive in
-        batches through `on_events`, on this thread. None: stopped before the first step."""
+        batches through `on_events`, on this thread. None: stopped before the first step.
+        With `autosave`, the model is kept during the run and when it ends or is stopped."""
         batcher = EventBatcher(on_events)
+
+        def on_event(event: TrainEvent) -> None:
+            batcher(event)
+            if autosave is not None and autosave.due(event):
+                self._keep(autosave.path)
+
         # Torch ops release and retake the GIL; with the trainer busy, the event loop and
         # sampling would wait up to the default 5 ms switch interval for each retake.
         sys.setswitchinterval(SWITCH_INTERVAL_S)
         try:
-            trainer = self._make_trainer(plan, batcher, continue_current)
+            trainer = self._make_trainer(plan, on_event, continue_current)
             with self._lock:  # a stop or pause pressed while the trainer was built applies now
                 if self._wanted == "stop":
                     return None
@@ -194,7 +153,17 @@ class Engine:
         info = ModelInfo.of(trainer.snapshot(), result.params)
         with self._lock:
             self.info = info
+        if autosave is not None:
+            self._keep(autosave.path)
         return result, info
+
+    def _keep(self, path: Path) -> None:
+        """Autosave: on failure, say so once the run ends, and train on."""
+        try:
+            self.save_checkpoint(path)
+            self.autosave_error = None
+        except EngineError as exc:
+            self.autosave_error = str(exc)
 
     def _make_trainer(self, plan: TrainPlan, on_event: Callable[[TrainEvent], None],
                       continue_current: bool) -> Trainer:

@@ -14,7 +14,7 @@ from textual.message import Message
 
 from ..core.sampling import AttentionMap, Sample, SampleConfig
 from ..core.training import TrainPlan, TrainResult
-from .engine import ModelInfo
+from .model_info import ModelInfo
 from .train_state import TrainState
 
 if TYPE_CHECKING:

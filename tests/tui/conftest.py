@@ -1,7 +1,7 @@
 """Shared fixtures: a tiny word list, a tiny model trained once per session, an app factory.
 
-Nothing here touches the user's real data directory: every app gets a favourites file in
-a temporary directory.
+Nothing here touches the user's real data directory: every app gets its favourites file,
+last model and settings in a temporary directory.
 """
 
 from __future__ import annotations
@@ -53,6 +53,13 @@ def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory, word_file: Path) -
     return path
 
 
+@pytest.fixture(autouse=True)
+def private_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+                     ) -> None:
+    """No test reads or writes the user's real data directory (last model, settings)."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
+
+
 @pytest.fixture
 def make_app(tmp_path: Path, tiny_checkpoint: Path) -> AppFactory:
     """An app on the tiny model with its favourites in tmp_path; keywords override."""
@@ -61,6 +68,7 @@ def make_app(tmp_path: Path, tiny_checkpoint: Path) -> AppFactory:
         options: dict[str, object] = {
             "checkpoint": tiny_checkpoint,
             "favourites": tmp_path / "favourites.json",
+            "data_dir": tmp_path / "data",
             "threads": 1,
         }
         options.update(overrides)

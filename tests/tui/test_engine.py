@@ -27,7 +27,7 @@ def event(kind: str = "progress", step: int = 1) -> TrainEvent:
 
 def test_event_batcher_sends_batches_not_single_events(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = [100.0]
-    monkeypatch.setattr("minigpt2.tui.engine.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("minigpt2.tui.model_info.time.monotonic", lambda: clock[0])
     batches: list[list[TrainEvent]] = []
     batcher = EventBatcher(batches.append, interval_s=0.2)
     batcher(event(step=1))  # the first one goes at once: the UI shows training has begun

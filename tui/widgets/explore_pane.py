@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -36,6 +37,8 @@ SETTINGS = (
     ("Top-k", "top-k", Integer(minimum=1), "off"),
     ("Top-p", "top-p", Number(), "off"),
 )
+TEXT_SETTINGS = ("prompt", *(name for _, name, _, _ in SETTINGS))
+SWITCHES = ("novel-only", "sort")
 
 
 class ExplorePane(Vertical):
@@ -49,9 +52,11 @@ class ExplorePane(Vertical):
         Binding("right_square_bracket", "attention_view(1)", "Next head", show=False),
     ]
 
-    def __init__(self, engine: Engine, *, seed: int = 0, id: str | None = None) -> None:  # noqa: A002
+    def __init__(self, engine: Engine, *, seed: int = 0, settings: dict[str, Any] | None = None,
+                 id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
         self.engine = engine
+        self._restore = dict(settings or {})  # the controls as the user left them last time
         self.seed = seed
         self.candidates: list[Sample] = []
         self.shown_request: SampleConfig | None = None  # what the table shows now
@@ -93,6 +98,18 @@ class ExplorePane(Vertical):
                   valid_empty=True, compact=True),
             classes="field",
         )
+
+    def on_mount(self) -> None:
+        for name, value in self._restore.items():
+            if name in TEXT_SETTINGS and isinstance(value, str):
+                self.query_one(f"#{name}", Input).value = value
+            elif name in SWITCHES and isinstance(value, bool):
+                self.query_one(f"#{name}", Checkbox).value = value
+
+    def settings(self) -> dict[str, Any]:
+        """The controls as they are, to restore them on the next launch."""
+        values: dict[str, Any] = {n: self.query_one(f"#{n}", Input).value for n in TEXT_SETTINGS}
+        return values | {n: self.query_one(f"#{n}", Checkbox).value for n in SWITCHES}
 
     # --- widgets by name -------------------------------------------------------------------
 

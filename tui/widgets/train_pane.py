@@ -20,6 +20,7 @@ from ...core.data import DEFAULT_DATASET, DatasetInfo
 from ...core.training import TrainPlan
 from ..engine import Engine, EngineError, ModelInfo
 from ..messages import ModelChanged, Said, TrainingEnded, TrainingProgress, TrainingStateChanged
+from ..session import AUTOSAVE_INTERVAL_S, Autosave
 from ..train_state import TrainState
 from .loss_chart import LossChart
 from .train_form import DEFAULT_CHECKPOINT_FILE, TrainForm
@@ -41,9 +42,13 @@ class TrainPane(Horizontal):
     """Where the training is; drives the buttons, the footer and the status line."""
 
     def __init__(self, engine: Engine, datasets: list[DatasetInfo], presets: list[Preset], *,
-                 data: str | None = None, preset: str, id: str | None = None) -> None:  # noqa: A002
+                 data: str | None = None, preset: str, autosave_to: Path | None = None,
+                 autosave_interval_s: float = AUTOSAVE_INTERVAL_S,
+                 id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
         self.engine = engine
+        self.autosave_to = autosave_to  # where the model trained here is kept; None: nowhere
+        self.autosave_interval_s = autosave_interval_s
         self._form_args = (datasets, presets, data or DEFAULT_DATASET, preset)
         self.last_event: TrainEvent | None = None
         self.sample_lines: deque[str] = deque(maxlen=SAMPLE_LINES)
@@ -140,8 +145,9 @@ class TrainPane(Horizontal):
         continuing = self.form.continue_current
         if not continuing:
             self._clear_run()
-        what = "the current model" if continuing else f"the {plan.preset} preset"
-        self.show_message(f"Training {what} on {Path(plan.data or DEFAULT_DATASET).name}…")
+        self.show_message("Training the current model further…" if continuing else
+                          f"Training the {plan.preset} preset on "
+                          f"{Path(plan.data or DEFAULT_DATASET).name}…")
         self.state = TrainState.STARTING
         self._train(plan, continuing)
 
@@ -194,8 +200,11 @@ class TrainPane(Horizontal):
             if not worker.is_cancelled:
                 self.post_message(TrainingProgress(events))
 
+        autosave = None if self.autosave_to is None else Autosave(
+            self.autosave_to, self.autosave_interval_s)
         try:
-            outcome = self.engine.train(plan, deliver, continue_current=continue_current)
+            outcome = self.engine.train(plan, deliver, continue_current=continue_current,
+                                        autosave=autosave)
         except EngineError as exc:
             self.post_message(TrainingEnded(None, None, str(exc)))
         except Exception as exc:  # keep the app alive whatever goes wrong in the core
@@ -297,6 +306,8 @@ class TrainPane(Horizontal):
             self.show_message("Stopped before the first step.")
             return
         how = "Stopped" if result.stopped else "Finished"
+        kept = " Kept for next time." if self.autosave_to and not self.engine.autosave_error \
+            else f" Not kept: {self.engine.autosave_error}" if self.engine.autosave_error else ""
         self.readouts.update(**{"train-loss": format_loss(result.train_loss),
                                 "val-loss": format_loss(result.val_loss),
                                 "remaining": format_duration(0)})
@@ -306,7 +317,7 @@ class TrainPane(Horizontal):
         self.chart.redraw_now()
         self.show_message(
             f"{how} at step {result.steps:,}: train loss {format_loss(result.train_loss)}, "
-            f"val loss {format_loss(result.val_loss)}. Explore the names, or save the model.")
+            f"val loss {format_loss(result.val_loss)}.{kept}")
         self.post_message(ModelChanged(info, "stopped" if result.stopped else "finished"))
 
     def show_history(self, info: ModelInfo) -> None:
