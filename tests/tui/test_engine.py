@@ -155,3 +155,49 @@ def test_a_young_model_gives_names_cut_at_the_limit(word_file: Path) -> None:
     assert all(len(c.name) == limit for c in names if c.cut)
     engine.stop()
     thread.join(timeout=60)
+
+
+def test_pause_pressed_while_the_trainer_is_built_is_kept(word_file: Path) -> None:
+    engine = Engine(threads=1)
+    engine.pause()  # as if F5 twice: Start, then Pause before the first step
+    thread, paused = train_in_background(engine, TrainPlan(data=str(word_file), preset="seed",
+                                                           steps=100_000), pause_at=10**9)
+    first = paused.get(timeout=60)
+    assert first.step == 0  # the loop paused before its first step
+    trainer = engine._trainer
+    assert trainer is not None and trainer.paused and trainer.step == 0
+    engine.stop()
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+
+
+def test_saving_while_training_saves_the_weights_of_that_moment(word_file: Path,
+                                                                tmp_path: Path) -> None:
+    from minigpt2.core.checkpoint import load_checkpoint
+
+    engine = Engine(threads=1)
+    thread, paused = train_in_background(engine, TrainPlan(data=str(word_file), preset="seed",
+                                                           steps=100_000), pause_at=5)
+    at = paused.get(timeout=60)
+    path = tmp_path / "mid-run.safetensors"
+    assert engine.save_checkpoint(path) == at.step
+    saved = load_checkpoint(path)
+    trainer = engine._trainer
+    assert trainer is not None and saved.step == trainer.step == at.step
+    live = trainer.snapshot().model_state
+    assert all(torch.equal(saved.model_state[k], v) for k, v in live.items())
+    assert saved.optimizer_state is not None  # a run that can be resumed
+    with pytest.raises(EngineError, match=r"end in \.safetensors"):
+        engine.save_checkpoint(tmp_path / "mid-run.pt")
+    assert not (tmp_path / "mid-run.pt").exists()
+    engine.stop()
+    thread.join(timeout=60)
+
+
+def test_continue_trains_the_current_model_further(tiny_checkpoint: Path) -> None:
+    engine = Engine(threads=1)
+    engine.load_checkpoint(tiny_checkpoint)  # step 300
+    outcome = engine.train(TrainPlan(steps=310), print, continue_current=True)
+    assert outcome is not None
+    result, info = outcome
+    assert result.steps == 310 and info.step == 310 and info.preset == "tiny"

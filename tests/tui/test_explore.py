@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+
+import pytest
 from minigpt2.tui.app import MiniGPT2App
 from minigpt2.tui.widgets.explore_pane import ExplorePane
 from textual.pilot import Pilot
@@ -158,3 +161,22 @@ async def test_attention_map_follows_the_selection(make_app: AppFactory) -> None
         attention.focus()
         await pilot.press("right_square_bracket")
         assert "head 1" in str(attention.render())
+
+
+async def test_a_burst_of_keystrokes_samples_once_after_it(make_app: AppFactory,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        explore = await ready(pilot, app)
+        clock = [time.monotonic() + 10]  # the burst happens at one instant, however slow
+        monkeypatch.setattr(explore, "clock", lambda: clock[0])
+        started: list[str] = []
+        sample = explore._sample
+        monkeypatch.setattr(explore, "_sample",
+                            lambda request: (started.append(request.prompt), sample(request)))
+        for text in ("m", "ma", "mar", "mari"):
+            explore.prompt.value = text  # each change asks for candidates
+            await pilot.pause()
+        assert started == ["m"]  # the first at once; the rest wait for the burst to end
+        await wait_for(pilot, lambda: started == ["m", "mari"], what="one sampling after it")

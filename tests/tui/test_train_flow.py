@@ -9,7 +9,7 @@ import pytest
 from minigpt2.tui.app import MiniGPT2App
 from minigpt2.tui.widgets.train_pane import TrainPane
 from textual.pilot import Pilot
-from textual.widgets import Button
+from textual.widgets import Button, Checkbox
 from tui_helpers import SIZE, AppFactory, press, slow_trainer, wait_for
 
 
@@ -177,3 +177,19 @@ async def test_save_reset_and_load(make_app: AppFactory, word_file: Path, tmp_pa
         await wait_for(pilot, lambda: "Cannot load checkpoint" in str(
             pane.query_one("#train-message").render()), what="the error")
         assert app.is_running
+
+
+async def test_continue_trains_the_loaded_model_further(make_app: AppFactory, word_file: Path
+                                                        ) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_train(pilot, app, word_file)
+        assert app.model_info is not None and app.model_info.step == 300
+        pane.query_one("#continue", Checkbox).value = True
+        await press(pilot, "f5")
+        await wait_for(pilot, lambda: pane.last_event is not None, what="the first event")
+        assert pane.last_event is not None and pane.last_event.step >= 300  # not from 0
+        await press(pilot, "f6")
+        await wait_for(pilot, lambda: app.model_info is not None and app.model_info.step > 300,
+                       what="the model trained further")
+        assert app.model_info is not None and app.model_info.preset == "tiny"

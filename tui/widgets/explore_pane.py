@@ -56,6 +56,7 @@ class ExplorePane(Vertical):
                  id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
         self.engine = engine
+        self.clock = time.monotonic  # when the user typed; a test may hold it still
         self._restore = dict(settings or {})  # the controls as the user left them last time
         self.seed = seed
         self.candidates: list[Sample] = []
@@ -154,7 +155,7 @@ class ExplorePane(Vertical):
     def request_candidates(self, *, now: bool = False) -> None:
         """Debounce: the first keystroke after a pause samples at once; keystrokes in a burst
         wait until the burst ends. Either way a newer request cancels an older one."""
-        clock = time.monotonic()
+        clock = self.clock()
         quiet = clock - self._last_change >= DEBOUNCE_S
         self._last_change = clock
         if self._debounce is not None:
@@ -174,10 +175,10 @@ class ExplorePane(Vertical):
         trains, only when the user has left Explore alone for a while: names should not
         change under the cursor of someone choosing one."""
         if while_training:
-            idle = time.monotonic() - self._last_change >= AUTO_REFRESH_IDLE_S
-            if not (idle and time.monotonic() - self._last_auto >= AUTO_REFRESH_IDLE_S):
+            idle = self.clock() - self._last_change >= AUTO_REFRESH_IDLE_S
+            if not (idle and self.clock() - self._last_auto >= AUTO_REFRESH_IDLE_S):
                 return
-            self._last_auto = time.monotonic()
+            self._last_auto = self.clock()
             self._start_sampling()  # not a user's change: leave _last_change alone
             return
         self.request_candidates(now=True)
@@ -297,7 +298,7 @@ class ExplorePane(Vertical):
     def _highlighted(self, event: CandidateList.Highlighted) -> None:
         event.stop()
         if self.table.has_focus:  # the user is choosing: hold the names still
-            self._last_change = time.monotonic()
+            self._last_change = self.clock()
         self._request_attention()
 
     @on(CandidateList.Keep)
