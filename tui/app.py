@@ -7,7 +7,6 @@ the ones you like.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 
 from rich.text import Text
 from textual import on, work
@@ -18,11 +17,9 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
-from ..core.config import DEFAULT_PRESET
-from ..core.data import DEFAULT_DATASET, WordData, WordListError
-from ..core.training import TrainPlan
+from ..core.data import DEFAULT_DATASET
 from .commands import app_commands
-from .engine import Engine, EngineError
+from .engine import Engine
 from .favourites import FavouritesStore, default_favourites_path
 from .favourites_keeper import FavouritesKeeper
 from .launch import (
@@ -46,6 +43,7 @@ from .messages import (
 )
 from .model_info import ModelInfo
 from .session import Session, Settings, default_data_dir
+from .startup import choose_preset, initial_tab, start_messages
 from .train_state import TrainState
 from .widgets.explore_pane import ExplorePane
 from .widgets.favourites_pane import FavouritesPane
@@ -92,20 +90,15 @@ class MiniGPT2App(App[None]):
         # --fresh: the shipped model and the defaults; else where the user left off
         self.settings = Settings() if self.options.fresh else self.session.load_settings()
         self._presets = available_presets()
-        self._preset = self._choose_preset()
+        self._preset = choose_preset(self.options.preset or self.settings.preset, self._presets)
         self._quitting = False  # the run is stopping so that the app can quit
-
-    def _choose_preset(self) -> str:
-        names = [p.name for p in self._presets]
-        wanted = self.options.preset or self.settings.preset or DEFAULT_PRESET
-        return wanted if wanted in names else (DEFAULT_PRESET if DEFAULT_PRESET in names
-                                                 else names[0])
 
     # --- layout ----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with TabbedContent(initial=self._initial_tab(), id="tabs"):
+        with TabbedContent(id="tabs", initial=TABS[initial_tab(
+                self.options, self.settings, shipped_checkpoint() is not None)]):
             with TabPane("Train [dim]F2[/]", id=TABS["train"]):
                 yield TrainPane(self.engine, available_datasets(), self._presets,
                                 data=self.options.data or self.settings.data,
@@ -119,17 +112,6 @@ class MiniGPT2App(App[None]):
                 yield FavouritesPane(id="favourites-pane")
         yield Static("Starting…", id="status")
         yield Footer()
-
-    def _initial_tab(self) -> str:
-        """The tab left last time; else Explore when a model will be there to explore, else
-        Train (which starts)."""
-        options = self.options
-        if options.data is None and options.checkpoint is None and self.settings.tab in TABS:
-            return TABS[self.settings.tab]
-        if options.checkpoint is not None or (
-                options.data is None and shipped_checkpoint() is not None):
-            return TABS["explore"]
-        return TABS["train"]
 
     @property
     def train_pane(self) -> TrainPane:
@@ -162,46 +144,11 @@ class MiniGPT2App(App[None]):
         """Import torch off the UI thread, then load a model or start training one."""
         try:
             self.engine.warm_up()
-            self._choose_start()
+            for message in start_messages(self.engine, self.options, self.session,
+                                          self._preset, shipped_checkpoint()):
+                self.post_message(message)
         except Exception as exc:  # a broken install: say so, keep the app open
             self.post_message(Notice(f"Could not start the model: {exc!r}", "error"))
-
-    def _choose_start(self) -> None:
-        options = self.options
-        if options.checkpoint is not None:
-            if self._load_at_start(options.checkpoint):
-                return
-            fallback = "the built-in model" if shipped_checkpoint() else "training a new one"
-            self.post_message(Notice(f"Using {fallback} instead.", "warning"))
-        elif options.data is not None:
-            try:
-                WordData.from_source(options.data)  # a typo is an error now, not at Start
-            except WordListError as exc:
-                self.post_message(Notice(f"{exc}. Using the built-in list instead.", "error"))
-            else:
-                self.post_message(AutoTrain(TrainPlan(data=options.data, preset=self._preset),
-                                            f"Training on {options.data}"))
-                return
-        last = None if options.fresh or options.data else self.session.last_model()
-        if last is not None and self._load_at_start(last, "your last model"):
-            return
-        shipped = shipped_checkpoint()
-        if shipped is not None and self._load_at_start(shipped):
-            return
-        self.post_message(AutoTrain(TrainPlan(preset=self._preset),
-                                    "No trained model yet: training one now"))
-
-    def _load_at_start(self, path: Path, which: str = "") -> bool:
-        try:
-            info = self.engine.load_checkpoint(path)
-        except EngineError as exc:
-            self.post_message(Notice(str(exc), "error"))
-            return False
-        self.post_message(ModelChanged(info, "loaded", path.name))
-        if which:
-            self.post_message(Notice(f"Reopened {which}: {info.describe()} ({path}). "
-                                     "minigpt2-tui --fresh starts from the shipped model."))
-        return True
 
     @on(Notice)
     def _notice(self, message: Notice) -> None:

@@ -1,10 +1,8 @@
 """The app's door to the model: threads, fresh weights, batched events, errors as messages.
 
-The app and its widgets speak the core's own plain types (`SampleConfig`, `Sample`,
-`AttentionMap`, `TrainPlan`, `TrainEvent`, `TrainResult`), which live in torch-free modules.
-The modules that need torch are imported lazily, inside methods, because importing torch
-costs over a second and must not delay the first frame. Every method that imports torch or
-computes is meant for a worker thread.
+The app speaks the core's plain, torch-free types (SampleConfig, Sample, AttentionMap,
+TrainPlan, TrainEvent, TrainResult). Torch is imported lazily, inside methods (it costs a
+second and more, and must not delay the first frame): call those from worker threads.
 
 Threads: the trainer runs on one worker thread; sampling runs on others, one at a time.
 While a model trains, each sampling request copies its weights as they are at that moment
@@ -18,7 +16,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from ..core.data import UnknownCharacterError, WordListError
 from ..core.sampling import AttentionMap, Sample, SampleConfig
@@ -31,6 +29,7 @@ if TYPE_CHECKING:  # torch-heavy modules: types only at import time
     from ..core.train import Trainer
     from .session import Autosave
 
+T = TypeVar("T")
 SWITCH_INTERVAL_S = 0.0005  # GIL hand-over while training (Python's default: 0.005)
 SAMPLES_INTERVAL_S = 3.0  # a few names from the model in training, as makemore prints them
 
@@ -55,17 +54,10 @@ class Engine:
         self.autosave_error: str | None = None  # why the last autosave failed
 
     @property
-    def has_model(self) -> bool:
-        with self._lock:
-            return self._sampler is not None or self._trainer is not None
-
-    @property
-    def training(self) -> bool:
-        """A trainer's loop is running on a worker thread."""
+    def training(self) -> bool:  # a trainer's loop is running on a worker thread
         return self._running
 
-    def warm_up(self) -> None:
-        """Import torch and the model code now, on a worker thread, rather than on first use."""
+    def warm_up(self) -> None:  # import torch now, on a worker thread, not on first use
         from ..core import sample, train  # noqa: F401
 
     # --- checkpoints -----------------------------------------------------------------------
@@ -108,10 +100,9 @@ class Engine:
             raise EngineError(f"Cannot save to {path}: {exc.strerror or exc}") from None
         return ckpt.step
 
-    def _current_checkpoint(self) -> Checkpoint | None:
+    def _current_checkpoint(self) -> Checkpoint | None:  # a trainer's: between two steps
         with self._lock:
-            trainer, ckpt = self._trainer, self._checkpoint
-        return trainer.snapshot() if trainer is not None else ckpt  # taken between two steps
+            return self._trainer.snapshot() if self._trainer is not None else self._checkpoint
 
     # --- training --------------------------------------------------------------------------
 
@@ -150,15 +141,12 @@ class Engine:
                 self._running, self._wanted = False, None
         with self._sampling:  # Explore samples the final weights from now on
             self._follow(trainer)
-        info = ModelInfo.of(trainer.snapshot(), result.params)
-        with self._lock:
-            self.info = info
+        self.info = info = ModelInfo.of(trainer.snapshot(), result.params)
         if autosave is not None:
             self._keep(autosave.path)
         return result, info
 
-    def _keep(self, path: Path) -> None:
-        """Autosave: on failure, say so once the run ends, and train on."""
+    def _keep(self, path: Path) -> None:  # autosave: a failure is told at the end of the run
         try:
             self.save_checkpoint(path)
             self.autosave_error = None
@@ -183,15 +171,15 @@ class Engine:
     def pause(self) -> None:
         self._control("pause")
 
-    def resume(self) -> None:
+    def resume(self) -> None:  # also clears a stop kept for a trainer that never came
         self._control(None)
 
     def stop(self) -> None:
         self._control("stop")
 
     def _control(self, wanted: Literal["pause", "stop"] | None) -> None:
-        """Pass a pause, resume or stop to the running trainer, or keep it for the trainer
-        being built (a key pressed just after Start must not be lost)."""
+        """To the running trainer, or kept for the one being built (a key pressed just
+        after Start must not be lost)."""
         with self._lock:
             self._wanted = wanted
             trainer = self._trainer if self._running else None
@@ -199,12 +187,13 @@ class Engine:
             {"stop": trainer.stop, "pause": trainer.pause, None: trainer.resume}[wanted]()
 
     def reset(self) -> None:
-        """Forget the model trained here; the next start trains a fresh one. Explore keeps
-        the last model it had until then."""
+        """The next start trains a fresh model; until then the last one stays in use."""
         if self._running:
             raise EngineError("Stop training before resetting.")
         with self._lock:
-            self._trainer = None
+            trainer, self._trainer = self._trainer, None
+        if trainer is not None:
+            self._checkpoint = trainer.snapshot()
 
     # --- exploring -------------------------------------------------------------------------
 
@@ -212,22 +201,25 @@ class Engine:
                ) -> list[Sample] | None:
         """Names for `config` (cut ones kept, marked), or None if `cancelled()` turned true
         while waiting. Raises EngineError."""
+        return self._use_sampler("Cannot sample", cancelled,
+                                 lambda sampler: sampler.sample(replace(config, keep_cut=True)))
+
+    def attention(self, word: str) -> AttentionMap | None:
+        return self._use_sampler("No attention map", lambda: False,
+                                 lambda sampler: sampler.attention(word))
+
+    def _use_sampler(self, what: str, cancelled: Callable[[], bool],
+                     use: Callable[[Sampler], T]) -> T | None:
         with self._sampling:
             if cancelled():  # a newer keystroke came while this one waited its turn
                 return None
             sampler = self._current_sampler()
             try:
-                return sampler.sample(replace(config, keep_cut=True))
-            except ValueError as exc:
-                raise _explained("Cannot sample", exc, sampler) from None
-
-    def attention(self, word: str) -> AttentionMap:
-        with self._sampling:
-            sampler = self._current_sampler()
-            try:
-                return sampler.attention(word)
-            except ValueError as exc:
-                raise _explained("No attention map", exc, sampler) from None
+                return use(sampler)
+            except ValueError as exc:  # said in words; an unknown character with the known
+                known = "".join(sampler.vocab.chars)
+                also = f" It knows: {known}" if isinstance(exc, UnknownCharacterError) else ""
+                raise EngineError(f"{what}: {exc}.{also}") from None
 
     def _current_sampler(self) -> Sampler:
         with self._lock:
@@ -255,11 +247,3 @@ class Engine:
             self.sampling_from = (trainer.preset, step)
         return sampler
 
-
-def _explained(what: str, exc: ValueError, sampler: Sampler) -> EngineError:
-    """The core's message as one line for the user; an unknown character comes with the
-    characters the model does know."""
-    known = ""
-    if isinstance(exc, UnknownCharacterError):
-        known = f" It knows: {''.join(sampler.vocab.chars)}"
-    return EngineError(f"{what}: {exc}.{known}")

@@ -59,7 +59,7 @@ def test_stop_pressed_while_the_trainer_is_built_is_not_lost(word_file: Path) ->
     engine = Engine(threads=1)
     engine.stop()  # as if F6 came between Start and the trainer's first step
     assert engine.train(TrainPlan(data=str(word_file), preset="seed", epochs=50), print) is None
-    assert not engine.has_model
+    assert engine.info is None and engine.sampling_from is None
     # and it does not linger: the next run trains
     outcome = engine.train(TrainPlan(data=str(word_file), preset="seed", steps=5), print)
     assert outcome is not None

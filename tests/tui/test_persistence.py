@@ -30,7 +30,8 @@ async def test_a_stopped_run_is_reopened_with_the_settings(
         await wait_for(pilot, lambda: pane.last_event is not None and pane.last_event.step >= 20,
                        what="20 steps")
         await press(pilot, "f6")
-        await wait_for(pilot, lambda: pane.state == "done", what="the stop")
+        await wait_for(pilot, lambda: app.model_info is not None
+                       and app.model_info.preset == "seed", what="the stopped run's model")
         assert "Kept for next time" in str(pane.query_one("#train-message").render())
         step = app.model_info.step if app.model_info else -1
         assert step >= 20 and (data_dir / MODEL_FILE).is_file()

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
-from textual.validation import Integer, Number, Validator
+from textual.validation import Integer, Number
 from textual.widgets import Checkbox, Input, Label, Static
 from textual.worker import get_current_worker
 
@@ -26,6 +26,7 @@ from ..messages import (
 )
 from .attention_map import AttentionView
 from .candidate_list import CandidateList, Row, header
+from .fields import number_field, read_number
 
 DEBOUNCE_S = 0.1  # keystrokes closer than this are typed as one burst: sample once, after it
 AUTO_REFRESH_IDLE_S = 4.0  # while training, new names after this long without user input
@@ -80,25 +81,15 @@ class ExplorePane(Vertical):
             yield CandidateList(id="candidates")
         with Vertical(id="sampling-settings", classes="form"):
             with Horizontal(classes="field-row"):
-                yield self._field(*SETTINGS[0], value="1.0")
-                yield self._field(*SETTINGS[1], value="20")
+                yield number_field(*SETTINGS[0], value="1.0")
+                yield number_field(*SETTINGS[1], value="20")
             with Horizontal(classes="field-row"):
-                yield self._field(*SETTINGS[2])
-                yield self._field(*SETTINGS[3])
+                yield number_field(*SETTINGS[2])
+                yield number_field(*SETTINGS[3])
             yield Checkbox("Only new names", id="novel-only", compact=True,
                            tooltip="Hide names that are in the word list")
             yield Checkbox("Most likely first", id="sort", compact=True)
         yield AttentionView(id="attention")
-
-    @staticmethod
-    def _field(label: str, name: str, validator: Validator, placeholder: str, *,
-               value: str = "") -> Vertical:
-        return Vertical(
-            Label(label, classes="field-label"),
-            Input(value, id=name, placeholder=placeholder, validators=[validator],
-                  valid_empty=True, compact=True),
-            classes="field",
-        )
 
     def on_mount(self) -> None:
         for name, value in self._restore.items():
@@ -156,11 +147,9 @@ class ExplorePane(Vertical):
         """Debounce: the first keystroke after a pause samples at once; keystrokes in a burst
         wait until the burst ends. Either way a newer request cancels an older one."""
         clock = self.clock()
-        quiet = clock - self._last_change >= DEBOUNCE_S
-        self._last_change = clock
+        quiet, self._last_change = clock - self._last_change >= DEBOUNCE_S, clock
         if self._debounce is not None:
             self._debounce.stop()
-            self._debounce = None
         if now or quiet:
             self._start_sampling()
         else:
@@ -195,7 +184,8 @@ class ExplorePane(Vertical):
 
     def current_request(self) -> SampleConfig:
         """The controls as a sampling config. Raises ValueError naming a bad setting."""
-        values = {name: self._setting(label, name) for label, name, _, _ in SETTINGS}
+        values = {name: read_number(self.query_one(f"#{name}", Input), label)
+                  for label, name, _, _ in SETTINGS}
         try:
             return SampleConfig(
                 prompt=self.prompt.value,
@@ -207,16 +197,6 @@ class ExplorePane(Vertical):
             )
         except ValueError as exc:  # a range SampleConfig owns, e.g. top-p in (0, 1]
             raise ValueError(f"Cannot sample: {exc}.") from None
-
-    def _setting(self, label: str, name: str) -> float | None:
-        widget = self.query_one(f"#{name}", Input)
-        text = widget.value.strip()
-        if not text:
-            return None
-        result = widget.validate(text)
-        if result is not None and not result.is_valid:
-            raise ValueError(f"{label}: {text!r}: {' '.join(result.failure_descriptions)}")
-        return float(text)
 
     @work(thread=True, exclusive=True, group="sample", exit_on_error=False)
     def _sample(self, request: SampleConfig) -> None:

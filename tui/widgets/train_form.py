@@ -13,6 +13,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 from ...core.config import Preset
 from ...core.data import DatasetInfo
 from ...core.training import TrainPlan
+from .fields import number_field, read_number
 
 WORD_FILE = "__file__"  # the Select value meaning "a word list of your own"
 DEFAULT_CHECKPOINT_FILE = "runs/minigpt2.safetensors"
@@ -80,12 +81,7 @@ class TrainForm(VerticalScroll):
 
     @staticmethod
     def _field(name: str) -> Vertical:
-        field = FIELDS[name]
-        return Vertical(
-            Label(field.label, classes="field-label"),
-            Input(id=name, validators=[field.validator], valid_empty=True, compact=True),
-            classes="field",
-        )
+        return number_field(FIELDS[name].label, name, FIELDS[name].validator)
 
     def _data_options(self) -> list[tuple[str, str]]:
         options = [(f"{d.name} ({d.count:,})", d.name) for d in self.datasets]
@@ -165,24 +161,12 @@ class TrainForm(VerticalScroll):
         """The form as a training plan. Raises ValueError naming the bad field."""
         if not self.data:
             raise ValueError("Choose a word file: type its path under Data.")
-        values = {name: self._value(name) for name in FIELDS}
+        values = {name: read_number(self.input(name), FIELDS[name].label) for name in FIELDS}
         return TrainPlan(
             data=self.data, preset=self.preset,
             epochs=_int(values["epochs"]), time_budget_s=values["time-budget"],
             batch_size=_int(values["batch-size"]), lr=values["lr"], seed=_int(values["seed"]),
         )
-
-    def _value(self, name: str) -> float | None:
-        """The field's number; None if empty (the preset's value). Raises ValueError."""
-        widget = self.input(name)
-        text = widget.value.strip()
-        if not text:
-            return None
-        result = widget.validate(text)
-        if result is not None and not result.is_valid:
-            reason = " ".join(result.failure_descriptions)
-            raise ValueError(f"{FIELDS[name].label}: {text!r}: {reason}")
-        return float(text)
 
     def set_locked(self, locked: bool) -> None:
         """Disable the choices during a run; the checkpoint file stays editable for saving."""

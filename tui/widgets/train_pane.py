@@ -24,19 +24,17 @@ from ..session import AUTOSAVE_INTERVAL_S, Autosave
 from ..train_state import TrainState
 from .loss_chart import LossChart
 from .train_form import DEFAULT_CHECKPOINT_FILE, TrainForm
-from .train_readouts import Readouts, format_duration, format_loss, format_rate
+from .train_readouts import Readouts, format_duration, format_loss
 
 if TYPE_CHECKING:
     from ...core.training import TrainEvent
 
 SAMPLE_LINES = 4  # the latest few, as makemore prints them
-NO_SAMPLES = Text("Names from the model appear here every few seconds while it trains.",
-                  style="dim")
+NO_SAMPLES = Text("Names from the model appear here while it trains.", style="dim")
 
 
 class TrainPane(Horizontal):
-    """Its keys (F5, F6, F7, ctrl+s, ctrl+o) are bound on the app, so that they work
-    wherever the focus is."""
+    """Its keys (F5, F6, F7, ctrl+s, ctrl+o) are bound on the app: they work anywhere."""
 
     state: reactive[TrainState] = reactive(TrainState.IDLE, bindings=True)
     """Where the training is; drives the buttons, the footer and the status line."""
@@ -117,14 +115,9 @@ class TrainPane(Horizontal):
 
     @on(Button.Pressed)
     def _button(self, event: Button.Pressed) -> None:
-        event.stop()
-        action = {
-            "start": self.action_start, "pause": self.action_toggle_pause,
-            "stop": self.action_stop, "reset": self.action_reset,
-            "save": self.action_save, "load": self.action_load,
-        }.get(event.button.id or "")
-        if action is not None:
-            action()
+        event.stop()  # start, pause (or resume), stop, reset, save, load
+        name = "toggle_pause" if event.button.id == "pause" else event.button.id
+        getattr(self, f"action_{name}", lambda: None)()
 
     def action_toggle_pause(self) -> None:
         self.action_resume() if self.state.can_resume else self.action_pause()
@@ -200,8 +193,7 @@ class TrainPane(Horizontal):
             if not worker.is_cancelled:
                 self.post_message(TrainingProgress(events))
 
-        autosave = None if self.autosave_to is None else Autosave(
-            self.autosave_to, self.autosave_interval_s)
+        autosave = self.autosave_to and Autosave(self.autosave_to, self.autosave_interval_s)
         try:
             outcome = self.engine.train(plan, deliver, continue_current=continue_current,
                                         autosave=autosave)
@@ -276,19 +268,7 @@ class TrainPane(Horizontal):
     def _show_event(self, event: TrainEvent, train_loss: float | None,
                     val_loss: float | None) -> None:
         self.last_event = event
-        total = f"/{event.total_steps:,}" if event.total_steps else ""
-        values = {
-            "step": f"{event.step:,}{total}", "epoch": f"{event.epoch:.2f}",
-            "tokens-per-s": format_rate(event.tokens_per_s),
-            "elapsed": format_duration(event.elapsed_s),
-            "remaining": format_duration(event.remaining_s),
-        }
-        if train_loss is not None:
-            values["train-loss"] = format_loss(train_loss)
-        val_loss = val_loss if val_loss is not None else event.val_loss
-        if val_loss is not None:
-            values["val-loss"] = format_loss(val_loss)
-        self.readouts.update(**values)
+        self.readouts.show_event(event, train_loss, val_loss)
         if event.progress is not None:
             self.query_one(ProgressBar).update(total=1.0, progress=event.progress)
 

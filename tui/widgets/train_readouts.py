@@ -5,6 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
+from ...core.training import TrainEvent
+
 READOUTS = {"state": "State", "step": "Step", "epoch": "Epoch", "tokens-per-s": "Tokens/s",
             "train-loss": "Train loss", "val-loss": "Val loss", "elapsed": "Elapsed",
             "remaining": "Left"}
@@ -53,6 +55,23 @@ class Readouts(Widget):
         if any(self.values.get(key) != value for key, value in values.items()):
             self.values.update(values)
             self.refresh()
+
+    def show_event(self, event: TrainEvent, train_loss: float | None,
+                   val_loss: float | None) -> None:
+        """The counters of `event`; the losses given (the latest of a batch) if any."""
+        total = f"/{event.total_steps:,}" if event.total_steps else ""
+        values = {
+            "step": f"{event.step:,}{total}", "epoch": f"{event.epoch:.2f}",
+            "tokens-per-s": format_rate(event.tokens_per_s),
+            "elapsed": format_duration(event.elapsed_s),
+            "remaining": format_duration(event.remaining_s),
+        }
+        if train_loss is not None:
+            values["train-loss"] = format_loss(train_loss)
+        val_loss = val_loss if val_loss is not None else event.val_loss
+        if val_loss is not None:
+            values["val-loss"] = format_loss(val_loss)
+        self.update(**values)
 
     def clear(self) -> None:
         self.update(**{name: "—" for name in READOUTS if name != "state"})
