@@ -7,6 +7,7 @@ It never prints, and building one leaves the process as it was (entry points set
 
 from __future__ import annotations
 
+import copy
 import math
 import threading
 from collections.abc import Callable
@@ -20,7 +21,6 @@ from .checkpoint import (
     Checkpoint,
     CheckpointError,
     capture,
-    cpu_weights,
     load_checkpoint,
     save_checkpoint,
 )
@@ -155,14 +155,26 @@ class Trainer:
                 val_categories=self.data.val_categories,
             )  # fmt: skip
 
+    def model_copy(self) -> MiniGPT2:
+        """A CPU copy of the model in training, taken between two steps: weights only, no
+        optimizer state, and no random draws (building a fresh model would consume the
+        global generator that dropout uses)."""
+        with self._lock:
+            return copy.deepcopy(self.model).to("cpu")
+
+    def copy_weights(self, model: MiniGPT2) -> int:
+        """Copy the weights in training into `model` (built from `self.model_config`),
+        between two steps, and return the step they belong to. Weights only, no optimizer
+        state: cheap enough to do for every sampling request while training."""
+        with self._lock:
+            model.load_state_dict(self.model.state_dict())
+            return self.step
+
     def snapshot_sampler(self) -> Sampler:
         """A sampler on a copy of the current weights: the live ones while a run goes on, the
         best ones once it has ended."""
-        with self._lock:
-            weights = cpu_weights(self.model.state_dict())
-        model = MiniGPT2(self.model_config)
-        model.load_state_dict(weights)
-        return Sampler(model, self.data.vocab, self.data.train_words, self.data.val_words)
+        data = self.data
+        return Sampler(self.model_copy(), data.vocab, data.train_words, data.val_words)
 
     def save(self, path: Path | str) -> None:
         save_checkpoint(path, self.snapshot())
@@ -333,9 +345,12 @@ class Trainer:
             sampler = Sampler(
                 self.model, self.data.vocab, self.data.train_words, self.data.val_words
             )
-            samples = sampler.sample(SampleConfig(n=SAMPLES_PER_EVENT, seed=self.step))
+            samples = sampler.sample(
+                SampleConfig(n=SAMPLES_PER_EVENT, seed=self.step, include_cut=True)
+            )
         self.model.train()
-        return tuple(s.name for s in samples)
+        # A young model rarely ends its names: show them cut at the limit, marked so.
+        return tuple(s.shown for s in samples)
 
     def _emit(
         self,

@@ -6,11 +6,7 @@ the ones you like.
 
 from __future__ import annotations
 
-import argparse
-import os
 from collections.abc import Iterable
-from dataclasses import dataclass
-from pathlib import Path
 
 from rich.text import Text
 from textual import on, work
@@ -22,16 +18,19 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
 from ..core.data import DEFAULT_DATASET
-from ..core.training import TrainPlan
-from . import engine as eng
-from .engine import Engine, EngineError, ModelInfo
-from .favourites import (
-    Favourite,
-    FavouritesCorrupt,
-    FavouritesError,
-    FavouritesStore,
-    backup_unreadable,
-    default_favourites_path,
+from .commands import app_commands
+from .engine import Engine
+from .favourites import FavouritesStore, default_favourites_path
+from .favourites_keeper import FavouritesKeeper
+from .launch import (
+    DARK,
+    LIGHT,
+    TABS,
+    LaunchOptions,
+    available_datasets,
+    available_presets,
+    parse_args,
+    shipped_checkpoint,
 )
 from .messages import (
     AutoTrain,
@@ -41,35 +40,26 @@ from .messages import (
     ModelChanged,
     Notice,
     TrainingStateChanged,
-    TrainState,
 )
+from .model_info import ModelInfo
+from .session import Session, Settings, default_data_dir
+from .startup import choose_preset, initial_tab, start_messages
+from .train_state import TrainState
 from .widgets.explore_pane import ExplorePane
 from .widgets.favourites_pane import FavouritesPane
 from .widgets.help_screen import HelpScreen
-from .widgets.train_pane import ACTIVE, TrainPane
+from .widgets.quit_screen import QuitChoice, QuitScreen
+from .widgets.train_pane import TrainPane
 
-DARK, LIGHT = "textual-dark", "textual-light"
-DEFAULT_PRESET = "default"
-TABS = {"train": "train-tab", "explore": "explore-tab", "favourites": "favourites-tab"}
-
-
-@dataclass(frozen=True)
-class LaunchOptions:
-    """The command line, plus a few knobs that tests and the benchmark turn."""
-
-    data: str | None = None
-    checkpoint: Path | None = None
-    preset: str | None = None
-    favourites: Path | None = None
-    sample_seed: int = 0  # Explore's first seed; ctrl+r moves on to the next
-    threads: int | None = None  # torch threads for training; None = the core's default
-    theme: str = DARK
+__all__ = ["LaunchOptions", "MiniGPT2App", "main", "parse_args"]
 
 
 class MiniGPT2App(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "minigpt2"
     SUB_TITLE = "invent names with a tiny GPT-2"
+    # Screen classes for app.tcss: the panes rearrange below 100 columns (e.g. 80x24).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
         # Training keys live here, not on the Train pane, so that they work wherever the
         # focus is; check_action shows them on the Train tab, and F5/F6 during a run.
@@ -85,7 +75,7 @@ class MiniGPT2App(App[None]):
         Binding("f3", "show_tab('explore')", "Explore", show=False),
         Binding("f4", "show_tab('favourites')", "Favourites", show=False),
         Binding("ctrl+t", "toggle_dark", "Theme"),
-        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("ctrl+q", "quit_asking", "Quit", priority=True),
     ]
 
     def __init__(self, options: LaunchOptions | None = None, engine: Engine | None = None
@@ -93,41 +83,35 @@ class MiniGPT2App(App[None]):
         super().__init__()
         self.options = options or LaunchOptions()
         self.engine = engine or Engine(self.options.threads)
-        self.favourites_path = self.options.favourites or default_favourites_path()
-        self.favourites = FavouritesStore(self.favourites_path)
+        self.keeper = FavouritesKeeper(self.options.favourites or default_favourites_path())
         self.model_info: ModelInfo | None = None
-        self.train_state: TrainState = "idle"
         self.notices: list[tuple[str, str]] = []  # (severity, text) of every notification
-        self._presets = eng.presets()
-        self._preset = self._choose_preset()
-
-    def _choose_preset(self) -> str:
-        names = [p.name for p in self._presets]
-        wanted = self.options.preset or DEFAULT_PRESET
-        return wanted if wanted in names else (DEFAULT_PRESET if DEFAULT_PRESET in names
-                                                 else names[0])
+        self.session = Session(self.options.data_dir or default_data_dir())
+        # --fresh: the shipped model and the defaults; else where the user left off
+        self.settings = Settings() if self.options.fresh else self.session.load_settings()
+        self._presets = available_presets()
+        self._preset = choose_preset(self.options.preset or self.settings.preset, self._presets)
+        self._quitting = False  # the run is stopping so that the app can quit
 
     # --- layout ----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with TabbedContent(initial=self._initial_tab(), id="tabs"):
+        with TabbedContent(id="tabs", initial=TABS[initial_tab(
+                self.options, self.settings, shipped_checkpoint() is not None)]):
             with TabPane("Train [dim]F2[/]", id=TABS["train"]):
-                yield TrainPane(self.engine, eng.datasets(), self._presets,
-                                data=self.options.data, preset=self._preset, id="train")
+                yield TrainPane(self.engine, available_datasets(), self._presets,
+                                data=self.options.data or self.settings.data,
+                                preset=self._preset, autosave_to=self.session.model_path,
+                                autosave_interval_s=self.options.autosave_interval_s,
+                                id="train")
             with TabPane("Explore [dim]F3[/]", id=TABS["explore"]):
-                yield ExplorePane(self.engine, seed=self.options.sample_seed, id="explore")
+                yield ExplorePane(self.engine, seed=self.options.sample_seed,
+                                  settings=self.settings.sampling, id="explore")
             with TabPane("Favourites [dim]F4[/]", id=TABS["favourites"]):
                 yield FavouritesPane(id="favourites-pane")
         yield Static("Starting…", id="status")
         yield Footer()
-
-    def _initial_tab(self) -> str:
-        """Explore when a model will be there to explore, else Train (which starts)."""
-        if self.options.checkpoint is not None or (
-                self.options.data is None and eng.shipped_checkpoint() is not None):
-            return TABS["explore"]
-        return TABS["train"]
 
     @property
     def train_pane(self) -> TrainPane:
@@ -160,40 +144,11 @@ class MiniGPT2App(App[None]):
         """Import torch off the UI thread, then load a model or start training one."""
         try:
             self.engine.warm_up()
-            self._choose_start()
+            for message in start_messages(self.engine, self.options, self.session,
+                                          self._preset, shipped_checkpoint()):
+                self.post_message(message)
         except Exception as exc:  # a broken install: say so, keep the app open
             self.post_message(Notice(f"Could not start the model: {exc!r}", "error"))
-
-    def _choose_start(self) -> None:
-        options = self.options
-        if options.checkpoint is not None:
-            if self._load_at_start(options.checkpoint):
-                return
-            fallback = "the built-in model" if eng.shipped_checkpoint() else "training a new one"
-            self.post_message(Notice(f"Using {fallback} instead.", "warning"))
-        elif options.data is not None:
-            try:
-                self.engine.check_data(options.data)
-            except EngineError as exc:
-                self.post_message(Notice(f"{exc}. Using the built-in list instead.", "error"))
-            else:
-                self.post_message(AutoTrain(TrainPlan(data=options.data, preset=self._preset),
-                                            f"Training on {options.data}"))
-                return
-        shipped = eng.shipped_checkpoint()
-        if shipped is not None and self._load_at_start(shipped):
-            return
-        self.post_message(AutoTrain(TrainPlan(preset=self._preset),
-                                    "No trained model yet: training one now"))
-
-    def _load_at_start(self, path: Path) -> bool:
-        try:
-            info = self.engine.load_checkpoint(path)
-        except EngineError as exc:
-            self.post_message(Notice(str(exc), "error"))
-            return False
-        self.post_message(ModelChanged(info, "loaded", path.name))
-        return True
 
     @on(Notice)
     def _notice(self, message: Notice) -> None:
@@ -222,9 +177,19 @@ class MiniGPT2App(App[None]):
         self._update_status()
         self.explore.refresh_model(while_training=message.reason == "training")
 
+    @property
+    def train_state(self) -> TrainState:
+        """Owned by the Train pane; read there."""
+        try:
+            return self.train_pane.state
+        except NoMatches:  # before compose or while quitting
+            return TrainState.IDLE
+
     @on(TrainingStateChanged)
-    def _training_state(self, message: TrainingStateChanged) -> None:
-        self.train_state = message.state
+    def _training_state(self) -> None:
+        if self._quitting and not self.train_state.active:  # stopped, and the model kept
+            self._quit_now()
+            return
         if not self.is_running:
             return
         self._update_status()
@@ -244,7 +209,7 @@ class MiniGPT2App(App[None]):
             on_train_tab = self.query_one(TabbedContent).active == TABS["train"]
         except NoMatches:  # before compose or while quitting
             return False
-        running = self.train_state in ACTIVE and name in ("pause", "resume", "stop")
+        running = self.train_state.active and name in ("pause", "resume", "stop")
         if not (on_train_tab or running):
             return False
         return self.train_pane.check_action(name, ())
@@ -260,12 +225,8 @@ class MiniGPT2App(App[None]):
             return
         info = self.model_info
         model = info.describe() if info is not None else "no model loaded yet"
-        training = {
-            "idle": "", "starting": " │ training: starting", "running": " │ training",
-            "pausing": " │ training: pausing", "paused": " │ training: paused",
-            "stopping": " │ training: stopping", "done": " │ training: done",
-            "failed": " │ training: failed",
-        }[self.train_state]
+        state = self.train_state
+        training = "" if state is TrainState.IDLE else f" │ training: {state.label}"
         kept = len(self.favourites)
         saved = "" if not self.favourites.unsaved else " (not saved!)"
         status.update(
@@ -273,73 +234,41 @@ class MiniGPT2App(App[None]):
 
     # --- favourites ------------------------------------------------------------------------
 
+    @property
+    def favourites(self) -> FavouritesStore:
+        return self.keeper.store
+
     def _open_favourites(self) -> None:
-        path = self.favourites_path
-        try:
-            self.favourites = FavouritesStore.load(path)
-        except FavouritesCorrupt as exc:
-            backup = backup_unreadable(path)
-            kept = f" It was moved to {backup.name}." if backup else ""
-            self.notify(f"{exc}.{kept} Starting with no favourites.", severity="error",
-                        timeout=12, markup=False)
-        except FavouritesError as exc:
-            self.notify(f"{exc}. Names you keep now stay in memory only.", severity="error",
-                        timeout=12, markup=False)
-            self.favourites.unsaved = True
-        else:
-            problem = _unwritable_reason(path)
-            if problem:
-                self.favourites.unsaved = True
-                self.notify(f"Favourites cannot be saved to {path} ({problem}). Names you keep "
-                            "stay in memory for this session; choose another file with "
-                            "--favourites or export them.", severity="warning", timeout=12,
-                            markup=False)
+        self._tell(self.keeper.open(), timeout=12)
         self._show_favourites()
 
     def _show_favourites(self) -> None:
         items = list(self.favourites)
-        self.favourites_pane.show(items, path=self.favourites_path,
-                                  unsaved=self.favourites.unsaved)
+        self.favourites_pane.show(items, path=self.keeper.path, unsaved=self.favourites.unsaved)
         tab = self.query_one(TabbedContent).get_tab(TABS["favourites"])
         tab.label = f"Favourites ({len(items)}) F4" if items else "Favourites [dim]F4[/]"
         self.explore.mark_favourites({item.name for item in items})
         self._update_status()
 
-    def _save_favourites(self) -> bool:
-        try:
-            self.favourites.save()
-        except FavouritesError as exc:
-            self.notify(f"{exc}. Your names are kept in memory; export them (ctrl+e in "
-                        "Favourites) to keep them.", severity="error", timeout=10, markup=False)
-            return False
-        return True
+    def _tell(self, said: tuple[SeverityLevel, str] | None, timeout: float = 3) -> None:
+        if said is not None:
+            severity, text = said
+            self.notify(text, severity=severity, markup=False,
+                        timeout=max(timeout, 10) if severity == "error" else timeout)
 
     @on(FavouriteRequested)
     def _add_favourite(self, message: FavouriteRequested) -> None:
-        favourite = Favourite.now(message.name, message.prompt, message.settings)
-        if not self.favourites.add(favourite):
-            self.notify(f"“{message.name}” is already a favourite.", timeout=3, markup=False)
-            return
-        if self._save_favourites():
-            self.notify(f"♥ Kept “{message.name}”.", timeout=3, markup=False)
+        self._tell(self.keeper.keep(message.name, message.prompt, message.settings))
         self._show_favourites()
 
     @on(FavouriteRemoveRequested)
     def _remove_favourite(self, message: FavouriteRemoveRequested) -> None:
-        if self.favourites.remove(message.name):
-            self._save_favourites()
-            self.notify(f"Removed “{message.name}”.", timeout=3, markup=False)
+        self._tell(self.keeper.remove(message.name))
         self._show_favourites()
 
     @on(FavouritesExportRequested)
     def _export_favourites(self, message: FavouritesExportRequested) -> None:
-        path = Path(message.path).expanduser()
-        try:
-            count = self.favourites.export(path)
-        except FavouritesError as exc:
-            self.notify(str(exc), severity="error", timeout=10, markup=False)
-        else:
-            self.notify(f"Exported {count} names to {path}.", timeout=5, markup=False)
+        self._tell(self.keeper.export(message.path), timeout=5)
 
     # --- app-wide actions ------------------------------------------------------------------
 
@@ -347,6 +276,42 @@ class MiniGPT2App(App[None]):
                timeout: float | None = None, markup: bool = True) -> None:
         self.notices.append((severity, message))  # what the user was told, for tests
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    # --- quitting: nothing the user made is lost ------------------------------------------
+
+    def action_quit_asking(self) -> None:
+        """ctrl+q: at once, unless a model is training; then ask first."""
+        if self._quitting:
+            return
+        if not self.train_state.active:
+            self._quit_now()
+        elif not isinstance(self.screen, QuitScreen):
+            self.push_screen(QuitScreen(), self._quit_answered)
+
+    def _quit_answered(self, choice: QuitChoice | None) -> None:
+        if choice != "stop":
+            return
+        self._quitting = True  # the run stops, saves its model, then the app quits
+        self.train_pane.action_stop()
+        self.train_pane.show_message("Stopping and keeping the model, then quitting…")
+
+    def _quit_now(self) -> None:
+        self.save_settings()
+        self.exit()
+
+    def save_settings(self) -> None:
+        """Remember the data, preset, sampling settings and tab for the next launch."""
+        try:
+            tab = next(name for name, id_ in TABS.items()
+                       if id_ == self.query_one(TabbedContent).active)
+            form = self.train_pane.form
+            settings = Settings(data=form.data or None, preset=form.preset, tab=tab,
+                                sampling=self.explore.settings())
+            self.session.save_settings(settings)
+        except (NoMatches, StopIteration):  # not composed: nothing was chosen
+            pass
+        except OSError as exc:
+            self.notify(f"Could not keep your settings: {exc}", severity="warning")
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -366,64 +331,7 @@ class MiniGPT2App(App[None]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        train, explore = self.train_pane, self.explore
-        yield SystemCommand("Train: start, pause or resume", "F5 in the Train tab",
-                            train.action_toggle_run)
-        yield SystemCommand("Train: stop", "Stop early and keep the model (F6)",
-                            train.action_stop)
-        yield SystemCommand("Train: reset", "Clear the run to start afresh (F7)",
-                            train.action_reset)
-        yield SystemCommand("Train: save the model", "To the checkpoint file in Train (ctrl+s)",
-                            train.action_save)
-        yield SystemCommand("Train: load a model", "From the checkpoint file in Train (ctrl+o)",
-                            train.action_load)
-        yield SystemCommand("Explore: new names", "Sample again with a new seed (ctrl+r)",
-                            explore.action_reroll)
-        yield SystemCommand("Explore: keep the selected name", "Add it to favourites (ctrl+f)",
-                            explore.action_favourite)
-        yield SystemCommand("Favourites: export", "Write them to .txt, .csv or .json (ctrl+e)",
-                            self.favourites_pane.action_export)
-        for name in TABS:
-            yield SystemCommand(f"Go to {name.title()}", f"Show the {name} tab",
-                                lambda name=name: self.action_show_tab(name))
-        yield SystemCommand("Light or dark", "Switch between the light and dark themes (ctrl+t)",
-                            self.action_toggle_dark)
-        yield SystemCommand("Help", "Every key and what the numbers mean (F1)",
-                            self.action_help)
-
-
-def _unwritable_reason(path: Path) -> str | None:
-    """Why favourites could not be written to `path`, or None if they probably can."""
-    if path.is_dir():
-        return "it is a directory"
-    parent = path.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        return exc.strerror or str(exc)
-    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        return "permission denied"
-    return None
-
-
-def parse_args(argv: list[str] | None = None) -> LaunchOptions:
-    parser = argparse.ArgumentParser(
-        prog="minigpt2-tui",
-        description="Train a tiny GPT-2 on a word list and explore the names it invents.",
-    )
-    parser.add_argument("--data", metavar="SRC",
-                        help="a built-in word list's name (e.g. seed) or a word file to train on")
-    parser.add_argument("--checkpoint", metavar="CKPT", type=Path,
-                        help="a trained model (.safetensors) to explore and train further")
-    parser.add_argument("--preset", metavar="NAME",
-                        help="model and training preset: "
-                             + ", ".join(p.name for p in eng.presets()))
-    parser.add_argument("--favourites", metavar="FILE", type=Path,
-                        help=f"where favourites are kept (default: {default_favourites_path()})")
-    parser.add_argument("--light", action="store_true", help="start with the light theme")
-    args = parser.parse_args(argv)
-    return LaunchOptions(data=args.data, checkpoint=args.checkpoint, preset=args.preset,
-                         favourites=args.favourites, theme=LIGHT if args.light else DARK)
+        yield from app_commands(self)
 
 
 def main(argv: list[str] | None = None) -> int:

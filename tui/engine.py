@@ -1,44 +1,35 @@
-"""The one door between the app and `minigpt2.core`.
+"""The app's door to the model: threads, fresh weights, batched events, errors as messages.
 
-Widgets never import core: they call an `Engine` and read the plain results it returns.
-The core modules that need torch are imported lazily, inside methods, because importing
-torch costs over a second and must not delay the app's first frame. Every method that
-imports torch or computes is meant for a worker thread.
+The app speaks the core's plain, torch-free types (SampleConfig, Sample, AttentionMap,
+TrainPlan, TrainEvent, TrainResult). Torch is imported lazily, inside methods (it costs a
+second and more, and must not delay the first frame): call those from worker threads.
 
-Threads: the trainer runs on one worker thread; sampling runs on others. The engine
-guards its own state with a lock, and gives each sampling call a consistent snapshot of
-the weights (the trainer copies them between two steps).
+Threads: the trainer runs on one worker thread; sampling runs on others, one at a time.
+While a model trains, each sampling request copies its weights as they are at that moment
+(between two steps), so Explore never samples weights older than the request.
 """
 
 from __future__ import annotations
 
 import sys
 import threading
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
-from ..core.config import PRESETS
-from ..core.data import (
-    UnknownCharacterError,
-    WordListError,
-    builtin_datasets,
-    default_checkpoint_path,
-)
-from ..core.training import TrainEvent, TrainPlan
+from ..core.data import UnknownCharacterError, WordListError
+from ..core.sampling import AttentionMap, Sample, SampleConfig
+from ..core.training import TrainEvent, TrainPlan, TrainResult
+from .model_info import EventBatcher, ModelInfo
 
 if TYPE_CHECKING:  # torch-heavy modules: types only at import time
-    import numpy as np
-
     from ..core.checkpoint import Checkpoint
-    from ..core.sample import AttentionMap, Sample, Sampler
+    from ..core.sample import Sampler
     from ..core.train import Trainer
+    from .session import Autosave
 
-SourceLabel = Literal["novel", "train", "val"]
-FLUSH_INTERVAL_S = 0.2  # at most ~5 UI updates a second from the trainer
-SNAPSHOT_MAX_AGE_S = 1.0  # during training, refresh Explore's copy of the weights this often
+T = TypeVar("T")
 SWITCH_INTERVAL_S = 0.0005  # GIL hand-over while training (Python's default: 0.005)
 SAMPLES_INTERVAL_S = 3.0  # a few names from the model in training, as makemore prints them
 
@@ -47,186 +38,36 @@ class EngineError(Exception):
     """Something the user did or chose cannot work; the message says what, in plain words."""
 
 
-class UnknownCharacters(EngineError):
-    """A prompt holds characters the model's vocabulary lacks."""
-
-    def __init__(self, chars: Sequence[str], known: str = "") -> None:
-        self.chars = list(chars)
-        self.known = known  # the characters it does know, to show the user
-        shown = " ".join(repr(c) for c in self.chars)
-        plural = "s" if len(self.chars) > 1 else ""
-        super().__init__(f"The model does not know the character{plural} {shown}")
-
-
-# --- what the app can choose from (torch-free, cheap) -------------------------------------
-
-
-@dataclass(frozen=True)
-class DatasetChoice:
-    name: str
-    count: int
-
-
-@dataclass(frozen=True)
-class PresetChoice:
-    name: str
-    description: str
-    epochs: int | None
-    time_budget_s: float | None
-    batch_size: int
-    lr: float
-    seed: int
-
-
-def datasets() -> list[DatasetChoice]:
-    try:
-        return [DatasetChoice(info.name, info.count) for info in builtin_datasets()]
-    except OSError:  # a broken install should not stop the app from opening
-        return []
-
-
-def presets() -> list[PresetChoice]:
-    return [
-        PresetChoice(p.name, p.description, p.train.epochs, p.train.time_budget_s,
-                     p.train.batch_size, p.train.lr, p.train.seed)
-        for p in PRESETS.values()
-    ]
-
-
-def shipped_checkpoint() -> Path | None:
-    path = default_checkpoint_path()
-    return path if path.is_file() else None
-
-
-# --- requests and results ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """What the status line and the panes say about the model in use."""
-
-    preset: str
-    step: int
-    source: str
-    params: int
-    train_words: int
-    val_words: int
-    chars: str
-    history: tuple[tuple[int, float, float], ...] = ()  # (step, train loss, val loss)
-
-    def describe(self) -> str:
-        source = Path(self.source).name if "/" in self.source else self.source
-        names = self.train_words + self.val_words
-        return (f"{self.preset or 'custom'} model · {self.params:,} params · step {self.step:,}"
-                f" · {source or 'unknown data'} ({names:,} names)")
-
-
-@dataclass(frozen=True)
-class SampleRequest:
-    prompt: str = ""
-    n: int = 20
-    temperature: float = 1.0
-    top_k: int | None = None
-    top_p: float | None = None
-    novel_only: bool = False
-    seed: int | None = 0
-
-    def settings(self) -> dict[str, object]:
-        """What a favourite records about how it was made."""
-        return {"temperature": self.temperature, "top_k": self.top_k, "top_p": self.top_p,
-                "seed": self.seed}
-
-
-@dataclass(frozen=True)
-class Candidate:
-    name: str
-    logprob: float
-    source: SourceLabel
-
-    @property
-    def per_char(self) -> float:
-        """Log-probability per character and end token: fair across lengths."""
-        return self.logprob / (len(self.name) + 1)
-
-
-@dataclass(frozen=True, eq=False)  # identity: comparing numpy arrays is ambiguous
-class Attention:
-    tokens: list[str]
-    weights: np.ndarray  # (n_layer, n_head, T, T); row i: how token i attends to 0..i
-    n_layer: int
-    n_head: int
-
-
-@dataclass(frozen=True)
-class TrainOutcome:
-    stopped: bool
-    steps: int
-    train_loss: float | None
-    val_loss: float | None
-    info: ModelInfo | None = None
-
-
-@dataclass
-class EventBatcher:
-    """Collects the trainer's events on the training thread and hands them on in batches,
-    so that the UI gets a handful of messages a second whatever the step rate."""
-
-    deliver: Callable[[list[TrainEvent]], None]
-    interval_s: float = FLUSH_INTERVAL_S
-    _pending: list[TrainEvent] = field(default_factory=list)
-    _last_flush: float = 0.0
-
-    def __call__(self, event: TrainEvent) -> None:
-        self._pending.append(event)
-        urgent = event.kind != "progress"  # state changes and samples go out at once
-        if urgent or time.monotonic() - self._last_flush >= self.interval_s:
-            self.flush()
-
-    def flush(self) -> None:
-        if self._pending:
-            batch, self._pending = self._pending, []
-            self._last_flush = time.monotonic()
-            self.deliver(batch)
-
-
 class Engine:
     def __init__(self, threads: int | None = None) -> None:
         self.threads = threads  # None: the core's default, which leaves the event loop a core
         self._lock = threading.Lock()  # guards the fields below
         self._sampling = threading.Lock()  # one sampling at a time: a Sampler is not thread-safe
-        self._trainer: Trainer | None = None
-        self._training = False
+        self._trainer: Trainer | None = None  # the run in progress, or the last one
+        self._running = False  # its loop is running (the pane owns the user-facing state)
         self._wanted: Literal["pause", "stop"] | None = None  # asked before the trainer ran
         self._checkpoint: Checkpoint | None = None  # the loaded model, when not trained here
         self._sampler: Sampler | None = None
-        self._sampler_step = -1
-        self._sampler_time = 0.0
+        self._sampler_of: Trainer | None = None  # the run whose weights _sampler copies
         self.sampling_from: tuple[str, int] | None = None  # (preset, step) Explore samples
         self.info: ModelInfo | None = None
-
-    # --- state -----------------------------------------------------------------------------
-
-    @property
-    def has_model(self) -> bool:
-        with self._lock:
-            return self._sampler is not None or self._trainer is not None
+        self.autosave_error: str | None = None  # why the last autosave failed
 
     @property
-    def training(self) -> bool:
-        return self._training
+    def training(self) -> bool:  # a trainer's loop is running on a worker thread
+        return self._running
 
-    # --- loading ---------------------------------------------------------------------------
-
-    def warm_up(self) -> None:
-        """Import torch and the model code now, on a worker thread, rather than on first use."""
+    def warm_up(self) -> None:  # import torch now, on a worker thread, not on first use
         from ..core import sample, train  # noqa: F401
 
+    # --- checkpoints -----------------------------------------------------------------------
+
     def load_checkpoint(self, path: Path) -> ModelInfo:
-        """Make the checkpoint at `path` the model Explore samples from."""
+        """Make the checkpoint at `path` the model Explore samples from and training continues."""
         from ..core.checkpoint import CheckpointError, load_checkpoint
         from ..core.sample import Sampler
 
-        if self._training:
+        if self._running:
             raise EngineError("Stop training before loading a checkpoint.")
         try:
             ckpt = load_checkpoint(path)
@@ -234,10 +75,10 @@ class Engine:
         except CheckpointError as exc:
             raise EngineError(f"Cannot load checkpoint: {exc}") from None
         sampler = Sampler(model, ckpt.vocab, ckpt.train_words, ckpt.val_words)
-        info = _info(ckpt, model.num_params())
+        info = ModelInfo.of(ckpt, model.num_params())
         with self._lock:
-            self._checkpoint, self._trainer = ckpt, None
-            self._sampler, self._sampler_step, self.info = sampler, ckpt.step, info
+            self._checkpoint, self._trainer, self._sampler, self.info = ckpt, None, sampler, info
+            self._sampler_of = None
             self.sampling_from = (ckpt.preset, ckpt.step)
         return info
 
@@ -246,15 +87,12 @@ class Engine:
         also while it trains; return the step saved."""
         from ..core.checkpoint import save_checkpoint
 
-        with self._lock:
-            trainer, ckpt = self._trainer, self._checkpoint
-        if trainer is not None:
-            ckpt = trainer.snapshot()  # a consistent copy, taken between two steps
-        if ckpt is None:
-            raise EngineError("There is no model to save yet: train one first.")
         path = path.expanduser()
         if path.suffix != ".safetensors":
             raise EngineError(f"{path.name}: checkpoint files end in .safetensors")
+        ckpt = self._current_checkpoint()
+        if ckpt is None:
+            raise EngineError("There is no model to save yet: train one first.")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             save_checkpoint(path, ckpt)
@@ -262,45 +100,36 @@ class Engine:
             raise EngineError(f"Cannot save to {path}: {exc.strerror or exc}") from None
         return ckpt.step
 
-    def check_data(self, source: str) -> None:
-        """Raise EngineError unless `source` is a usable word list."""
-        from ..core.data import WordData
-
-        try:
-            WordData.from_source(source)
-        except WordListError as exc:
-            raise EngineError(str(exc)) from None
+    def _current_checkpoint(self) -> Checkpoint | None:  # a trainer's: between two steps
+        with self._lock:
+            return self._trainer.snapshot() if self._trainer is not None else self._checkpoint
 
     # --- training --------------------------------------------------------------------------
 
-    def train(self, plan: TrainPlan, on_events: Callable[[list[TrainEvent]], None],
-              *, continue_current: bool = False) -> TrainOutcome:
+    def train(self, plan: TrainPlan, on_events: Callable[[list[TrainEvent]], None], *,
+              continue_current: bool = False, autosave: Autosave | None = None
+              ) -> tuple[TrainResult, ModelInfo] | None:
         """Train as `plan` says; blocking, so call it on a worker thread. Events arrive in
-        batches through `on_events`, on this thread."""
+        batches through `on_events`, on this thread. None: stopped before the first step.
+        With `autosave`, the model is kept during the run and when it ends or is stopped."""
         batcher = EventBatcher(on_events)
-        running: list[Trainer] = []
-        # Torch ops release and retake the GIL; with the trainer busy, the event loop and
-        # sampling would wait up to the default 5 ms switch interval for each retake.
-        sys.setswitchinterval(SWITCH_INTERVAL_S)
 
         def on_event(event: TrainEvent) -> None:
             batcher(event)
-            # Refresh Explore's copy of the weights here, on the training thread between two
-            # steps, so that a keystroke never waits for a copy to be made.
-            if running and time.monotonic() - self._sampler_time >= SNAPSHOT_MAX_AGE_S:
-                self._snapshot(running[0])
+            if autosave is not None and autosave.due(event):
+                self._keep(autosave.path)
 
+        # Torch ops release and retake the GIL; with the trainer busy, the event loop and
+        # sampling would wait up to the default 5 ms switch interval for each retake.
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
         try:
             trainer = self._make_trainer(plan, on_event, continue_current)
-            running.append(trainer)
-            with self._lock:
-                # A stop or pause pressed while the trainer was being built applies now.
+            with self._lock:  # a stop or pause pressed while the trainer was built applies now
                 if self._wanted == "stop":
-                    return TrainOutcome(stopped=True, steps=0, train_loss=None, val_loss=None)
+                    return None
                 if self._wanted == "pause":
                     trainer.pause()  # the loop starts by pausing
-                self._trainer, self._training = trainer, True
-                self._sampler_step, self._sampler_time = -1, 0.0  # next sample: a fresh copy
+                self._trainer, self._running, self._checkpoint = trainer, True, None
             try:
                 result = trainer.run()
             except (RuntimeError, ValueError) as exc:  # e.g. out of memory on a large preset
@@ -309,19 +138,20 @@ class Engine:
                 batcher.flush()
         finally:
             with self._lock:
-                self._training, self._wanted = False, None
-        sampler = trainer.snapshot_sampler()
-        info = ModelInfo(
-            preset=trainer.preset, step=trainer.step, source=trainer.data.source,
-            params=trainer.model.num_params(), train_words=len(trainer.data.train_words),
-            val_words=len(trainer.data.val_words), chars="".join(trainer.data.vocab.chars),
-            history=_history(trainer.history),
-        )
-        with self._lock:
-            self._sampler, self._sampler_step, self.info = sampler, trainer.step, info
-            self.sampling_from = (trainer.preset, trainer.step)
-            self._checkpoint = None
-        return TrainOutcome(result.stopped, result.steps, result.train_loss, result.val_loss, info)
+                self._running, self._wanted = False, None
+        with self._sampling:  # Explore samples the final weights from now on
+            self._follow(trainer)
+        self.info = info = ModelInfo.of(trainer.snapshot(), result.params)
+        if autosave is not None:
+            self._keep(autosave.path)
+        return result, info
+
+    def _keep(self, path: Path) -> None:  # autosave: a failure is told at the end of the run
+        try:
+            self.save_checkpoint(path)
+            self.autosave_error = None
+        except EngineError as exc:
+            self.autosave_error = str(exc)
 
     def _make_trainer(self, plan: TrainPlan, on_event: Callable[[TrainEvent], None],
                       continue_current: bool) -> Trainer:
@@ -329,125 +159,91 @@ class Engine:
 
         interval = SAMPLES_INTERVAL_S if plan.sample_interval_s is None else plan.sample_interval_s
         plan = replace(plan, threads=self.threads, sample_interval_s=interval)
-        with self._lock:
-            current = self._current_checkpoint() if continue_current else None
+        current = self._current_checkpoint() if continue_current else None
         if current is not None:  # the run continues on the current model's own words
             plan = replace(plan, data=None, val_data=None, preset=None, keep_case=False)
         try:
             return build_trainer(plan, on_event, current=current)
-        except WordListError as exc:
-            raise EngineError(str(exc)) from None
-        except ValueError as exc:
-            raise EngineError(f"Cannot train: {exc}") from None
-
-    def _current_checkpoint(self) -> Checkpoint | None:
-        if self._trainer is not None:
-            return self._trainer.snapshot()
-        return self._checkpoint
+        except ValueError as exc:  # WordListError, CheckpointError, a bad preset or value
+            raise EngineError(str(exc) if isinstance(exc, WordListError)
+                              else f"Cannot train: {exc}") from None
 
     def pause(self) -> None:
         self._control("pause")
 
-    def resume(self) -> None:
+    def resume(self) -> None:  # also clears a stop kept for a trainer that never came
         self._control(None)
 
     def stop(self) -> None:
         self._control("stop")
 
     def _control(self, wanted: Literal["pause", "stop"] | None) -> None:
-        """Pass a pause, resume or stop to the running trainer, or keep it for the trainer
-        being built (a key pressed just after Start must not be lost)."""
+        """To the running trainer, or kept for the one being built (a key pressed just
+        after Start must not be lost)."""
         with self._lock:
             self._wanted = wanted
-            trainer = self._trainer if self._training else None
-        if trainer is None:
-            return
-        if wanted == "stop":
-            trainer.stop()
-        elif wanted == "pause":
-            trainer.pause()
-        else:
-            trainer.resume()
+            trainer = self._trainer if self._running else None
+        if trainer is not None:
+            {"stop": trainer.stop, "pause": trainer.pause, None: trainer.resume}[wanted]()
 
     def reset(self) -> None:
-        """Forget the model trained here; the next start trains a fresh one. Explore keeps
-        the last model it had until then."""
-        if self._training:
+        """The next start trains a fresh model; until then the last one stays in use."""
+        if self._running:
             raise EngineError("Stop training before resetting.")
         with self._lock:
-            if self._trainer is not None and self._checkpoint is None:
-                self._checkpoint = self._trainer.snapshot()
-            self._trainer = None
+            trainer, self._trainer = self._trainer, None
+        if trainer is not None:
+            self._checkpoint = trainer.snapshot()
 
     # --- exploring -------------------------------------------------------------------------
 
-    def _current_sampler(self) -> Sampler:
-        with self._lock:
-            trainer, sampler = self._trainer, self._sampler
-            # No copy of this run's weights yet (the trainer refreshes it once a second):
-            first = self._training and self._sampler_step < 0
-        if trainer is not None and (first or sampler is None):
-            sampler = self._snapshot(trainer)
-        if sampler is None:
-            raise EngineError("No model yet: train one in the Train tab or load a checkpoint.")
-        return sampler
+    def sample(self, config: SampleConfig, cancelled: Callable[[], bool] = lambda: False
+               ) -> list[Sample] | None:
+        """Names for `config` (cut ones kept, marked), or None if `cancelled()` turned true
+        while waiting or while sampling: the sampler checks it every step, so a stale request
+        stops mid-way. Raises EngineError."""
+        wanted = replace(config, include_cut=True)
+        names = self._use_sampler("Cannot sample", cancelled,
+                                  lambda sampler: sampler.sample(wanted, cancelled))
+        return None if cancelled() else names
 
-    def _snapshot(self, trainer: Trainer) -> Sampler:
-        """A sampler over a copy of the weights in training, taken between two steps."""
-        sampler = trainer.snapshot_sampler()
-        with self._lock:
-            self._sampler, self._sampler_step = sampler, trainer.step
-            self._sampler_time = time.monotonic()
-            self.sampling_from = (trainer.preset, trainer.step)
-        return sampler
+    def attention(self, word: str) -> AttentionMap | None:
+        return self._use_sampler("No attention map", lambda: False,
+                                 lambda sampler: sampler.attention(word))
 
-    def sample(self, request: SampleRequest, cancelled: Callable[[], bool] = lambda: False
-               ) -> list[Candidate] | None:
-        """Candidates for `request`, or None if `cancelled()` turned true while waiting."""
-        from ..core.sample import SampleConfig
-
+    def _use_sampler(self, what: str, cancelled: Callable[[], bool],
+                     use: Callable[[Sampler], T]) -> T | None:
         with self._sampling:
             if cancelled():  # a newer keystroke came while this one waited its turn
                 return None
             sampler = self._current_sampler()
             try:
-                config = SampleConfig(
-                    prompt=request.prompt, n=request.n, temperature=request.temperature,
-                    top_k=request.top_k, top_p=request.top_p, seed=request.seed,
-                    novel_only=request.novel_only, unique=True,
-                )
-                samples: list[Sample] = sampler.sample(config)
-            except UnknownCharacterError as exc:
-                raise UnknownCharacters(exc.chars, "".join(sampler.vocab.chars)) from None
-            except ValueError as exc:
-                raise EngineError(_sentence(str(exc))) from None
-        return [Candidate(s.name, s.logprob, s.source) for s in samples]
+                return use(sampler)
+            except ValueError as exc:  # said in words; an unknown character with the known
+                known = "".join(sampler.vocab.chars)
+                also = f" It knows: {known}" if isinstance(exc, UnknownCharacterError) else ""
+                raise EngineError(f"{what}: {exc}.{also}") from None
 
-    def attention(self, word: str) -> Attention:
-        with self._sampling:
-            sampler = self._current_sampler()
-            try:
-                result: AttentionMap = sampler.attention(word)
-            except UnknownCharacterError as exc:
-                raise UnknownCharacters(exc.chars, "".join(sampler.vocab.chars)) from None
-            except ValueError as exc:
-                raise EngineError(_sentence(str(exc))) from None
-        n_layer, n_head = result.weights.shape[:2]
-        return Attention(list(result.tokens), result.weights, int(n_layer), int(n_head))
+    def _current_sampler(self) -> Sampler:
+        with self._lock:
+            trainer = self._trainer if self._running else None
+            sampler = self._sampler
+        if trainer is not None:
+            return self._follow(trainer)
+        if sampler is None:
+            raise EngineError("No model yet: train one in the Train tab or load a checkpoint.")
+        return sampler
 
+    def _follow(self, trainer: Trainer) -> Sampler:
+        """A sampler over the weights in training as they are now, copied between two steps
+        (weights only: cheap), so a request never samples weights older than itself."""
+        with self._lock:
+            sampler = self._sampler if self._sampler_of is trainer else None
+        if sampler is None:
+            sampler = trainer.snapshot_sampler()
+        step = trainer.copy_weights(sampler.model)
+        with self._lock:
+            self._sampler, self._sampler_of = sampler, trainer
+            self.sampling_from = (trainer.preset, step)
+        return sampler
 
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
-
-
-def _history(history: list[dict[str, float]]) -> tuple[tuple[int, float, float], ...]:
-    return tuple((int(h["step"]), float(h["train_loss"]), float(h["val_loss"]))
-                 for h in history if {"step", "train_loss", "val_loss"} <= h.keys())
-
-
-def _info(ckpt: Checkpoint, params: int) -> ModelInfo:
-    return ModelInfo(
-        preset=ckpt.preset, step=ckpt.step, source=ckpt.source, params=params,
-        train_words=len(ckpt.train_words), val_words=len(ckpt.val_words),
-        chars="".join(ckpt.vocab.chars), history=_history(ckpt.history),
-    )

@@ -7,19 +7,18 @@ that no point is lost: merging queued messages with `can_replace` would drop poi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from textual.message import Message
 
-from ..core.training import TrainPlan
-from .engine import Attention, Candidate, ModelInfo, SampleRequest, TrainOutcome
+from ..core.sampling import AttentionMap, Sample, SampleConfig
+from ..core.training import TrainPlan, TrainResult
+from .model_info import ModelInfo
+from .train_state import TrainState
 
 if TYPE_CHECKING:
     from ..core.training import TrainEvent
-
-TrainState = Literal["idle", "starting", "running", "pausing", "paused", "stopping", "done",
-                     "failed"]
 
 
 # --- start-up ----------------------------------------------------------------------------
@@ -53,9 +52,11 @@ class TrainingProgress(Message):
 
 @dataclass
 class TrainingEnded(Message):
-    """The training worker returned: with an outcome, or with an error to show."""
+    """The training worker returned: with its result and the model it made, with neither
+    (stopped before the first step), or with an error to show."""
 
-    outcome: TrainOutcome | None
+    result: TrainResult | None
+    info: ModelInfo | None
     error: str | None = None
 
 
@@ -80,24 +81,30 @@ class ModelChanged(Message):
 
 @dataclass
 class CandidatesReady(Message):
-    request: SampleRequest
-    candidates: list[Candidate]
+    request: SampleConfig
+    candidates: list[Sample]
     elapsed_ms: float = 0.0
 
 
 @dataclass
 class CandidatesFailed(Message):
-    request: SampleRequest
+    request: SampleConfig
     error: str
-    unknown_chars: list[str] = field(default_factory=list)
-    known_chars: str = ""
 
 
 @dataclass
 class AttentionReady(Message):
     word: str
-    attention: Attention | None
+    attention: AttentionMap | None
     error: str = ""
+
+
+@dataclass
+class Said(Message):
+    """A worker's result for the user (e.g. "Saved the model"), shown where it was asked."""
+
+    text: str
+    error: bool = False
 
 
 # --- favourites --------------------------------------------------------------------------

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import queue
+import threading
+import time
 from pathlib import Path
 
 import pytest
+import torch
+from minigpt2.core.sampling import SampleConfig
 from minigpt2.core.training import TrainEvent, TrainPlan
 from minigpt2.tui.engine import (
     Engine,
     EngineError,
     EventBatcher,
-    SampleRequest,
-    UnknownCharacters,
 )
+from tui_helpers import slow_trainer
 
 
 def event(kind: str = "progress", step: int = 1) -> TrainEvent:
@@ -23,7 +27,7 @@ def event(kind: str = "progress", step: int = 1) -> TrainEvent:
 
 def test_event_batcher_sends_batches_not_single_events(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = [100.0]
-    monkeypatch.setattr("minigpt2.tui.engine.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("minigpt2.tui.model_info.time.monotonic", lambda: clock[0])
     batches: list[list[TrainEvent]] = []
     batcher = EventBatcher(batches.append, interval_s=0.2)
     batcher(event(step=1))  # the first one goes at once: the UI shows training has begun
@@ -47,19 +51,20 @@ def test_bad_data_and_preset_are_engine_errors(tmp_path: Path) -> None:
     with pytest.raises(EngineError, match="unknown preset"):
         engine.train(TrainPlan(preset="huge"), print)
     with pytest.raises(EngineError, match="No model yet"):
-        engine.sample(SampleRequest())
+        engine.sample(SampleConfig())
     assert not engine.training
 
 
 def test_stop_pressed_while_the_trainer_is_built_is_not_lost(word_file: Path) -> None:
     engine = Engine(threads=1)
     engine.stop()  # as if F6 came between Start and the trainer's first step
-    outcome = engine.train(TrainPlan(data=str(word_file), preset="seed", epochs=50), print)
-    assert outcome.stopped and outcome.steps == 0 and outcome.info is None
-    assert not engine.has_model
+    assert engine.train(TrainPlan(data=str(word_file), preset="seed", epochs=50), print) is None
+    assert engine.info is None and engine.sampling_from is None
     # and it does not linger: the next run trains
     outcome = engine.train(TrainPlan(data=str(word_file), preset="seed", steps=5), print)
-    assert not outcome.stopped and outcome.steps == 5
+    assert outcome is not None
+    result, info = outcome
+    assert not result.stopped and result.steps == 5 and info.step == 5
 
 
 def test_sampling_and_unknown_characters(tiny_checkpoint: Path) -> None:
@@ -67,17 +72,17 @@ def test_sampling_and_unknown_characters(tiny_checkpoint: Path) -> None:
     info = engine.load_checkpoint(tiny_checkpoint)
     assert info.preset == "tiny" and info.step == 300
     assert engine.sampling_from == ("tiny", 300)
-    names = engine.sample(SampleRequest(prompt="ko", n=10, seed=3))
+    names = engine.sample(SampleConfig(prompt="ko", n=10, seed=3))
     assert names is not None and len(names) == 10
     assert all(c.name.startswith("ko") for c in names)
-    assert names == engine.sample(SampleRequest(prompt="ko", n=10, seed=3))  # fixed seed
-    with pytest.raises(UnknownCharacters) as info_:
-        engine.sample(SampleRequest(prompt="kö"))
-    assert info_.value.chars == ["ö"] and "k" in info_.value.known
-    assert "'ö'" in str(info_.value)
+    assert names == engine.sample(SampleConfig(prompt="ko", n=10, seed=3))  # fixed seed
+    with pytest.raises(EngineError) as error:
+        engine.sample(SampleConfig(prompt="kö"))
+    assert "'ö'" in str(error.value) and "It knows: " in str(error.value)
+    assert "k" in str(error.value).split("It knows: ")[1]
     attention = engine.attention("kona")
     assert attention.tokens == ["<bos>", "k", "o", "n", "a"]
-    assert engine.sample(SampleRequest(), cancelled=lambda: True) is None
+    assert engine.sample(SampleConfig(), cancelled=lambda: True) is None
 
 
 def test_corrupt_checkpoint_is_an_engine_error(tmp_path: Path) -> None:
@@ -85,3 +90,114 @@ def test_corrupt_checkpoint_is_an_engine_error(tmp_path: Path) -> None:
     path.write_bytes(b"nonsense")
     with pytest.raises(EngineError, match="bad.safetensors"):
         Engine().load_checkpoint(path)
+
+
+def train_in_background(engine: Engine, plan: TrainPlan, pause_at: int
+                        ) -> tuple[threading.Thread, queue.Queue[TrainEvent]]:
+    """Train on a thread; pause as soon as an event reports `pause_at` steps or more. The
+    "paused" events arrive on the queue: tests wait on them, never on the clock."""
+    paused: queue.Queue[TrainEvent] = queue.Queue()
+
+    def on_events(events: list[TrainEvent]) -> None:
+        for e in events:
+            if e.kind == "paused":
+                paused.put(e)
+            elif e.step >= pause_at:
+                engine.pause()
+
+    thread = threading.Thread(target=engine.train, args=(plan, on_events), daemon=True)
+    thread.start()
+    return thread, paused
+
+
+@pytest.mark.parametrize("speed", ["normal", "slow"])
+def test_sampling_while_training_uses_the_weights_of_that_moment(
+        word_file: Path, speed: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    if speed == "slow":  # a machine many times slower: the result must be the same
+        slow_trainer(monkeypatch)
+    engine = Engine(threads=1)
+    plan = TrainPlan(data=str(word_file), preset="seed", steps=100_000)
+    thread, paused = train_in_background(engine, plan, pause_at=3)
+    first = paused.get(timeout=60)
+    engine.sample(SampleConfig(prompt="k", n=3, seed=1))
+    trainer = engine._trainer
+    assert trainer is not None and engine.training
+    assert engine.sampling_from == ("seed", first.step) == ("seed", trainer.step)
+    expected = trainer.snapshot().model_state
+    copied = engine._sampler.model.state_dict()  # type: ignore[union-attr]
+    assert all(torch.equal(copied[k], v) for k, v in expected.items())
+
+    # later weights, however few steps later: the next request sees them
+    target = first.step + 1
+    engine.resume()
+    while trainer.step < target:
+        time.sleep(0.001)
+    engine.pause()
+    second = paused.get(timeout=60)
+    engine.sample(SampleConfig(prompt="k", n=3, seed=1))
+    assert second.step > first.step
+    assert engine.sampling_from == ("seed", second.step)
+    engine.stop()
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+
+
+def test_a_young_model_gives_names_cut_at_the_limit(word_file: Path) -> None:
+    engine = Engine(threads=1)
+    plan = TrainPlan(data=str(word_file), preset="seed", steps=100_000)
+    thread, paused = train_in_background(engine, plan, pause_at=0)  # pause at once
+    paused.get(timeout=60)
+    names = engine.sample(SampleConfig(prompt="ko", n=20, temperature=2.0, seed=0))
+    assert names, "a model that never ends its names still shows what it writes"
+    assert all(c.name.startswith("ko") for c in names)
+    limit = engine._sampler.max_chars  # type: ignore[union-attr]
+    assert any(c.cut for c in names)
+    assert all(len(c.name) == limit for c in names if c.cut)
+    engine.stop()
+    thread.join(timeout=60)
+
+
+def test_pause_pressed_while_the_trainer_is_built_is_kept(word_file: Path) -> None:
+    engine = Engine(threads=1)
+    engine.pause()  # as if F5 twice: Start, then Pause before the first step
+    thread, paused = train_in_background(engine, TrainPlan(data=str(word_file), preset="seed",
+                                                           steps=100_000), pause_at=10**9)
+    first = paused.get(timeout=60)
+    assert first.step == 0  # the loop paused before its first step
+    trainer = engine._trainer
+    assert trainer is not None and trainer.paused and trainer.step == 0
+    engine.stop()
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+
+
+def test_saving_while_training_saves_the_weights_of_that_moment(word_file: Path,
+                                                                tmp_path: Path) -> None:
+    from minigpt2.core.checkpoint import load_checkpoint
+
+    engine = Engine(threads=1)
+    thread, paused = train_in_background(engine, TrainPlan(data=str(word_file), preset="seed",
+                                                           steps=100_000), pause_at=5)
+    at = paused.get(timeout=60)
+    path = tmp_path / "mid-run.safetensors"
+    assert engine.save_checkpoint(path) == at.step
+    saved = load_checkpoint(path)
+    trainer = engine._trainer
+    assert trainer is not None and saved.step == trainer.step == at.step
+    live = trainer.snapshot().model_state
+    assert all(torch.equal(saved.model_state[k], v) for k, v in live.items())
+    assert saved.optimizer_state is not None  # a run that can be resumed
+    with pytest.raises(EngineError, match=r"end in \.safetensors"):
+        engine.save_checkpoint(tmp_path / "mid-run.pt")
+    assert not (tmp_path / "mid-run.pt").exists()
+    engine.stop()
+    thread.join(timeout=60)
+
+
+def test_continue_trains_the_current_model_further(tiny_checkpoint: Path) -> None:
+    engine = Engine(threads=1)
+    engine.load_checkpoint(tiny_checkpoint)  # step 300
+    outcome = engine.train(TrainPlan(steps=310), print, continue_current=True)
+    assert outcome is not None
+    result, info = outcome
+    assert result.steps == 310 and info.step == 310 and info.preset == "tiny"

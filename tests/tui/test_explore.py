@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
+import pytest
 from minigpt2.tui.app import MiniGPT2App
 from minigpt2.tui.widgets.explore_pane import ExplorePane
 from textual.pilot import Pilot
-from textual.widgets import Switch
+from textual.widgets import Checkbox
 from tui_helpers import SIZE, AppFactory, wait_for
 
 
@@ -40,7 +43,7 @@ async def test_candidates_start_with_the_prompt(make_app: AppFactory) -> None:
         for name, line in zip(names, lines, strict=True):
             assert name in line
             assert any(label in line for label in ("novel", "in train", "in val"))
-        assert all(c.logprob < 0 and c.per_char < 0 for c in explore.candidates)
+        assert all(c.logprob < 0 and c.logprob_per_token < 0 for c in explore.candidates)
         assert "starting with “ma”" in str(explore.message.render())
 
 
@@ -65,7 +68,7 @@ async def test_hide_training_names(make_app: AppFactory) -> None:
         sources = {c.source for c in explore.candidates}
         assert "train" in sources, "the tiny model should reproduce some training names"
 
-        switch = explore.query_one("#novel-only", Switch)
+        switch = explore.query_one("#novel-only", Checkbox)
         await pilot.click(switch)
         assert switch.value
         # at once, before any new sampling: the known names are gone
@@ -107,7 +110,7 @@ async def test_bad_settings_say_what_is_wrong(make_app: AppFactory) -> None:
     async with app.run_test(size=SIZE) as pilot:
         explore = await ready(pilot, app)
         explore.query_one("#top-p").value = "1.5"
-        await wait_for(pilot, lambda: "Top-p" in str(explore.message.render()),
+        await wait_for(pilot, lambda: "top-p" in str(explore.message.render()).lower(),
                        what="the top-p message")
         explore.query_one("#top-p").value = "0.9"
         explore.query_one("#top-k").value = "3"
@@ -122,7 +125,7 @@ async def test_sort_by_likelihood(make_app: AppFactory) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         explore = await ready(pilot, app)
-        await pilot.click(explore.query_one("#sort", Switch))
+        await pilot.click(explore.query_one("#sort", Checkbox))
         scores = [c.logprob for c in explore.candidates]
         assert scores == sorted(scores, reverse=True)
 
@@ -158,3 +161,22 @@ async def test_attention_map_follows_the_selection(make_app: AppFactory) -> None
         attention.focus()
         await pilot.press("right_square_bracket")
         assert "head 1" in str(attention.render())
+
+
+async def test_a_burst_of_keystrokes_samples_once_after_it(make_app: AppFactory,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        explore = await ready(pilot, app)
+        clock = [time.monotonic() + 10]  # the burst happens at one instant, however slow
+        monkeypatch.setattr(explore, "clock", lambda: clock[0])
+        started: list[str] = []
+        sample = explore._sample
+        monkeypatch.setattr(explore, "_sample",
+                            lambda request: (started.append(request.prompt), sample(request)))
+        for text in ("m", "ma", "mar", "mari"):
+            explore.prompt.value = text  # each change asks for candidates
+            await pilot.pause()
+        assert started == ["m"]  # the first at once; the rest wait for the burst to end
+        await wait_for(pilot, lambda: started == ["m", "mari"], what="one sampling after it")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 from pathlib import Path
@@ -95,9 +97,17 @@ def test_export(tmp_path: Path, suffix: str) -> None:
     out = tmp_path / f"names{suffix}"
     assert store.export(out) == 2
     text = out.read_text()
-    assert "emma" in text and "ava" in text
     if suffix == ".txt":
         assert text == "emma\nava\n"
+    elif suffix == ".csv":  # parsed back: every column under its own header, in order
+        rows = list(csv.DictReader(io.StringIO(text)))
+        assert list(rows[0]) == ["name", "added_at", "prompt", "settings"]
+        assert [(r["name"], r["added_at"], r["prompt"]) for r in rows] == [
+            ("emma", "2024-01-02T03:04:05+00:00", "em"), ("ava", "2024-01-02T03:04:05+00:00", "")]
+        assert rows[0]["settings"] == fav("emma").describe_settings()
+    else:  # parsed back: the same favourites
+        assert FavouritesStore.load(out).names == ["emma", "ava"]
+        assert list(FavouritesStore.load(out)) == list(store)
 
 
 def test_export_rejects_unknown_format(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from minigpt2.tui import engine
+from minigpt2.tui import app as app_module
 from minigpt2.tui.app import LaunchOptions, MiniGPT2App, main, parse_args
 from minigpt2.tui.widgets.help_screen import HelpScreen
 from textual.command import CommandPalette
@@ -132,7 +132,7 @@ async def test_tab_keys_and_footer(make_app: AppFactory) -> None:
 
 async def test_without_a_shipped_model_training_starts_at_once(
         make_app: AppFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine, "shipped_checkpoint", lambda: None)
+    monkeypatch.setattr(app_module, "shipped_checkpoint", lambda: None)
     app = make_app(checkpoint=None, preset="seed")
     async with app.run_test(size=SIZE) as pilot:
         pane = app.train_pane

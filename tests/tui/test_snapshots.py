@@ -16,28 +16,32 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from minigpt2.core.config import ModelConfig, Preset, TrainConfig
+from minigpt2.core.data import DatasetInfo
 from minigpt2.core.training import TrainEvent
-from minigpt2.tui import engine
-from minigpt2.tui.engine import DatasetChoice, PresetChoice
+from minigpt2.tui import app as app_module
 from minigpt2.tui.messages import TrainingProgress
 from textual.pilot import Pilot
 from textual.widgets import Input
-from tui_helpers import SIZE, AppFactory, wait_for
+from tui_helpers import AppFactory, wait_for
 
 SnapCompare = Any  # pytest-textual-snapshot's fixture
+# The classic terminal, and a roomy one: the panes rearrange between the two.
+Size = tuple[int, int]
+SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 
 
 @pytest.fixture(autouse=True)
 def fixed_world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """Times shown in UTC, paths shown relative, and the same presets and word lists,
     whatever machine runs the test and however core's presets and assets change."""
-    monkeypatch.setattr(engine, "datasets", lambda: [DatasetChoice("seed", 1000),
-                                                     DatasetChoice("animals", 500)])
-    monkeypatch.setattr(engine, "presets", lambda: [
-        PresetChoice("seed", "The article's model: 1 layer, 1 head, d_model 32.", 100, None,
-                     16, 1e-3, 42),
-        PresetChoice("default", "One GPT-2 block, 4 heads; about 30 s on 2 CPU cores.", None,
-                     30.0, 32, 3e-3, 42),
+    monkeypatch.setattr(app_module, "available_datasets", lambda: [
+        DatasetInfo("seed", Path("seed.txt"), 1000), DatasetInfo("animals", Path("a.txt"), 500)])
+    monkeypatch.setattr(app_module, "available_presets", lambda: [
+        Preset("seed", "The article's model: 1 layer, 1 head, d_model 32.", ModelConfig(),
+               TrainConfig(epochs=100, batch_size=16, lr=1e-3, seed=42)),
+        Preset("default", "One GPT-2 block, 4 heads; about 30 s on 2 CPU cores.", ModelConfig(),
+               TrainConfig(epochs=None, time_budget_s=30.0, batch_size=32, lr=3e-3, seed=42)),
     ])
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
@@ -64,17 +68,20 @@ async def explore_ma(pilot: Pilot) -> None:
     steady(pilot)
 
 
-def test_explore_pane(snap_compare: SnapCompare, make_app: AppFactory) -> None:
+@SIZES
+def test_explore_pane(snap_compare: SnapCompare, make_app: AppFactory, size: Size
+        ) -> None:
     app = make_app(favourites=Path("favourites.json"))
-    assert snap_compare(app, terminal_size=SIZE, run_before=explore_ma)
+    assert snap_compare(app, terminal_size=size, run_before=explore_ma)
 
 
 def test_explore_pane_light_theme(snap_compare: SnapCompare, make_app: AppFactory) -> None:
     app = make_app(favourites=Path("favourites.json"), theme="textual-light")
-    assert snap_compare(app, terminal_size=SIZE, run_before=explore_ma)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=explore_ma)
 
 
-def test_train_pane_with_a_loaded_model(snap_compare: SnapCompare, make_app: AppFactory
+@SIZES
+def test_train_pane_with_a_loaded_model(snap_compare: SnapCompare, make_app: AppFactory, size: Size
                                         ) -> None:
     async def run_before(pilot: Pilot) -> None:
         app = pilot.app
@@ -85,7 +92,7 @@ def test_train_pane_with_a_loaded_model(snap_compare: SnapCompare, make_app: App
         steady(pilot)
 
     app = make_app(favourites=Path("favourites.json"))
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 def fake_run() -> list[TrainEvent]:
@@ -108,7 +115,9 @@ def fake_run() -> list[TrainEvent]:
     return events
 
 
-def test_train_pane_while_training(snap_compare: SnapCompare, make_app: AppFactory) -> None:
+@SIZES
+def test_train_pane_while_training(snap_compare: SnapCompare, make_app: AppFactory, size: Size
+        ) -> None:
     async def run_before(pilot: Pilot) -> None:
         app = pilot.app
         await wait_for(pilot, lambda: app.model_info is not None,  # type: ignore[attr-defined]
@@ -123,10 +132,11 @@ def test_train_pane_while_training(snap_compare: SnapCompare, make_app: AppFacto
         steady(pilot)
 
     app = make_app(favourites=Path("favourites.json"))
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
-def test_favourites_pane(snap_compare: SnapCompare, make_app: AppFactory, tmp_path: Path
+@SIZES
+def test_favourites_pane(snap_compare: SnapCompare, make_app: AppFactory, size: Size, tmp_path: Path
                          ) -> None:
     items = [
         {"name": "marilu", "added_at": "2024-05-01T09:30:00+00:00", "prompt": "ma",
@@ -144,10 +154,12 @@ def test_favourites_pane(snap_compare: SnapCompare, make_app: AppFactory, tmp_pa
         steady(pilot)
 
     app = make_app(favourites=Path("favourites.json"))
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
-def test_help_screen(snap_compare: SnapCompare, make_app: AppFactory) -> None:
+@SIZES
+def test_help_screen(snap_compare: SnapCompare, make_app: AppFactory, size: Size
+        ) -> None:
     async def run_before(pilot: Pilot) -> None:
         explore = pilot.app.explore  # type: ignore[attr-defined]
         await wait_for(pilot, lambda: bool(explore.candidates), what="the candidates behind")
@@ -155,4 +167,4 @@ def test_help_screen(snap_compare: SnapCompare, make_app: AppFactory) -> None:
         steady(pilot)
 
     app = make_app(favourites=Path("favourites.json"))
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

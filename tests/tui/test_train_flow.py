@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from minigpt2.tui.app import MiniGPT2App
 from minigpt2.tui.widgets.train_pane import TrainPane
 from textual.pilot import Pilot
-from textual.widgets import Button
-from tui_helpers import SIZE, AppFactory, press, wait_for
+from textual.widgets import Button, Checkbox
+from tui_helpers import SIZE, AppFactory, press, slow_trainer, wait_for
 
 
 async def open_train(pilot: Pilot, app: MiniGPT2App, word_file: Path) -> TrainPane:
@@ -80,7 +82,11 @@ async def test_stop_while_paused(make_app: AppFactory, word_file: Path) -> None:
         await wait_for(pilot, lambda: pane.state == "done", what="the stop")
 
 
-async def test_explore_samples_while_training(make_app: AppFactory, word_file: Path) -> None:
+@pytest.mark.parametrize("speed", ["normal", "slow"])
+async def test_explore_samples_while_training(make_app: AppFactory, word_file: Path, speed: str,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    if speed == "slow":  # a machine many times slower must give the same result
+        slow_trainer(monkeypatch)
     app = make_app(preset="seed")
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_train(pilot, app, word_file)
@@ -90,14 +96,35 @@ async def test_explore_samples_while_training(make_app: AppFactory, word_file: P
                        what="150 steps of training")
         await press(pilot, "f3")
         explore = app.explore
+        await wait_for(pilot, lambda: app.focused is explore.prompt, what="the Explore tab")
         await press(pilot, "k", "o")
         await wait_for(pilot, lambda: explore.shown_request is not None
                        and explore.shown_request.prompt == "ko", what="candidates in training")
         assert pane.state == "running", str(explore.message.render())
+        # sampled from the weights of the keystroke, not from a copy taken near step 1
+        assert app.engine.sampling_from is not None and app.engine.sampling_from[1] >= 150
         assert explore.candidates, str(explore.message.render())
         assert all(n.startswith("ko") for n in explore.shown_names())
         await press(pilot, "f6")
         await wait_for(pilot, lambda: pane.state == "done", what="the stop")
+
+
+async def test_names_as_it_learns_come_from_the_trainer(make_app: AppFactory, word_file: Path
+                                                        ) -> None:
+    app = make_app(preset="seed")
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_train(pilot, app, word_file)
+        plan = replace(pane.plan(), sample_interval_s=1e-9)  # names at every step
+        pane.action_start(plan)
+        await wait_for(pilot, lambda: len(pane.sample_lines) >= 2, what="names as it learns")
+        await press(pilot, "f6")
+        await wait_for(pilot, lambda: pane.state == "done", what="the stop")
+        text = str(pane.query_one("#samples").render())
+        for line in pane.sample_lines:
+            step, names = line.split("│")
+            assert int(step.removeprefix("step").replace(",", "")) > 0
+            assert len(names.split()) == 5  # SAMPLES_PER_EVENT names from the trainer
+            assert line in text
 
 
 async def test_bad_form_values_are_explained(make_app: AppFactory, word_file: Path) -> None:
@@ -150,3 +177,19 @@ async def test_save_reset_and_load(make_app: AppFactory, word_file: Path, tmp_pa
         await wait_for(pilot, lambda: "Cannot load checkpoint" in str(
             pane.query_one("#train-message").render()), what="the error")
         assert app.is_running
+
+
+async def test_continue_trains_the_loaded_model_further(make_app: AppFactory, word_file: Path
+                                                        ) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_train(pilot, app, word_file)
+        assert app.model_info is not None and app.model_info.step == 300
+        pane.query_one("#continue", Checkbox).value = True
+        await press(pilot, "f5")
+        await wait_for(pilot, lambda: pane.last_event is not None, what="the first event")
+        assert pane.last_event is not None and pane.last_event.step >= 300  # not from 0
+        await press(pilot, "f6")
+        await wait_for(pilot, lambda: app.model_info is not None and app.model_info.step > 300,
+                       what="the model trained further")
+        assert app.model_info is not None and app.model_info.preset == "tiny"

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from minigpt2.tui.app import MiniGPT2App
 from textual import events
 from textual.pilot import Pilot
+
+if TYPE_CHECKING:
+    import pytest
 
 SIZE = (110, 34)  # big enough for every pane without scrolling
 AppFactory = Callable[..., MiniGPT2App]
@@ -31,3 +35,16 @@ async def press(pilot: Pilot, *keys: str) -> None:
     for key in keys:
         pilot.app.post_message(events.Key(key, key if len(key) == 1 else None))
         await pilot.pause(0.01)
+
+
+def slow_trainer(monkeypatch: pytest.MonkeyPatch, seconds: float = 0.005) -> None:
+    """Make every training step take `seconds` longer, as on a much slower machine."""
+    from minigpt2.core.train import Trainer
+
+    step = Trainer._train_step
+
+    def slow_step(self: Trainer, *args: object) -> object:
+        time.sleep(seconds)
+        return step(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Trainer, "_train_step", slow_step)

@@ -10,13 +10,13 @@ from textual.color import Color
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from ..engine import Attention
+from ...core.sampling import AttentionMap
 
 CELL = 2  # characters per heatmap cell: square-ish in most terminal fonts
 START = "^"  # how the start-of-name token is shown
 
 
-class AttentionMap(Widget, can_focus=True):
+class AttentionView(Widget, can_focus=True):
     """Rows are the characters that look (queries), columns the ones looked at (keys).
     `[` and `]` step through the layers and heads; the first view of each layer is the
     mean over its heads."""
@@ -32,12 +32,12 @@ class AttentionMap(Widget, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
         self.word = ""
-        self.attention: Attention | None = None  # None: show a hint instead
+        self.attention: AttentionMap | None = None  # None: show a hint instead
         self.error = ""
 
-    def show(self, word: str, attention: Attention | None, error: str = "") -> None:
+    def show(self, word: str, attention: AttentionMap | None, error: str = "") -> None:
         self.word, self.attention, self.error = word, attention, error
-        self.set_reactive(AttentionMap.view, min(self.view, len(self.views()) - 1))
+        self.set_reactive(AttentionView.view, min(self.view, len(self.views()) - 1))
         self.refresh()
 
     def views(self) -> list[tuple[int, int | None]]:

@@ -19,11 +19,11 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ..engine import Candidate
+from ...core.sampling import Sample
 
 SOURCE_LABELS = {"novel": "novel", "train": "in train", "val": "in val"}
 # (title, width) of each column; the header is drawn by the pane above the list.
-COLUMNS = (("♥", 2), ("Name", 20), ("Score", 8), ("Per char", 10), ("Where", 9))
+COLUMNS = (("♥", 2), ("Name", 16), ("Score", 8), ("Per char", 10), ("Where", 9))
 
 
 def header() -> str:
@@ -34,7 +34,7 @@ def header() -> str:
 
 @dataclass(frozen=True)
 class Row:
-    candidate: Candidate
+    candidate: Sample
     favourite: bool
 
 
@@ -82,7 +82,7 @@ class CandidateList(ScrollView, can_focus=True):
     """The highlighted row."""
 
     class Highlighted(Message):
-        def __init__(self, candidate: Candidate | None) -> None:
+        def __init__(self, candidate: Sample | None) -> None:
             super().__init__()
             self.candidate = candidate
 
@@ -104,7 +104,7 @@ class CandidateList(ScrollView, can_focus=True):
         self.post_message(self.Highlighted(self.highlighted))
 
     @property
-    def highlighted(self) -> Candidate | None:
+    def highlighted(self) -> Sample | None:
         return self.rows[self.cursor].candidate if 0 <= self.cursor < len(self.rows) else None
 
     # --- moving ----------------------------------------------------------------------------
@@ -155,9 +155,9 @@ class CandidateList(ScrollView, can_focus=True):
         segments = [
             Segment("♥".ljust(w_fav) if row.favourite else " " * w_fav,
                     heart if index != self.cursor else style),
-            Segment(_fit(candidate.name, w_name), name_style),
+            Segment(_fit(candidate.shown, w_name), name_style),
             Segment(f"{candidate.logprob:.2f}".rjust(w_score - 2) + "  ", style),
-            Segment(f"{candidate.per_char:.2f}".rjust(w_char - 2) + "  ", style),
+            Segment(f"{candidate.logprob_per_token:.2f}".rjust(w_char - 2) + "  ", style),
             Segment(SOURCE_LABELS[candidate.source].ljust(w_where), label),
         ]
         return Strip(segments).extend_cell_length(width, style).crop(0, width)

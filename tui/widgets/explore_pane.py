@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -10,24 +11,38 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
-from textual.widgets import Input, Label, Static, Switch
+from textual.validation import Integer, Number
+from textual.widgets import Checkbox, Input, Label, Static
 from textual.worker import get_current_worker
 
-from ..engine import Candidate, Engine, EngineError, SampleRequest, UnknownCharacters
+from ...core.sampling import Sample, SampleConfig
+from ..engine import Engine, EngineError
+from ..favourites import SETTING_LABELS
 from ..messages import (
     AttentionReady,
     CandidatesFailed,
     CandidatesReady,
     FavouriteRequested,
 )
-from .attention_map import AttentionMap
+from .attention_map import AttentionView
 from .candidate_list import CandidateList, Row, header
+from .fields import number_field, read_number
 
 DEBOUNCE_S = 0.1  # keystrokes closer than this are typed as one burst: sample once, after it
 AUTO_REFRESH_IDLE_S = 4.0  # while training, new names after this long without user input
+MAX_COUNT = 500
+# (label, id, what is typed, what empty means); SampleConfig checks the ranges it owns.
+SETTINGS = (
+    ("Temperature", "temperature", Number(minimum=0), "1.0"),
+    ("How many", "count", Integer(minimum=1, maximum=MAX_COUNT), "20"),
+    ("Top-k", "top-k", Integer(minimum=1), "off"),
+    ("Top-p", "top-p", Number(), "off"),
+)
+TEXT_SETTINGS = ("prompt", *(name for _, name, _, _ in SETTINGS))
+SWITCHES = ("novel-only", "sort")
 
 
-class ExplorePane(Horizontal):
+class ExplorePane(Vertical):
     BINDINGS = [
         Binding("ctrl+f", "favourite", "♥ Favourite"),
         Binding("ctrl+r", "reroll", "New names"),
@@ -38,13 +53,16 @@ class ExplorePane(Horizontal):
         Binding("right_square_bracket", "attention_view(1)", "Next head", show=False),
     ]
 
-    def __init__(self, engine: Engine, *, seed: int = 0, id: str | None = None) -> None:  # noqa: A002
+    def __init__(self, engine: Engine, *, seed: int = 0, settings: dict[str, Any] | None = None,
+                 id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
         self.engine = engine
+        self.clock = time.monotonic  # when the user typed; a test may hold it still
+        self._restore = dict(settings or {})  # the controls as the user left them last time
         self.seed = seed
-        self.candidates: list[Candidate] = []
-        self.shown_request: SampleRequest | None = None  # what the table shows now
-        self.wanted_request: SampleRequest | None = None  # what was asked for last
+        self.candidates: list[Sample] = []
+        self.shown_request: SampleConfig | None = None  # what the table shows now
+        self.wanted_request: SampleConfig | None = None  # what was asked for last
         self.favourites: set[str] = set()
         self.last_sample_ms = 0.0
         self._last_change = 0.0  # when the user last changed the prompt or a setting
@@ -52,37 +70,38 @@ class ExplorePane(Horizontal):
         self._debounce: Timer | None = None
 
     def compose(self) -> ComposeResult:
+        # A grid: the candidates on the left, the settings on the right, and the attention
+        # map under the settings when wide, under both when narrow (see app.tcss).
         with Vertical(id="explore-main"):
             yield Label("Start of the name", classes="field-label")
-            yield Input(id="prompt", placeholder="Type a few letters, e.g. 'ma', or leave "
-                        "empty for any name; candidates update as you type")
+            yield Input(id="prompt", compact=True, placeholder="Type a few letters, e.g. 'ma'"
+                        ", or leave empty for any name")
             yield Static("Loading the model…", id="explore-message", classes="message")
             yield Static(header(), id="candidates-header")
             yield CandidateList(id="candidates")
-        with Vertical(id="explore-side"):
-            with Vertical(id="sampling-settings", classes="form"):
-                with Horizontal(classes="field-row"):
-                    yield self._field("Temperature", "temperature", "number", "1.0", "1.0")
-                    yield self._field("How many", "count", "integer", "20", "20")
-                with Horizontal(classes="field-row"):
-                    yield self._field("Top-k", "top-k", "integer", "", "off")
-                    yield self._field("Top-p", "top-p", "number", "", "off")
-                with Horizontal(classes="switch-row"):
-                    yield Switch(False, id="novel-only", animate=False)
-                    yield Label("Only new names (hide ones in the word list)")
-                with Horizontal(classes="switch-row"):
-                    yield Switch(False, id="sort", animate=False)
-                    yield Label("Most likely first")
-            yield AttentionMap(id="attention")
+        with Vertical(id="sampling-settings", classes="form"):
+            with Horizontal(classes="field-row"):
+                yield number_field(*SETTINGS[0], value="1.0")
+                yield number_field(*SETTINGS[1], value="20")
+            with Horizontal(classes="field-row"):
+                yield number_field(*SETTINGS[2])
+                yield number_field(*SETTINGS[3])
+            yield Checkbox("Only new names", id="novel-only", compact=True,
+                           tooltip="Hide names that are in the word list")
+            yield Checkbox("Most likely first", id="sort", compact=True)
+        yield AttentionView(id="attention")
 
-    @staticmethod
-    def _field(label: str, name: str, kind: str, value: str, placeholder: str) -> Vertical:
-        return Vertical(
-            Label(label, classes="field-label"),
-            Input(value, id=name, type=kind, placeholder=placeholder,  # type: ignore[arg-type]
-                  valid_empty=True, compact=True),
-            classes="field",
-        )
+    def on_mount(self) -> None:
+        for name, value in self._restore.items():
+            if name in TEXT_SETTINGS and isinstance(value, str):
+                self.query_one(f"#{name}", Input).value = value
+            elif name in SWITCHES and isinstance(value, bool):
+                self.query_one(f"#{name}", Checkbox).value = value
+
+    def settings(self) -> dict[str, Any]:
+        """The controls as they are, to restore them on the next launch."""
+        values: dict[str, Any] = {n: self.query_one(f"#{n}", Input).value for n in TEXT_SETTINGS}
+        return values | {n: self.query_one(f"#{n}", Checkbox).value for n in SWITCHES}
 
     # --- widgets by name -------------------------------------------------------------------
 
@@ -95,8 +114,8 @@ class ExplorePane(Horizontal):
         return self.query_one(CandidateList)
 
     @property
-    def attention_map(self) -> AttentionMap:
-        return self.query_one(AttentionMap)
+    def attention_map(self) -> AttentionView:
+        return self.query_one(AttentionView)
 
     @property
     def message(self) -> Static:
@@ -105,7 +124,7 @@ class ExplorePane(Horizontal):
     def shown_names(self) -> list[str]:
         return [c.name for c in self.candidates]
 
-    def selected(self) -> Candidate | None:
+    def selected(self) -> Sample | None:
         return self.table.highlighted
 
     # --- asking for candidates -------------------------------------------------------------
@@ -115,10 +134,10 @@ class ExplorePane(Horizontal):
         event.stop()
         self.request_candidates()
 
-    @on(Switch.Changed)
-    def _switch_changed(self, event: Switch.Changed) -> None:
+    @on(Checkbox.Changed)
+    def _switch_changed(self, event: Checkbox.Changed) -> None:
         event.stop()
-        if event.switch.id == "sort":
+        if event.checkbox.id == "sort":
             self._show(self.candidates)  # a new order needs no new names
         else:
             self._hide_known_now()
@@ -127,12 +146,10 @@ class ExplorePane(Horizontal):
     def request_candidates(self, *, now: bool = False) -> None:
         """Debounce: the first keystroke after a pause samples at once; keystrokes in a burst
         wait until the burst ends. Either way a newer request cancels an older one."""
-        clock = time.monotonic()
-        quiet = clock - self._last_change >= DEBOUNCE_S
-        self._last_change = clock
+        clock = self.clock()
+        quiet, self._last_change = clock - self._last_change >= DEBOUNCE_S, clock
         if self._debounce is not None:
             self._debounce.stop()
-            self._debounce = None
         if now or quiet:
             self._start_sampling()
         else:
@@ -147,10 +164,10 @@ class ExplorePane(Horizontal):
         trains, only when the user has left Explore alone for a while: names should not
         change under the cursor of someone choosing one."""
         if while_training:
-            idle = time.monotonic() - self._last_change >= AUTO_REFRESH_IDLE_S
-            if not (idle and time.monotonic() - self._last_auto >= AUTO_REFRESH_IDLE_S):
+            idle = self.clock() - self._last_change >= AUTO_REFRESH_IDLE_S
+            if not (idle and self.clock() - self._last_auto >= AUTO_REFRESH_IDLE_S):
                 return
-            self._last_auto = time.monotonic()
+            self._last_auto = self.clock()
             self._start_sampling()  # not a user's change: leave _last_change alone
             return
         self.request_candidates(now=True)
@@ -165,45 +182,28 @@ class ExplorePane(Horizontal):
         self.wanted_request = request
         self._sample(request)
 
-    def current_request(self) -> SampleRequest:
-        """The controls as a request. Raises ValueError naming a bad setting."""
-        temperature = self._number("temperature", float, "Temperature", 1.0)
-        count = self._number("count", int, "How many", 20)
-        top_k = self._number("top-k", int, "Top-k", None)
-        top_p = self._number("top-p", float, "Top-p", None)
-        if temperature is None or temperature < 0:
-            raise ValueError("Temperature must be 0 (always the likeliest letter) or more.")
-        if count is None or not 1 <= count <= 500:
-            raise ValueError("How many: choose between 1 and 500.")
-        if top_k is not None and top_k < 1:
-            raise ValueError("Top-k must be at least 1 (or empty for off).")
-        if top_p is not None and not 0 < top_p <= 1:
-            raise ValueError("Top-p must be above 0 and at most 1 (or empty for off).")
-        return SampleRequest(
-            prompt=self.prompt.value, n=int(count), temperature=float(temperature),
-            top_k=int(top_k) if top_k is not None else None,
-            top_p=float(top_p) if top_p is not None else None,
-            novel_only=self.query_one("#novel-only", Switch).value, seed=self.seed,
-        )
-
-    def _number(self, name: str, kind: type[int] | type[float], label: str,
-                default: float | None) -> float | None:
-        text = self.query_one(f"#{name}", Input).value.strip()
-        if not text:
-            return default
+    def current_request(self) -> SampleConfig:
+        """The controls as a sampling config. Raises ValueError naming a bad setting."""
+        values = {name: read_number(self.query_one(f"#{name}", Input), label)
+                  for label, name, _, _ in SETTINGS}
         try:
-            return kind(text)
-        except ValueError:
-            raise ValueError(f"{label}: {text!r} is not a number.") from None
+            return SampleConfig(
+                prompt=self.prompt.value,
+                n=int(values["count"] or 20),
+                temperature=1.0 if values["temperature"] is None else values["temperature"],
+                top_k=None if values["top-k"] is None else int(values["top-k"]),
+                top_p=values["top-p"], seed=self.seed, unique=True,
+                novel_only=self.query_one("#novel-only", Checkbox).value,
+            )
+        except ValueError as exc:  # a range SampleConfig owns, e.g. top-p in (0, 1]
+            raise ValueError(f"Cannot sample: {exc}.") from None
 
     @work(thread=True, exclusive=True, group="sample", exit_on_error=False)
-    def _sample(self, request: SampleRequest) -> None:
+    def _sample(self, request: SampleConfig) -> None:
         worker = get_current_worker()
         started = time.perf_counter()
         try:
             candidates = self.engine.sample(request, cancelled=lambda: worker.is_cancelled)
-        except UnknownCharacters as exc:
-            self.post_message(CandidatesFailed(request, str(exc), exc.chars, exc.known))
         except EngineError as exc:
             self.post_message(CandidatesFailed(request, str(exc)))
         except Exception as exc:  # the core failing must not take the app down
@@ -229,6 +229,8 @@ class ExplorePane(Horizontal):
         note = ""
         if request.novel_only and count < request.n:
             note = f" (only {count} new ones found: try a higher temperature)"
+        if any(c.cut for c in message.candidates):
+            note += " · … = cut at the length limit"
         if count:
             self._say(f"{count} names{start}{note} · ↓ then ctrl+f keeps one")
         else:
@@ -242,13 +244,10 @@ class ExplorePane(Horizontal):
             return
         self.shown_request = message.request
         self._show([])
-        text = message.error
-        if message.known_chars:
-            text += f". It knows: {message.known_chars}"
-        self._say(text, error=True)
+        self._say(message.error, error=True)
 
-    def _show(self, candidates: list[Candidate]) -> None:
-        if self.query_one("#sort", Switch).value:
+    def _show(self, candidates: list[Sample]) -> None:
+        if self.query_one("#sort", Checkbox).value:
             candidates = sorted(candidates, key=lambda c: c.logprob, reverse=True)
         previous = self.selected()
         self.candidates = list(candidates)
@@ -261,7 +260,7 @@ class ExplorePane(Horizontal):
 
     def _hide_known_now(self) -> None:
         """Hide names from the word list at once, before the fresh candidates arrive."""
-        if self.query_one("#novel-only", Switch).value:
+        if self.query_one("#novel-only", Checkbox).value:
             self._show([c for c in self.candidates if c.source == "novel"])
 
     def _say(self, text: str, *, error: bool = False) -> None:
@@ -279,7 +278,7 @@ class ExplorePane(Horizontal):
     def _highlighted(self, event: CandidateList.Highlighted) -> None:
         event.stop()
         if self.table.has_focus:  # the user is choosing: hold the names still
-            self._last_change = time.monotonic()
+            self._last_change = self.clock()
         self._request_attention()
 
     @on(CandidateList.Keep)
@@ -322,9 +321,10 @@ class ExplorePane(Horizontal):
             self.app.bell()
             self._say("Nothing to keep yet: type a prompt and pick a name with ↓.", error=True)
             return
-        request = self.shown_request or SampleRequest()
+        request = self.shown_request or SampleConfig()
         preset, step = self.engine.sampling_from or (None, None)
-        settings = {**request.settings(), "model": preset, "step": step}
+        settings = {**{key: getattr(request, key) for key in SETTING_LABELS},
+                    "model": preset, "step": step}
         self.post_message(FavouriteRequested(candidate.name, request.prompt, settings))
 
     def action_attention_view(self, step: int) -> None:
