@@ -22,7 +22,7 @@ def main() -> None:
     for session in sorted(Path(".mutation").glob("*.sqlite")):
         killed = survived = 0
         with use_db(str(session)) as db:
-            for item, result in db.completed_work_items:
+            for _item, result in db.completed_work_items:
                 if result.worker_outcome == WorkerOutcome.SKIPPED:
                     continue
                 if result.test_outcome == TestOutcome.SURVIVED:
