@@ -57,6 +57,8 @@ class TrainConfig:
     threads: int | None = None  # torch CPU threads; None = half the cores (see train.py)
     eval_interval: int | None = None  # steps between validations; None = an epoch, at most 200
     patience: int | None = None  # stop after this many validations without a new best
+    # Whatever the bound, end here: on a small list more epochs only overfit (auto sets it).
+    epoch_cap: int | None = None
     sample_interval_s: float = 5.0  # seconds between "samples" events (0 disables them)
     cuda_graphs: bool = True  # on CUDA, replay the step as one graph (core/graphs.py)
     event_interval_s: float = 0.1  # least seconds between "progress" events
@@ -66,10 +68,15 @@ class TrainConfig:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
     def bounded(self, **bound: Any) -> TrainConfig:
-        """A copy bounded only by the given limit (epochs, steps or time_budget_s), if any."""
-        if not any(v is not None for v in bound.values()):
+        """A copy bounded only by the given limit (epochs, steps or time_budget_s), if any. A
+        time budget keeps the epoch cap (time is an upper limit, the cap the list's own); an
+        explicit step or epoch count replaces it."""
+        given = {k for k, v in bound.items() if v is not None}
+        if not given:
             return self
-        return replace(self, **{"epochs": None, "steps": None, "time_budget_s": None, **bound})
+        cap = self.epoch_cap if given == {"time_budget_s"} else None
+        cleared = {"epochs": None, "steps": None, "time_budget_s": None, "epoch_cap": cap}
+        return replace(self, **{**cleared, **bound})
 
 
 @dataclass(frozen=True)
@@ -130,17 +137,18 @@ class AutoRow:
     dropout: float
     weight_decay: float
     batch_size: int
+    epoch_cap: int | None  # past this, validation loss on such a list only rises
 
 
 # Measured by bench/preset_search.py (README, Presets): at equal steps, small lists want a
 # small, strongly regularised model; large lists want width and no dropout. The 60K-150K row
 # lies between measured sizes.
 AUTO_RULE: tuple[AutoRow, ...] = (
-    AutoRow(6_000, 1, 64, 0.3, 0.1, 32),
-    AutoRow(15_000, 2, 64, 0.4, 0.1, 64),
-    AutoRow(60_000, 2, 64, 0.2, 0.1, 32),
-    AutoRow(150_000, 1, 96, 0.1, 0.05, 64),
-    AutoRow(math.inf, 1, 96, 0.0, 0.0, 64),
+    AutoRow(6_000, 1, 64, 0.3, 0.1, 32, 100),
+    AutoRow(15_000, 2, 64, 0.4, 0.1, 64, 150),
+    AutoRow(60_000, 2, 64, 0.2, 0.1, 32, None),
+    AutoRow(150_000, 1, 96, 0.1, 0.05, 64, None),
+    AutoRow(math.inf, 1, 96, 0.0, 0.0, 64, None),
 )
 AUTO_BUDGET_S = 30.0  # auto's own bound when the user gives none
 AUTO_STEP_S = {"cpu": 0.003, "cuda": 0.0005}  # a step's rough cost, to turn seconds into steps
@@ -170,12 +178,14 @@ def resolve_auto(n_train_tokens: int, budget_s: float | None = None, device: str
         lr_schedule="cosine",
         warmup_steps=warmup,
         weight_decay=row.weight_decay,
+        epoch_cap=row.epoch_cap,
     )
+    cap = f", at most {row.epoch_cap} epochs" if row.epoch_cap else ""
     description = (
         f"auto for {n_train_tokens:,} training tokens, {budget:g} s: {n_layer} GPT-2 "
         f"block{'s' * (n_layer > 1)} {row.d_model} wide, 4 heads, dropout {dropout:g}; "
         f"AdamW 3e-3 (decay {row.weight_decay:g}), batch {row.batch_size}, "
-        f"{warmup} warm-up steps, cosine; best weights kept"
+        f"{warmup} warm-up steps, cosine{cap}; best weights kept"
     )
     return Preset("auto", description, model, train)
 

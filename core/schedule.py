@@ -84,8 +84,11 @@ class RunBounds:
 
     def __init__(self, config: TrainConfig, steps_per_epoch: int) -> None:
         self.config = config
-        epochs = None if config.epochs is None else config.epochs * steps_per_epoch
-        self.total_steps = min((b for b in (config.steps, epochs) if b is not None), default=None)
+        epochs, cap = (
+            None if n is None else n * steps_per_epoch for n in (config.epochs, config.epoch_cap)
+        )
+        bounds = (config.steps, epochs, cap)
+        self.total_steps = min((b for b in bounds if b is not None), default=None)
         self.eval_interval = config.eval_interval or min(steps_per_epoch, self.EVAL_EVERY_MAX)
 
     def reached(self, step: int, elapsed_s: float) -> bool:

@@ -409,3 +409,26 @@ def test_auto_starts_the_same_way_whatever_the_budget() -> None:
     short, long = resolve_auto(3_000, 10.0), resolve_auto(3_000, 120.0)
     assert short.model == long.model and short.train == long.train
     assert 20 <= short.train.warmup_steps < 100
+
+
+def test_on_a_small_list_auto_ends_at_its_epoch_cap_whatever_the_time_budget(
+    data: WordData, tiny: ModelConfig
+) -> None:
+    """More time must never hurt: past the cap a small list only overfits, so a longer
+    budget ends at the same step with the same schedule, hence the same weights."""
+    small, large = resolve_auto(3_000, 30.0), resolve_auto(230_000, 30.0)
+    assert small.train.epoch_cap is not None and large.train.epoch_cap is None
+    capped = replace(small.train, epoch_cap=3, batch_size=8, warmup_steps=2, threads=1,
+                     sample_interval_s=0)
+    results = []
+    for budget in (1e6, 1e9):  # both far beyond 3 epochs on any machine
+        config = capped.bounded(time_budget_s=budget)
+        assert config.epoch_cap == 3  # a time budget keeps the cap
+        trainer = Trainer(data, tiny, replace(config, event_interval_s=0.0))
+        # Without the cap the run would go on for days: stop it a little past, to fail fast.
+        trainer.on_event = lambda event, t=trainer: t.stop() if event.step > 30 else None
+        results.append((trainer.run(), trainer.model.state_dict()))
+    (first, weights), (second, weights_2) = results
+    assert first.steps == second.steps == 3 * 6  # 48 words, batch 8
+    assert all(torch.equal(weights[k], weights_2[k]) for k in weights)
+    assert capped.bounded(steps=40).epoch_cap is None  # an explicit count replaces it
