@@ -75,7 +75,7 @@ class Engine(ExploreQueries):  # Explore's extras: engine_explore.py
             model = ckpt.build_model("cpu")
         except CheckpointError as exc:
             raise EngineError(f"Cannot load checkpoint: {exc}") from None
-        sampler = Sampler(model, ckpt.vocab, ckpt.train_words, ckpt.val_words)
+        sampler = self._warmed(Sampler(model, ckpt.vocab, ckpt.train_words, ckpt.val_words))
         info = ModelInfo.of(ckpt, model.num_params())
         with self._lock:
             self._checkpoint, self._trainer, self._sampler, self.info = ckpt, None, sampler, info

@@ -179,7 +179,7 @@ class ExplorePane(Vertical):
             self._say(str(exc), error=True)
             return
         self.wanted_request = request
-        self._sample(request, kinds=self.form.categories_shown)
+        self._sample(request)
         if request.prompt != self.did_you_mean.for_text:
             self.did_you_mean.ask(self.engine, request.prompt, request.category)
 
@@ -189,12 +189,13 @@ class ExplorePane(Vertical):
         return self.form.config(self.prompt.value, self.seed, blocked)
 
     @work(thread=True, exclusive=True, group="sample", exit_on_error=False)
-    def _sample(self, request: SampleConfig, kinds: bool = False) -> None:
+    def _sample(self, request: SampleConfig) -> None:
         worker = get_current_worker()
         started = time.perf_counter()
         try:
             candidates = self.engine.sample(request, cancelled=lambda: worker.is_cancelled)
-            if candidates and kinds and not worker.is_cancelled:  # the category column
+            info = self.engine.info
+            if candidates and info and info.categories and not worker.is_cancelled:
                 best = tuple(self.engine.best_categories([c.name for c in candidates]))
             else:
                 best = ()

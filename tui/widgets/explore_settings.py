@@ -12,10 +12,11 @@ from textual.validation import Integer, Number
 from textual.widgets import Checkbox, Input, Label, Select
 
 from ...core.categories import DEFAULT_GUIDANCE
-from ...core.sampling import SampleConfig
+from ...core.sampling import DEFAULT_TIME_LIMIT_S, SampleConfig
 from .fields import number_field, read_number
 
 MAX_COUNT = 500
+TIME_LIMIT_S = DEFAULT_TIME_LIMIT_S  # then show the names found ("found 7 of 20")
 # (label, id, what is typed, what empty means); SampleConfig checks the ranges it owns.
 NUMBERS = (
     ("Min length", "min-len", Integer(), "any"),
@@ -126,7 +127,7 @@ class ExploreSettings(VerticalScroll):
                 most_likely=self.switch("most-likely"),
                 rank="per_char" if self.switch("per-char") else "total",
                 category=category, guidance=DEFAULT_GUIDANCE if category else 0.0,
-                exclude=exclude,
+                exclude=exclude, time_limit_s=TIME_LIMIT_S,
             )
         except ValueError as exc:  # a range or a combination SampleConfig owns
             raise ValueError(f"Cannot sample: {exc}.") from None
