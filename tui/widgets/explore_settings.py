@@ -44,6 +44,8 @@ ANY_KIND = "Any kind"
 class ExploreSettings(VerticalScroll):
     """The form beside the candidates; scrolls only in a small terminal."""
 
+    _categories: tuple[str, ...] = ()  # the model's, as offered now
+
     def compose(self) -> ComposeResult:
         with Horizontal(classes="field-row"):
             for label, name in TEXTS:
@@ -70,6 +72,9 @@ class ExploreSettings(VerticalScroll):
     def set_categories(self, categories: tuple[str, ...], wanted: str | None = None) -> None:
         """Offer the model's categories (hidden for a single-list model); keep the chosen
         one if the model has it, else choose `wanted` if it has that."""
+        if categories == self._categories and wanted is None:
+            return  # the same model, or its weights in training: leave the choice alone
+        self._categories = categories
         select = self.query_one("#category", Select)
         current = self.category or wanted
         select.set_options([(name, name) for name in categories])
