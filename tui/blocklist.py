@@ -59,11 +59,11 @@ class Blocklist:
                              "Names you block now stay in memory only.")
         self._names = dict.fromkeys(line.strip() for line in text.splitlines() if line.strip())
         problem = unwritable_reason(self.path)
+        self.unsaved = problem is not None
+        self._changed()
         if problem:
-            self.unsaved = True
             return "warning", (f"Blocked names cannot be saved to {self.path} ({problem}); "
                                "they stay in memory for this session.")
-        self._changed()
         return None
 
     def _save(self) -> Said | None:

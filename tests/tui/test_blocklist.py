@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from minigpt2.tui import blocklist as blocklist_module
 from minigpt2.tui.blocklist import BLOCKLIST_FILE, Blocklist
 from minigpt2.tui.widgets import explore_settings
 from minigpt2.tui.widgets.explore_pane import ExplorePane
@@ -50,6 +51,20 @@ def test_an_unwritable_file_keeps_the_names_in_memory(tmp_path: Path) -> None:
     severity, text = blocklist.block("kona")
     assert severity == "error" and "Cannot save blocked names" in text
     assert "kona" in blocklist and blocklist.unsaved
+
+
+def test_a_read_only_file_still_shows_the_names_it_holds(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / BLOCKLIST_FILE
+    path.write_text("kona\n")
+    # readable, not writable (as a user's; root may write anything, so say it directly)
+    monkeypatch.setattr(blocklist_module, "unwritable_reason", lambda _: "permission denied")
+    blocklist = Blocklist(path)
+    shown: list[list[str]] = []
+    blocklist.on_change(lambda: shown.append(blocklist.names))
+    severity, text = blocklist.open() or ("", "")
+    assert severity == "warning" and "permission denied" in text and blocklist.unsaved
+    assert shown == [["kona"]] and blocklist.frozen() == {"kona"}
 
 
 def test_an_unreadable_file_is_said_and_nothing_is_lost(tmp_path: Path) -> None:
