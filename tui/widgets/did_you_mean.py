@@ -54,6 +54,7 @@ class DidYouMean(Widget, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id, classes="-empty")
         self.for_text = ""  # the prompt these corrections are for
+        self.for_category: str | None = None  # and the kind of name they were asked under
         self.names: list[str] = []
         self.cursor = 0
         self._spans: list[tuple[int, int]] = []  # each name's columns, for clicks
@@ -79,13 +80,13 @@ class DidYouMean(Widget, can_focus=True):
     def _ready(self, message: CorrectionsReady) -> None:
         message.stop()
         if (message.text, message.category) == self._wanted:
-            self.show(message.text, [c.name for c in message.corrections])
+            self.show(message.text, [c.name for c in message.corrections], message.category)
 
-    def show(self, text: str, names: list[str]) -> None:
+    def show(self, text: str, names: list[str], category: str | None = None) -> None:
         """Offer `names` as corrections of `text` (none: the line is empty)."""
         if not names:
             self._wanted = None  # the text changed: an answer on its way is stale
-        self.for_text, self.names, self.cursor = text, names, 0
+        self.for_text, self.for_category, self.names, self.cursor = text, category, names, 0
         self.set_class(not names, "-empty")
         self.can_focus = bool(names)
         self.refresh()

@@ -180,8 +180,9 @@ class ExplorePane(Vertical):
             return
         self.wanted_request = request
         self._sample(request)
-        if request.prompt != self.did_you_mean.for_text:
-            self.did_you_mean.ask(self.engine, request.prompt, request.category)
+        line = self.did_you_mean
+        if (request.prompt, request.category) != (line.for_text, line.for_category):
+            line.ask(self.engine, request.prompt, request.category)
 
     def current_request(self) -> SampleConfig:
         """The controls as a sampling config. Raises ValueError naming a bad setting."""
@@ -209,18 +210,15 @@ class ExplorePane(Vertical):
                 self.post_message(CandidatesReady(request, candidates, elapsed_ms, best))
 
     @on(DidYouMean.Chosen)
-    def _correction_chosen(self, message: DidYouMean.Chosen) -> None:
-        message.stop()
-        self.use_correction(message.name)
-
-    @on(Input.Submitted, "#prompt")
-    def _prompt_submitted(self, event: Input.Submitted) -> None:
+    @on(Input.Submitted, "#prompt")  # Enter in the prompt: the first correction, if any
+    def _correction_chosen(self, event: DidYouMean.Chosen | Input.Submitted) -> None:
         event.stop()
-        if self.did_you_mean.chosen is not None:
-            self.use_correction(self.did_you_mean.chosen)
+        name = event.name if isinstance(event, DidYouMean.Chosen) else self.did_you_mean.chosen
+        if name is not None:
+            self.use_correction(name)
 
     def use_correction(self, name: str) -> None:
-        self.did_you_mean.show(name, [])
+        self.did_you_mean.show(name, [], self.form.category)
         self.prompt.value = name
         self.prompt.cursor_position = len(name)
         self.prompt.focus()
