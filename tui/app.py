@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
 from ..core.data import DEFAULT_DATASET
+from .blocklist import BLOCKLIST_FILE, Blocklist
 from .commands import app_commands
 from .engine import Engine
 from .favourites import FavouritesStore, default_favourites_path
@@ -87,6 +88,7 @@ class MiniGPT2App(App[None]):
         self.model_info: ModelInfo | None = None
         self.notices: list[tuple[str, str]] = []  # (severity, text) of every notification
         self.session = Session(self.options.data_dir or default_data_dir())
+        self.blocklist = Blocklist(self.session.directory / BLOCKLIST_FILE)  # beside favourites
         # --fresh: the shipped model and the defaults; else where the user left off
         self.settings = Settings() if self.options.fresh else self.session.load_settings()
         self._presets = available_presets()
@@ -106,10 +108,10 @@ class MiniGPT2App(App[None]):
                                 autosave_interval_s=self.options.autosave_interval_s,
                                 id="train")
             with TabPane("Explore [dim]F3[/]", id=TABS["explore"]):
-                yield ExplorePane(self.engine, seed=self.options.sample_seed,
-                                  settings=self.settings.sampling, id="explore")
+                yield ExplorePane(self.engine, seed=self.options.sample_seed, id="explore",
+                                  settings=self.settings.sampling, blocklist=self.blocklist)
             with TabPane("Favourites [dim]F4[/]", id=TABS["favourites"]):
-                yield FavouritesPane(id="favourites-pane")
+                yield FavouritesPane(self.blocklist, id="favourites-pane")
         yield Static("Starting…", id="status")
         yield Footer()
 
@@ -128,6 +130,7 @@ class MiniGPT2App(App[None]):
     def on_mount(self) -> None:
         self.theme = self.options.theme
         self._open_favourites()
+        self._tell(self.blocklist.open(), timeout=12)
         if self.options.preset and self.options.preset != self._preset:
             names = ", ".join(p.name for p in self._presets)
             self.notify(f"Unknown preset {self.options.preset!r}; using {self._preset!r}. "

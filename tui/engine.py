@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 from ..core.data import UnknownCharacterError, WordListError
 from ..core.sampling import AttentionMap, Sample, SampleConfig
 from ..core.training import TrainEvent, TrainPlan, TrainResult
+from .engine_explore import ExploreQueries
 from .model_info import EventBatcher, ModelInfo
 
 if TYPE_CHECKING:  # torch-heavy modules: types only at import time
@@ -38,7 +39,7 @@ class EngineError(Exception):
     """Something the user did or chose cannot work; the message says what, in plain words."""
 
 
-class Engine:
+class Engine(ExploreQueries):  # Explore's extras: engine_explore.py
     def __init__(self, threads: int | None = None) -> None:
         self.threads = threads  # None: the core's default, which leaves the event loop a core
         self._lock = threading.Lock()  # guards the fields below
@@ -74,7 +75,7 @@ class Engine:
             model = ckpt.build_model("cpu")
         except CheckpointError as exc:
             raise EngineError(f"Cannot load checkpoint: {exc}") from None
-        sampler = Sampler(model, ckpt.vocab, ckpt.train_words, ckpt.val_words)
+        sampler = self._warmed(Sampler(model, ckpt.vocab, ckpt.train_words, ckpt.val_words))
         info = ModelInfo.of(ckpt, model.num_params())
         with self._lock:
             self._checkpoint, self._trainer, self._sampler, self.info = ckpt, None, sampler, info

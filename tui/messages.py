@@ -84,6 +84,7 @@ class CandidatesReady(Message):
     request: SampleConfig
     candidates: list[Sample]
     elapsed_ms: float = 0.0
+    kinds: tuple[str | None, ...] = ()  # per candidate, the category that likes it most
 
 
 @dataclass

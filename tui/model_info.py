@@ -29,13 +29,15 @@ class ModelInfo:
     val_words: int
     chars: str  # the characters it knows, to show with an unknown-character error
     history: tuple[tuple[int, float, float], ...] = ()  # (step, train loss, val loss)
+    categories: tuple[str, ...] = ()  # the kinds of names it can be asked for; () = one list
 
     @classmethod
     def of(cls, ckpt: Checkpoint, params: int) -> ModelInfo:
         history = tuple((int(h["step"]), float(h["train_loss"]), float(h["val_loss"]))
                         for h in ckpt.history if {"step", "train_loss", "val_loss"} <= h.keys())
         return cls(ckpt.preset, ckpt.step, ckpt.source, params, len(ckpt.train_words),
-                   len(ckpt.val_words), "".join(ckpt.vocab.chars), history)
+                   len(ckpt.val_words), "".join(ckpt.vocab.chars), history,
+                   tuple(ckpt.vocab.categories))
 
     def describe(self) -> str:
         source = Path(self.source).name if "/" in self.source else self.source

@@ -148,12 +148,15 @@ def test_favourites_pane(snap_compare: SnapCompare, make_app: AppFactory, size: 
          "settings": {"temperature": 1.2, "top_k": 5, "model": "seed", "step": 800}},
     ]
     (tmp_path / "favourites.json").write_text(json.dumps({"version": 1, "favourites": items}))
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "blocklist.txt").write_text("kona\nlamilu\n")
 
     async def run_before(pilot: Pilot) -> None:
         await pilot.press("f4")
         steady(pilot)
 
-    app = make_app(favourites=Path("favourites.json"))
+    # data_dir relative, as favourites: the blocked names' file is shown by its path
+    app = make_app(favourites=Path("favourites.json"), data_dir=Path("data"))
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 

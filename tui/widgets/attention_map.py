@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.style import Style
 from rich.text import Text
+from textual import on, work
 from textual.app import RenderResult
 from textual.binding import Binding
 from textual.color import Color
 from textual.reactive import reactive
 from textual.widget import Widget
+from textual.worker import get_current_worker
 
 from ...core.sampling import AttentionMap
+from ..messages import AttentionReady
+
+if TYPE_CHECKING:
+    from ..engine import Engine
 
 CELL = 2  # characters per heatmap cell: square-ish in most terminal fonts
 START = "^"  # how the start-of-name token is shown
@@ -34,6 +42,36 @@ class AttentionView(Widget, can_focus=True):
         self.word = ""
         self.attention: AttentionMap | None = None  # None: show a hint instead
         self.error = ""
+        self.wanted = ""  # the word last asked for: an older one's map is dropped
+
+    def fetch(self, engine: Engine, word: str) -> None:
+        """Show `word`'s map once the engine has it (on a worker thread); "" clears it."""
+        self.wanted = word
+        if word:
+            self._attend(engine, word)
+        else:
+            self.show("", None)
+
+    @work(thread=True, exclusive=True, group="attention", exit_on_error=False)
+    def _attend(self, engine: Engine, word: str) -> None:
+        from ..engine import EngineError
+
+        worker = get_current_worker()
+        try:
+            attention = engine.attention(word)
+        except EngineError as exc:
+            self.post_message(AttentionReady(word, None, str(exc)))
+        except Exception as exc:  # the core failing must not take the app down
+            self.post_message(AttentionReady(word, None, f"No attention map: {exc!r}"))
+        else:
+            if not worker.is_cancelled:
+                self.post_message(AttentionReady(word, attention))
+
+    @on(AttentionReady)
+    def _ready(self, message: AttentionReady) -> None:
+        message.stop()
+        if message.word == self.wanted:
+            self.show(message.word, message.attention, message.error)
 
     def show(self, word: str, attention: AttentionMap | None, error: str = "") -> None:
         self.word, self.attention, self.error = word, attention, error

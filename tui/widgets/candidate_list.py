@@ -24,22 +24,32 @@ from ...core.sampling import Sample
 SOURCE_LABELS = {"novel": "novel", "train": "in train", "val": "in val"}
 # (title, width) of each column; the header is drawn by the pane above the list.
 COLUMNS = (("♥", 2), ("Name", 16), ("Score", 8), ("Per char", 10), ("Where", 9))
+KIND_WIDTH = 18  # the category that likes the name most, for a model with categories
+ROW_WIDTH = sum(width for _, width in COLUMNS)
 
 
-def header() -> str:
+def per_char_shown(width: int, kind: bool) -> bool:
+    """A narrow table with a kind column gives up the per-char score to show the kind."""
+    return not kind or width >= ROW_WIDTH + 12
+
+
+def header(kind: bool = False, width: int = 1000) -> str:
     cells = [title.ljust(width) if title != "Score" and title != "Per char"
              else title.rjust(width - 2) + "  " for title, width in COLUMNS]
-    return "".join(cells).rstrip()
+    if not per_char_shown(width, kind):
+        del cells[3]
+    return "".join(cells + (["Likeliest kind"] if kind else [])).rstrip()
 
 
 @dataclass(frozen=True)
 class Row:
     candidate: Sample
     favourite: bool
+    kind: str | None = None  # the category that likes it most; None: no categories
 
 
 class CandidateList(ScrollView, can_focus=True):
-    """Up/down move the cursor; Enter or `f` keeps the highlighted name."""
+    """Up/down move the cursor; Enter or `f` keeps the highlighted name, `b` blocks it."""
 
     BINDINGS = [
         Binding("up", "move(-1)", "Up", show=False),
@@ -49,6 +59,7 @@ class CandidateList(ScrollView, can_focus=True):
         Binding("home", "move(-100000)", "First", show=False),
         Binding("end", "move(100000)", "Last", show=False),
         Binding("enter,f", "keep", "Favourite", show=False),
+        Binding("b", "block", "Block", show=False),
     ]
 
     COMPONENT_CLASSES = {
@@ -89,6 +100,9 @@ class CandidateList(ScrollView, can_focus=True):
     class Keep(Message):
         """Enter or `f`: the user wants to keep the highlighted name."""
 
+    class Block(Message):
+        """`b`: the user never wants to see the highlighted name again."""
+
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
         self.rows: list[Row] = []
@@ -115,6 +129,9 @@ class CandidateList(ScrollView, can_focus=True):
 
     def action_keep(self) -> None:
         self.post_message(self.Keep())
+
+    def action_block(self) -> None:
+        self.post_message(self.Block())
 
     def watch_cursor(self, old: int, new: int) -> None:
         self._scroll_cursor_into_view()
@@ -160,6 +177,10 @@ class CandidateList(ScrollView, can_focus=True):
             Segment(f"{candidate.logprob_per_token:.2f}".rjust(w_char - 2) + "  ", style),
             Segment(SOURCE_LABELS[candidate.source].ljust(w_where), label),
         ]
+        if not per_char_shown(width, row.kind is not None):
+            del segments[3]
+        if row.kind is not None:
+            segments.append(Segment(_fit(row.kind, KIND_WIDTH), style))
         return Strip(segments).extend_cell_length(width, style).crop(0, width)
 
 

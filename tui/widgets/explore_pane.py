@@ -1,4 +1,5 @@
-"""Explore: type the start of a name and the model proposes names that begin with it."""
+"""Explore: type the start of a name and the model proposes names that begin with it,
+shaped by the settings beside them (explore_settings.py)."""
 
 from __future__ import annotations
 
@@ -9,42 +10,29 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.timer import Timer
-from textual.validation import Integer, Number
-from textual.widgets import Checkbox, Input, Label, Static
+from textual.widgets import Checkbox, Input, Label, Select, Static
 from textual.worker import get_current_worker
 
 from ...core.sampling import Sample, SampleConfig
+from ..blocklist import Blocklist
 from ..engine import Engine, EngineError
 from ..favourites import SETTING_LABELS
-from ..messages import (
-    AttentionReady,
-    CandidatesFailed,
-    CandidatesReady,
-    FavouriteRequested,
-)
+from ..messages import CandidatesFailed, CandidatesReady, FavouriteRequested
 from .attention_map import AttentionView
 from .candidate_list import CandidateList, Row, header
-from .fields import number_field, read_number
+from .did_you_mean import DidYouMean
+from .explore_settings import ExploreSettings
 
 DEBOUNCE_S = 0.1  # keystrokes closer than this are typed as one burst: sample once, after it
 AUTO_REFRESH_IDLE_S = 4.0  # while training, new names after this long without user input
-MAX_COUNT = 500
-# (label, id, what is typed, what empty means); SampleConfig checks the ranges it owns.
-SETTINGS = (
-    ("Temperature", "temperature", Number(minimum=0), "1.0"),
-    ("How many", "count", Integer(minimum=1, maximum=MAX_COUNT), "20"),
-    ("Top-k", "top-k", Integer(minimum=1), "off"),
-    ("Top-p", "top-p", Number(), "off"),
-)
-TEXT_SETTINGS = ("prompt", *(name for _, name, _, _ in SETTINGS))
-SWITCHES = ("novel-only", "sort")
 
 
 class ExplorePane(Vertical):
     BINDINGS = [
         Binding("ctrl+f", "favourite", "♥ Favourite"),
+        Binding("ctrl+b", "block", "Block name"),
         Binding("ctrl+r", "reroll", "New names"),
         Binding("ctrl+l", "focus_prompt", "Prompt", show=False),
         Binding("down", "focus_candidates", "Candidates", show=False),
@@ -54,13 +42,15 @@ class ExplorePane(Vertical):
     ]
 
     def __init__(self, engine: Engine, *, seed: int = 0, settings: dict[str, Any] | None = None,
-                 id: str | None = None) -> None:  # noqa: A002
+                 blocklist: Blocklist | None = None, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
         self.engine = engine
+        self.blocklist = blocklist
         self.clock = time.monotonic  # when the user typed; a test may hold it still
         self._restore = dict(settings or {})  # the controls as the user left them last time
         self.seed = seed
         self.candidates: list[Sample] = []
+        self._kinds: dict[str, str | None] = {}  # name: the category that likes it most
         self.shown_request: SampleConfig | None = None  # what the table shows now
         self.wanted_request: SampleConfig | None = None  # what was asked for last
         self.favourites: set[str] = set()
@@ -76,38 +66,35 @@ class ExplorePane(Vertical):
             yield Label("Start of the name", classes="field-label")
             yield Input(id="prompt", compact=True, placeholder="Type a few letters, e.g. 'ma'"
                         ", or leave empty for any name")
+            yield DidYouMean(id="did-you-mean")
             yield Static("Loading the model…", id="explore-message", classes="message")
             yield Static(header(), id="candidates-header")
             yield CandidateList(id="candidates")
-        with Vertical(id="sampling-settings", classes="form"):
-            with Horizontal(classes="field-row"):
-                yield number_field(*SETTINGS[0], value="1.0")
-                yield number_field(*SETTINGS[1], value="20")
-            with Horizontal(classes="field-row"):
-                yield number_field(*SETTINGS[2])
-                yield number_field(*SETTINGS[3])
-            yield Checkbox("Only new names", id="novel-only", compact=True,
-                           tooltip="Hide names that are in the word list")
-            yield Checkbox("Most likely first", id="sort", compact=True)
+        yield ExploreSettings(id="sampling-settings", classes="form")
         yield AttentionView(id="attention")
 
     def on_mount(self) -> None:
-        for name, value in self._restore.items():
-            if name in TEXT_SETTINGS and isinstance(value, str):
-                self.query_one(f"#{name}", Input).value = value
-            elif name in SWITCHES and isinstance(value, bool):
-                self.query_one(f"#{name}", Checkbox).value = value
+        if isinstance(prompt := self._restore.get("prompt"), str):
+            self.prompt.value = prompt
+        self.form.restore(self._restore)
 
     def settings(self) -> dict[str, Any]:
         """The controls as they are, to restore them on the next launch."""
-        values: dict[str, Any] = {n: self.query_one(f"#{n}", Input).value for n in TEXT_SETTINGS}
-        return values | {n: self.query_one(f"#{n}", Checkbox).value for n in SWITCHES}
+        return {"prompt": self.prompt.value, **self.form.values()}
 
     # --- widgets by name -------------------------------------------------------------------
 
     @property
     def prompt(self) -> Input:
         return self.query_one("#prompt", Input)
+
+    @property
+    def form(self) -> ExploreSettings:
+        return self.query_one(ExploreSettings)
+
+    @property
+    def did_you_mean(self) -> DidYouMean:
+        return self.query_one(DidYouMean)
 
     @property
     def table(self) -> CandidateList:
@@ -132,7 +119,14 @@ class ExplorePane(Vertical):
     @on(Input.Changed)
     def _setting_changed(self, event: Input.Changed) -> None:
         event.stop()
+        if event.input is self.prompt and event.value != self.did_you_mean.for_text:
+            self.did_you_mean.show("", [])  # for another word: never offer a stale one
         self.request_candidates()
+
+    @on(Select.Changed)
+    def _category_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        self.request_candidates(now=True)
 
     @on(Checkbox.Changed)
     def _switch_changed(self, event: Checkbox.Changed) -> None:
@@ -163,6 +157,11 @@ class ExplorePane(Vertical):
         """The model changed: show what the new one makes of the same prompt. While it
         trains, only when the user has left Explore alone for a while: names should not
         change under the cursor of someone choosing one."""
+        info = self.engine.info
+        wanted = self._restore.pop("category", None)  # as the user left it last time
+        with self.prevent(Select.Changed):
+            self.form.set_categories(info.categories if info is not None else (),
+                                     wanted if isinstance(wanted, str) else None)
         if while_training:
             idle = self.clock() - self._last_change >= AUTO_REFRESH_IDLE_S
             if not (idle and self.clock() - self._last_auto >= AUTO_REFRESH_IDLE_S):
@@ -181,22 +180,14 @@ class ExplorePane(Vertical):
             return
         self.wanted_request = request
         self._sample(request)
+        line = self.did_you_mean
+        if (request.prompt, request.category) != (line.for_text, line.for_category):
+            line.ask(self.engine, request.prompt, request.category)
 
     def current_request(self) -> SampleConfig:
         """The controls as a sampling config. Raises ValueError naming a bad setting."""
-        values = {name: read_number(self.query_one(f"#{name}", Input), label)
-                  for label, name, _, _ in SETTINGS}
-        try:
-            return SampleConfig(
-                prompt=self.prompt.value,
-                n=int(values["count"] or 20),
-                temperature=1.0 if values["temperature"] is None else values["temperature"],
-                top_k=None if values["top-k"] is None else int(values["top-k"]),
-                top_p=values["top-p"], seed=self.seed, unique=True,
-                novel_only=self.query_one("#novel-only", Checkbox).value,
-            )
-        except ValueError as exc:  # a range SampleConfig owns, e.g. top-p in (0, 1]
-            raise ValueError(f"Cannot sample: {exc}.") from None
+        blocked = self.blocklist.frozen() if self.blocklist is not None else frozenset()
+        return self.form.config(self.prompt.value, self.seed, blocked)
 
     @work(thread=True, exclusive=True, group="sample", exit_on_error=False)
     def _sample(self, request: SampleConfig) -> None:
@@ -204,6 +195,11 @@ class ExplorePane(Vertical):
         started = time.perf_counter()
         try:
             candidates = self.engine.sample(request, cancelled=lambda: worker.is_cancelled)
+            info = self.engine.info
+            if candidates and info and info.categories and not worker.is_cancelled:
+                best = tuple(self.engine.best_categories([c.name for c in candidates]))
+            else:
+                best = ()
         except EngineError as exc:
             self.post_message(CandidatesFailed(request, str(exc)))
         except Exception as exc:  # the core failing must not take the app down
@@ -211,7 +207,21 @@ class ExplorePane(Vertical):
         else:
             if candidates is not None and not worker.is_cancelled:
                 elapsed_ms = (time.perf_counter() - started) * 1000
-                self.post_message(CandidatesReady(request, candidates, elapsed_ms))
+                self.post_message(CandidatesReady(request, candidates, elapsed_ms, best))
+
+    @on(DidYouMean.Chosen)
+    @on(Input.Submitted, "#prompt")  # Enter in the prompt: the first correction, if any
+    def _correction_chosen(self, event: DidYouMean.Chosen | Input.Submitted) -> None:
+        event.stop()
+        name = event.name if isinstance(event, DidYouMean.Chosen) else self.did_you_mean.chosen
+        if name is not None:
+            self.use_correction(name)
+
+    def use_correction(self, name: str) -> None:
+        self.did_you_mean.show(name, [], self.form.category)
+        self.prompt.value = name
+        self.prompt.cursor_position = len(name)
+        self.prompt.focus()
 
     # --- showing them ----------------------------------------------------------------------
 
@@ -222,20 +232,19 @@ class ExplorePane(Vertical):
             return  # a newer request is on its way; these would flicker past
         self.shown_request = message.request
         self.last_sample_ms = message.elapsed_ms
-        self._show(message.candidates)
+        self._show(message.candidates,
+                   dict(zip((c.name for c in message.candidates), message.kinds, strict=False)))
         request = message.request
         start = f" starting with “{request.prompt}”" if request.prompt else ""
         count = len(message.candidates)
-        note = ""
-        if request.novel_only and count < request.n:
-            note = f" (only {count} new ones found: try a higher temperature)"
+        note = f" (found {count} of {request.n})" if 0 < count < request.n else ""
         if any(c.cut for c in message.candidates):
             note += " · … = cut at the length limit"
         if count:
             self._say(f"{count} names{start}{note} · ↓ then ctrl+f keeps one")
         else:
-            self._say(f"No names{start}: the model always ran past its length limit. "
-                      "Try a shorter prompt or a lower temperature.", error=True)
+            self._say(f"No names{start} found in time: the model rarely makes such names. "
+                      "Try fewer constraints or a shorter prompt.", error=True)
 
     @on(CandidatesFailed)
     def _failed(self, message: CandidatesFailed) -> None:
@@ -243,24 +252,32 @@ class ExplorePane(Vertical):
         if message.request != self.wanted_request:
             return
         self.shown_request = message.request
-        self._show([])
+        self._show([], {})
         self._say(message.error, error=True)
 
-    def _show(self, candidates: list[Sample]) -> None:
-        if self.query_one("#sort", Checkbox).value:
-            candidates = sorted(candidates, key=lambda c: c.logprob, reverse=True)
+    def _show(self, candidates: list[Sample], kinds: dict[str, str | None] | None = None
+              ) -> None:
+        """Show `candidates` (with, for a model with categories, the kind each is likeliest
+        as: by default the ones known); keep the cursor on the same name if still there."""
+        self._kinds = self._kinds if kinds is None else kinds
+        if self.form.switch("sort"):
+            rank = (self.shown_request or SampleConfig()).rank_key
+            candidates = sorted(candidates, key=rank, reverse=True)
         previous = self.selected()
         self.candidates = list(candidates)
         names = self.shown_names()
         cursor = names.index(previous.name) if previous and previous.name in names else 0
+        title = header(bool(self._kinds), self.table.size.width)
+        self.query_one("#candidates-header", Static).update(title, layout=False)
         self.table.set_rows(self._rows(), cursor)
 
     def _rows(self) -> list[Row]:
-        return [Row(c, c.name.casefold() in self.favourites) for c in self.candidates]
+        return [Row(c, c.name.casefold() in self.favourites, self._kinds.get(c.name))
+                for c in self.candidates]
 
     def _hide_known_now(self) -> None:
         """Hide names from the word list at once, before the fresh candidates arrive."""
-        if self.query_one("#novel-only", Checkbox).value:
+        if self.form.switch("novel-only"):
             self._show([c for c in self.candidates if c.source == "novel"])
 
     def _say(self, text: str, *, error: bool = False) -> None:
@@ -286,32 +303,14 @@ class ExplorePane(Vertical):
         event.stop()
         self.action_favourite()
 
+    @on(CandidateList.Block)
+    def _block(self, event: CandidateList.Block) -> None:
+        event.stop()
+        self.action_block()
+
     def _request_attention(self) -> None:
         candidate = self.selected()
-        if candidate is None:
-            self.attention_map.show("", None)
-            return
-        self._attend(candidate.name)
-
-    @work(thread=True, exclusive=True, group="attention", exit_on_error=False)
-    def _attend(self, word: str) -> None:
-        worker = get_current_worker()
-        try:
-            attention = self.engine.attention(word)
-        except EngineError as exc:
-            self.post_message(AttentionReady(word, None, str(exc)))
-        except Exception as exc:
-            self.post_message(AttentionReady(word, None, f"No attention map: {exc!r}"))
-        else:
-            if not worker.is_cancelled:
-                self.post_message(AttentionReady(word, attention))
-
-    @on(AttentionReady)
-    def _attention_ready(self, message: AttentionReady) -> None:
-        message.stop()
-        selected = self.selected()
-        if selected is not None and selected.name == message.word:
-            self.attention_map.show(message.word, message.attention, message.error)
+        self.attention_map.fetch(self.engine, candidate.name if candidate else "")
 
     # --- keys ------------------------------------------------------------------------------
 
@@ -326,6 +325,17 @@ class ExplorePane(Vertical):
         settings = {**{key: getattr(request, key) for key in SETTING_LABELS},
                     "model": preset, "step": step}
         self.post_message(FavouriteRequested(candidate.name, request.prompt, settings))
+
+    def action_block(self) -> None:
+        """Never show the highlighted name again: it goes to the blocklist, which every
+        request excludes, and leaves the table at once."""
+        candidate = self.selected()
+        if candidate is None or self.blocklist is None:
+            self.app.bell()
+            return
+        severity, text = self.blocklist.block(candidate.name)
+        self.app.notify(text, severity=severity, markup=False)
+        self._show([c for c in self.candidates if c.name != candidate.name])
 
     def action_attention_view(self, step: int) -> None:
         self.attention_map.action_view(step)

@@ -1,4 +1,5 @@
-"""Favourites: the names kept, where they came from; remove and export."""
+"""Favourites: the names kept, where they came from; remove and export. Below them, the
+blocked names (blocklist.py), which Explore never shows; Delete there unblocks one."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, Static
 
+from ..blocklist import Blocklist
 from ..favourites import EXPORT_FORMATS, Favourite
 from ..messages import FavouriteRemoveRequested, FavouritesExportRequested
 
@@ -33,6 +35,17 @@ class FavouritesPane(Vertical):
         Binding("ctrl+e", "export", "Export"),
     ]
 
+    def __init__(self, blocklist: Blocklist | None = None, *, id: str | None = None  # noqa: A002
+                 ) -> None:
+        super().__init__(id=id)
+        self.blocklist = blocklist
+
+    def on_mount(self) -> None:
+        if self.blocklist is not None:
+            self.blocklist.on_change(self.show_blocklist)
+            self.show_blocklist()
+        self.query_one("#blocked-section").display = self.blocklist is not None
+
     def compose(self) -> ComposeResult:
         yield Static("", id="favourites-summary", classes="message")
         table: DataTable[Text] = DataTable(id="favourites", cursor_type="row", zebra_stripes=True)
@@ -44,6 +57,12 @@ class FavouritesPane(Vertical):
         with Horizontal(classes="buttons"):
             yield Button("Remove", id="remove", tooltip="Forget the selected name (Delete)")
             yield Button("Export…", id="export", tooltip="Write the names to a file (ctrl+e)")
+        with Vertical(id="blocked-section"):
+            yield Static("", id="blocked-summary", classes="message")
+            blocked: DataTable[Text] = DataTable(id="blocked", cursor_type="row",
+                                                 show_header=False)
+            blocked.add_column("Blocked name", key="name")
+            yield blocked
 
     @property
     def table(self) -> DataTable[Text]:
@@ -74,6 +93,33 @@ class FavouritesPane(Vertical):
         summary.update(Text(text))  # plain: the path may hold [brackets]
         summary.set_class(unsaved, "error")
 
+    @property
+    def blocked_table(self) -> DataTable[Text]:
+        return self.query_one("#blocked", DataTable)
+
+    def blocked_names(self) -> list[str]:
+        table = self.blocked_table
+        return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+
+    def show_blocklist(self) -> None:
+        if self.blocklist is None:
+            return
+        table, names = self.blocked_table, self.blocklist.names
+        row = table.cursor_row
+        table.clear()
+        for name in names:
+            table.add_row(Text(name), key=name)
+        if names:
+            table.move_cursor(row=min(row, len(names) - 1), animate=False)
+        where = (f"not saved: kept in memory only (cannot write {self.blocklist.path})"
+                 if self.blocklist.unsaved else f"saved to {self.blocklist.path}")
+        text = (f"Blocked: {len(names)} name{'s' if len(names) != 1 else ''}, never shown in "
+                f"Explore · {where} · Delete here unblocks" if names else
+                "No blocked names. In Explore, ctrl+b (or b in the list) blocks a name.")
+        summary = self.query_one("#blocked-summary", Static)
+        summary.update(Text(text))
+        summary.set_class(self.blocklist.unsaved, "error")
+
     def selected_name(self) -> str | None:
         table = self.table
         if not table.row_count:
@@ -81,6 +127,15 @@ class FavouritesPane(Vertical):
         return str(table.get_row_at(table.cursor_row)[0])
 
     def action_remove(self) -> None:
+        blocked = self.blocked_table
+        if blocked.has_focus and self.blocklist is not None:  # unblock the name
+            if not blocked.row_count:
+                self.app.bell()
+                return
+            said = self.blocklist.unblock(str(blocked.get_row_at(blocked.cursor_row)[0]))
+            if said is not None:
+                self.app.notify(said[1], severity=said[0], markup=False)
+            return
         name = self.selected_name()
         if name is None:
             self.app.bell()

@@ -39,11 +39,21 @@ and then invents new ones.
 | ctrl+s / ctrl+o | Train | save / load the model (a .safetensors file) |
 | ctrl+r | Explore | new names for the same prompt |
 | ctrl+f, Enter, f | Explore | keep the selected name |
+| ctrl+b, b | Explore | block the selected name: never shown again |
+| Enter, ← → | Explore's "did you mean" | use a correction as the prompt |
 | [ ] | the list or the map | the attention map's other layers and heads |
 | Delete, ctrl+e | Favourites | remove, export |
+| Delete | Favourites' blocked names | unblock |
 
 ## Explore's settings
 
+- **Ends with**, **Contains**, **Min/Max length** (letters, the start included): every
+  name shown meets them all. When few names fit, Explore says "found 7 of 20".
+- **Kind of name** (a model trained on several lists): names of that list; the table
+  shows the kind that likes each name most.
+- **Most likely**: the likeliest names under the same constraints, not random draws.
+  **Rank per char** ranks by score per letter instead of in total (the default, which
+  favours short names); **Sort by score** orders the table by it.
 - **Temperature**: below 1 plays safe, above 1 takes risks; 0 always picks the likeliest
   letter.
 - **Top-k** / **Top-p**: only draw from the k likeliest letters, or from the likeliest
