@@ -19,6 +19,7 @@ import torch
 
 from .constraints import Steering
 from .data import EOS
+from .hooks import ConstraintMask
 from .sampling import Sample, SampleConfig
 
 if TYPE_CHECKING:
@@ -33,7 +34,6 @@ def most_likely(
 ) -> list[Sample]:
     """Up to `config.n` distinct names of the highest log-probability that meet `config`
     (temperature, top-k and top-p do not apply: they change draws, not likelihoods)."""
-    from .sample import ConstraintMask
 
     width = max(MIN_WIDTH, 4 * config.n)
     masks = ConstraintMask(steering, sampler.vocab, 1, -1, sampler.device)

@@ -16,7 +16,7 @@ from torch import Tensor
 
 from .best import BestWeights
 from .config import ModelConfig, TrainConfig
-from .data import Vocab
+from .data import Vocab, WordData
 from .io import atomic_write_bytes
 from .model import MiniGPT2
 
@@ -62,6 +62,21 @@ class Checkpoint:
             first = str(exc).splitlines()[1:2] or [str(exc)]
             raise CheckpointError(f"weights do not match the config: {first[0].strip()}") from None
         return model.to(device)
+
+    def word_data(self) -> WordData:
+        """The words the run trained and validated on, with their categories. Raises
+        CheckpointError if they do not give back the checkpoint's vocabulary and length."""
+        data = WordData.from_words(
+            self.train_words,
+            self.val_words,
+            self.source,
+            train_categories=self.train_categories,
+            val_categories=self.val_categories,
+            categories=self.vocab.categories,
+        )
+        if data.vocab != self.vocab or data.max_len != self.model_config.block_size:
+            raise CheckpointError("its words do not match its vocabulary")
+        return data
 
 
 def cpu_weights(state: dict[str, Tensor]) -> dict[str, Tensor]:

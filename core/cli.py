@@ -24,10 +24,11 @@ from .cli_categories import (
     data_sources,
     liked_categories,
 )
+from .cli_progress import ProgressBar
 from .config import DEFAULT_PRESET, PRESETS
 from .data import DEFAULT_DATASET, builtin_datasets, default_checkpoint_path, load_words
 from .sampling import DEFAULT_TIME_LIMIT_S, Sample, SampleConfig
-from .training import TrainEvent, TrainPlan, build_trainer
+from .training import TrainPlan, build_trainer
 
 DEFAULT_OUT = "minigpt2.safetensors"
 
@@ -209,7 +210,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"training; Ctrl-C stops and saves to {out}", file=sys.stderr, flush=True)
     try:
-        with _ProgressBar(enabled=not args.quiet) as bar:
+        with ProgressBar(enabled=not args.quiet) as bar:
             trainer.on_event = bar.update
             result = trainer.run()
     finally:
@@ -246,41 +247,6 @@ def _check_writable(path: Path) -> None:
         raise ValueError(f"{path}: is a folder; give a checkpoint file name")
     if not os.access(parent, os.W_OK):
         raise ValueError(f"{path}: the folder {parent} is not writable")
-
-
-class _ProgressBar:
-    """A rich progress bar on stderr fed by trainer events (steps or time)."""
-
-    def __init__(self, enabled: bool) -> None:
-        from rich.console import Console
-        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-        self.progress = Progress(
-            TextColumn("[bold]training"),
-            BarColumn(),
-            TextColumn("{task.percentage:>3.0f}%"),
-            TextColumn("{task.fields[status]}"),
-            TimeRemainingColumn(),
-            console=Console(stderr=True),
-            disable=not enabled,
-            transient=False,
-        )
-        self.task = self.progress.add_task("train", total=1.0, status="")
-
-    def __enter__(self) -> _ProgressBar:
-        self.progress.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.progress.stop()
-
-    def update(self, event: TrainEvent) -> None:
-        status = f"step {event.step}  epoch {event.epoch:.1f}"
-        if event.train_loss is not None:
-            status += f"  train {event.train_loss:.3f}"
-        if event.val_loss is not None:
-            status += f"  val {event.val_loss:.3f}"
-        self.progress.update(self.task, completed=event.progress or 0.0, status=status)
 
 
 def _sampler(path: Path | None):  # noqa: ANN202 - torch imported lazily

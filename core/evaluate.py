@@ -8,10 +8,11 @@ import torch
 from torch import Tensor
 
 from .config import TrainConfig
-from .data import PAD, Vocab, chars_that_fit, framed_length
+from .data import PAD, Vocab, WordData, chars_that_fit, framed_length
 from .model import MiniGPT2
 
 EVAL_BATCH = 1024
+Encoded = tuple[Tensor, np.ndarray]  # (N, length) token ids, and each row's unpadded length
 
 
 def encode_words(
@@ -20,13 +21,22 @@ def encode_words(
     length: int,
     device: torch.device,
     categories: list[str | None] | None = None,
-) -> tuple[Tensor, np.ndarray]:
+) -> Encoded:
     """(N, length) token ids start+word+EOS+padding, and each row's unpadded length. The start
     token is BOS, or the row's category's (see data.Vocab)."""
     starts = categories or [None] * len(words)
     rows = [vocab.encode_word(w, length, c) for w, c in zip(words, starts, strict=True)]
     tokens = torch.tensor(rows, dtype=torch.long).reshape(len(rows), length)
     return tokens.to(device), np.array([framed_length(len(w)) for w in words], dtype=np.int64)
+
+
+def encode_split(data: WordData, device: torch.device) -> tuple[Encoded, Encoded]:
+    """The training and validation words, each as `encode_words` gives them."""
+    size = data.max_len
+    return (
+        encode_words(data.vocab, data.train_words, size, device, data.train_categories),
+        encode_words(data.vocab, data.val_words, size, device, data.val_categories),
+    )
 
 
 def epoch_batches(

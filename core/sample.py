@@ -1,12 +1,12 @@
 """Batched name generation with a KV cache, scoring, and novel/train/val labels.
 
 One pipeline makes every name: at each step the model's logits pass through a list of hooks
-(`LogitsHook`, as Hugging Face's logits processors): first the constraint mask (which tokens
-keep the name on a path that meets its constraints and length limits), then temperature,
-top-k and top-p. A token is drawn from what is left; its log-probability is taken from the
-model's own logits, so reported scores stay honest. `SampleConfig.accepts` is the one filter.
-A new sampling option is a `SampleConfig` field, plus a hook in `_pipeline` if it changes
-the choice of tokens.
+(`LogitsHook`, hooks.py, as Hugging Face's logits processors): first the constraint mask
+(which tokens keep the name on a path that meets its constraints and length limits), then
+temperature, top-k and top-p. A token is drawn from what is left; its log-probability is
+taken from the model's own logits, so reported scores stay honest. `SampleConfig.accepts` is
+the one filter. A new sampling option is a `SampleConfig` field, plus a hook in `_pipeline`
+if it changes the choice of tokens.
 """
 
 from __future__ import annotations
@@ -23,16 +23,16 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .checkpoint import load_checkpoint
-from .constraints import ImpossibleConstraints, State, Steering
+from .constraints import ImpossibleConstraints, Steering
 from .data import EOS, PAD, Vocab, chars_that_fit
 from .guidance import GuidedModel
+from .hooks import ConstraintMask, LogitsHook, nucleus, top_k
 from .model import KVCache, MiniGPT2
 from .sampling import AttentionMap, Sample, SampleConfig, Source, WordScore
 from .scoring import word_logprobs
 
 MAX_BATCH = 1024  # a round stays short (~25 ms on one CPU thread), so time limits hold
 MAX_ROUNDS = 64  # with the time limit, the bound on a request that rarely finds its names
-LogitsHook = Callable[[Tensor, Tensor], Tensor]  # (tokens so far (B, t), logits (B, V)) -> logits
 Clock = Callable[[], float]
 
 
@@ -189,9 +189,9 @@ class Sampler:
         if config.temperature > 0:
             hooks.append(lambda _, logits: logits / config.temperature)
             if config.top_k is not None and config.top_k < self.vocab.size:
-                hooks.append(lambda _, logits: _top_k(logits, config.top_k))  # type: ignore[arg-type]
+                hooks.append(lambda _, logits: top_k(logits, config.top_k))  # type: ignore[arg-type]
             if config.top_p is not None and config.top_p < 1:
-                hooks.append(lambda _, logits: _nucleus(logits, config.top_p))  # type: ignore[arg-type]
+                hooks.append(lambda _, logits: nucleus(logits, config.top_p))  # type: ignore[arg-type]
         return hooks
 
     @torch.inference_mode()
@@ -277,89 +277,3 @@ class Sampler:
         if len(word) > self.max_chars:
             raise ValueError(f"{word!r} is longer than this model's {self.max_chars} characters")
         return self.vocab.frame(word, category)
-
-
-class ConstraintMask:
-    """The first hook: each row's allowed tokens from its `Steering` state and length. At
-    the model's own limit every character stays open: choosing one cuts the name there."""
-
-    def __init__(
-        self, steering: Steering, vocab: Vocab, batch: int, cut_at: int, device: torch.device
-    ) -> None:
-        self.steering = steering
-        self.vocab = vocab
-        self.cut_at = cut_at  # the model's own limit
-        self.device = device
-        self.states: list[State] = [steering.start()] * batch
-        self.masks: dict[tuple[State, int], Tensor] = {}
-        self.targets: dict[tuple[State, int], int] = {}
-
-    def __call__(self, tokens: Tensor, logits: Tensor) -> Tensor:
-        length = tokens.size(1) - 1  # characters so far (BOS first)
-        if length > len(self.steering.config.prompt) and not self.steering.trivial:
-            chars = self.vocab.tokens
-            self.states = [
-                self.steering.advance(state, chars[t]) if t > EOS else state
-                for state, t in zip(self.states, tokens[:, -1].tolist(), strict=True)
-            ]
-        if self.steering.trivial:
-            allowed = self.mask_for(self.states[0], length)
-        else:
-            allowed = torch.stack([self.mask_for(state, length) for state in self.states])
-        return _steer_end(logits, allowed, self._targets(length)).masked_fill(
-            ~allowed, float("-inf")
-        )
-
-    def mask_for(self, state: State, length: int) -> Tensor:
-        """(V,) bool: the tokens a name in `state`, `length` characters long, may take next."""
-        key = (state, length)
-        if key not in self.masks:
-            may_end, chars = self.steering.allowed(state, length)
-            if length == self.cut_at and may_end:
-                chars = tuple(self.steering.chars)  # past the limit: the name is cut
-            allowed = torch.zeros(self.vocab.size, dtype=torch.bool)
-            allowed[[self.vocab.index[ch] for ch in chars]] = True
-            allowed[EOS] = may_end
-            self.masks[key] = allowed.to(self.device)
-            needed = self.steering.next_needed(state)
-            self.targets[key] = (
-                self.vocab.index[needed] if needed in chars and not may_end else -1
-            )
-        return self.masks[key]
-
-    def _targets(self, length: int) -> Tensor | None:
-        """Per row, the token that takes the end token's probability (-1: none)."""
-        if self.steering.trivial:
-            return None
-        ids = [self.targets[(state, length)] for state in self.states]
-        return torch.tensor(ids, device=self.device)
-
-
-def _steer_end(logits: Tensor, allowed: Tensor, targets: Tensor | None) -> Tensor:
-    """Where the model would end a name that still lacks its required text, move the end
-    token's probability onto the next character of that text: the name's wish to end
-    becomes its ending, instead of running on until the length limit forces it."""
-    if targets is None:
-        return logits
-    use = (targets >= 0) & ~allowed[:, EOS]
-    if not bool(use.any()):
-        return logits
-    index = targets.clamp(min=0)[:, None]
-    current = logits.gather(-1, index)
-    merged = torch.logaddexp(current, logits[:, EOS : EOS + 1])
-    return logits.scatter(-1, index, torch.where(use[:, None], merged, current))
-
-
-def _top_k(logits: Tensor, k: int) -> Tensor:
-    kth = torch.topk(logits, k, dim=-1).values[:, -1:]
-    return logits.masked_fill(logits < kth, float("-inf"))
-
-
-def _nucleus(logits: Tensor, top_p: float) -> Tensor:
-    """Keep the smallest set of most likely tokens whose probability reaches `top_p`."""
-    sorted_logits, order = logits.sort(-1, descending=True)
-    cumulative = sorted_logits.softmax(-1).cumsum(-1)
-    # Drop a token when the ones before it already reach top_p (the first always stays).
-    drop_sorted = (cumulative - sorted_logits.softmax(-1)) >= top_p
-    drop = drop_sorted.scatter(-1, order, drop_sorted)
-    return logits.masked_fill(drop, float("-inf"))

@@ -19,7 +19,6 @@ from torch import Tensor
 from .best import BestWeights
 from .checkpoint import (
     Checkpoint,
-    CheckpointError,
     capture,
     load_checkpoint,
     save_checkpoint,
@@ -27,7 +26,7 @@ from .checkpoint import (
 from .config import ModelConfig, TrainConfig, with_data_shape
 from .data import WordData
 from .device import default_threads, resolve_device, rng_state, set_rng_state
-from .evaluate import encode_words, epoch_batches, evaluate, evaluate_words
+from .evaluate import encode_split, epoch_batches, evaluate, evaluate_words
 from .graphs import GraphedStep
 from .model import MiniGPT2
 from .optim import make_optimizer, set_lr
@@ -72,13 +71,8 @@ class Trainer:
         self._use_graphs = self.device.type == "cuda" and config.cuda_graphs
         self._graphed: GraphedStep | None = None  # built at the first step of run()
         self.optimizer = make_optimizer(self.model, config, capturable=self._use_graphs)
-        vocab, size, device = data.vocab, data.max_len, self.device
-        self.train_tokens, self.train_lengths = encode_words(
-            vocab, data.train_words, size, device, data.train_categories
-        )
-        self.val_tokens, self.val_lengths = encode_words(
-            vocab, data.val_words, size, device, data.val_categories
-        )
+        train, val = encode_split(data, self.device)
+        (self.train_tokens, self.train_lengths), (self.val_tokens, self.val_lengths) = train, val
         self.steps_per_epoch = math.ceil(len(data.train_words) / config.batch_size)
         self.bounds = RunBounds(config, self.steps_per_epoch)
         self.step = 0
@@ -101,16 +95,7 @@ class Trainer:
     ) -> Trainer:
         """Continue a run: same words, weights, optimizer state, step, schedule and RNG."""
         ckpt = source if isinstance(source, Checkpoint) else load_checkpoint(source)
-        data = WordData.from_words(
-            ckpt.train_words,
-            ckpt.val_words,
-            ckpt.source,
-            train_categories=ckpt.train_categories,
-            val_categories=ckpt.val_categories,
-            categories=ckpt.vocab.categories,
-        )
-        if data.vocab != ckpt.vocab or data.max_len != ckpt.model_config.block_size:
-            raise CheckpointError("its words do not match its vocabulary")
+        data = ckpt.word_data()
         config = config or ckpt.train_config
         return cls(data, ckpt.model_config, config, on_event, preset=ckpt.preset, checkpoint=ckpt)
 
@@ -156,16 +141,14 @@ class Trainer:
             )  # fmt: skip
 
     def model_copy(self) -> MiniGPT2:
-        """A CPU copy of the model in training, taken between two steps: weights only, no
-        optimizer state, and no random draws (building a fresh model would consume the
-        global generator that dropout uses)."""
+        """A CPU copy of the model in training, between two steps: no optimizer state, and
+        no random draws (building a fresh model would draw from dropout's generator)."""
         with self._lock:
             return copy.deepcopy(self.model).to("cpu")
 
     def copy_weights(self, model: MiniGPT2) -> int:
-        """Copy the weights in training into `model` (built from `self.model_config`),
-        between two steps, and return the step they belong to. Weights only, no optimizer
-        state: cheap enough to do for every sampling request while training."""
+        """Copy the weights in training into `model` between two steps; return their step.
+        Weights only: cheap enough for every sampling request while training."""
         with self._lock:
             model.load_state_dict(self.model.state_dict())
             return self.step
@@ -325,10 +308,8 @@ class Trainer:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
 
     def _set_lr(self) -> None:
-        cfg = self.config
-        if cfg.lr_schedule == "constant" and not cfg.warmup_steps:
-            return
-        set_lr(self.optimizer, self.bounds.lr(self.step, self._clock.elapsed))
+        if self.config.lr_schedule != "constant" or self.config.warmup_steps:
+            set_lr(self.optimizer, self.bounds.lr(self.step, self._clock.elapsed))
 
     def _evaluate_and_record(self, train_loss: float) -> float:
         val_loss = evaluate(self.model, self.val_tokens, self.val_lengths)
@@ -338,19 +319,11 @@ class Trainer:
         return val_loss
 
     def _quick_samples(self) -> tuple[str, ...]:
-        """A few names from the current weights, as makemore prints while training. Seeded
-        by the step so the global RNG (dropout) is untouched: a run stays reproducible however
-        often it is sampled."""
-        with self._lock:
-            sampler = Sampler(
-                self.model, self.data.vocab, self.data.train_words, self.data.val_words
-            )
-            samples = sampler.sample(
-                SampleConfig(n=SAMPLES_PER_EVENT, seed=self.step, include_cut=True)
-            )
-        self.model.train()
-        # A young model rarely ends its names: show them cut at the limit, marked so.
-        return tuple(s.shown for s in samples)
+        """A few names from a copy of the current weights, as makemore prints while training
+        (seeded by the step: the generator dropout draws from is untouched). A young model
+        rarely ends its names: they come cut at the limit, marked so."""
+        config = SampleConfig(n=SAMPLES_PER_EVENT, seed=self.step, include_cut=True)
+        return tuple(s.shown for s in self.snapshot_sampler().sample(config))
 
     def _emit(
         self,
