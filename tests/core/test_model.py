@@ -119,3 +119,11 @@ def test_attention_weights_equal_an_explicit_scaled_softmax(tiny: ModelConfig) -
     scores = scores.masked_fill(torch.ones(6, 6).triu(1).bool(), float("-inf"))
     expected = scores.softmax(-1)
     torch.testing.assert_close(model.attention(idx)[0, 0], expected)
+
+
+def test_only_sinusoidal_positions_need_an_even_width() -> None:
+    with pytest.raises(ValueError, match="even d_model"):
+        ModelConfig(d_model=33, n_head=1, positions="sinusoidal")
+    assert ModelConfig(d_model=33, n_head=1, positions="learned").d_model == 33
+    with pytest.raises(ValueError, match="divisible"):
+        ModelConfig(d_model=32, n_head=3, positions="learned")
