@@ -173,3 +173,12 @@ def test_cli_train_and_sample(
     assert len(names) == 5
     for line in names:
         assert WORD_RE.fullmatch(line), f"not a name made of a-z: {line!r}"
+
+
+def test_builtin_datasets_count_the_words_of_each_list() -> None:
+    from minigpt2.core.data import builtin_datasets, load_words
+
+    infos = builtin_datasets()
+    assert {info.name for info in infos} >= {"seed", "animals", "fruits-vegetables"}
+    for info in infos:
+        assert info.count == len(load_words(info.path)), info.name  # the lists hold no duplicates

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 from minigpt2.core.config import ModelConfig, get_preset, with_data_shape
-from minigpt2.core.model import KVCache, MiniGPT2
+from minigpt2.core.model import KVCache, MiniGPT2, sinusoidal_positions
 
 VOCAB, BLOCK = 30, 12
 
@@ -127,3 +129,15 @@ def test_only_sinusoidal_positions_need_an_even_width() -> None:
     assert ModelConfig(d_model=33, n_head=1, positions="learned").d_model == 33
     with pytest.raises(ValueError, match="divisible"):
         ModelConfig(d_model=32, n_head=3, positions="learned")
+
+
+def test_sinusoidal_positions_follow_the_transformer_paper() -> None:
+    """PE(pos, 2i) = sin(pos / 10000^(2i/d)), PE(pos, 2i+1) = cos(the same), computed here
+    one entry at a time."""
+    length, d_model = 7, 8
+    table = sinusoidal_positions(length, d_model)
+    for pos in range(length):
+        for i in range(d_model // 2):
+            angle = pos / 10000 ** (2 * i / d_model)
+            assert table[pos, 2 * i].item() == pytest.approx(math.sin(angle), abs=1e-6)
+            assert table[pos, 2 * i + 1].item() == pytest.approx(math.cos(angle), abs=1e-6)

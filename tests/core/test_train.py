@@ -367,6 +367,7 @@ def test_auto_fits_the_model_to_the_list(
     model = preset.model
     assert (model.n_layer, model.d_model, model.dropout) == (layers, width, dropout)
     assert preset.train.time_budget_s == 30.0 and preset.train.lr_schedule == "cosine"
+    assert preset.train.lr == 3e-3  # the README's rule: AdamW 3e-3 for every list
     assert f"{tokens:,} training tokens" in preset.description and preset.name == "auto"
 
 
