@@ -305,7 +305,9 @@ class MiniGPT2App(App[None]):
             tab = next(name for name, id_ in TABS.items()
                        if id_ == self.query_one(TabbedContent).active)
             form = self.train_pane.form
-            settings = Settings(data=form.data or None, preset=form.preset, tab=tab,
+            data = form.data
+            settings = Settings(data=list(data) if isinstance(data, tuple) else data or None,
+                                preset=form.preset, tab=tab,
                                 sampling=self.explore.settings())
             self.session.save_settings(settings)
         except (NoMatches, StopIteration):  # not composed: nothing was chosen
