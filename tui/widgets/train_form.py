@@ -60,7 +60,7 @@ class TrainForm(VerticalScroll):
         builtin = {d.name for d in self.datasets}
         own = [source for source in self._initial_data if source not in builtin]
         chosen = {*self._initial_data, *([WORD_FILE] if own else [])}
-        yield Label("Data (several: one category each)", classes="field-label")
+        yield Label("Data (one or more)", classes="field-label")
         yield SelectionList[str](*[(label, value, value in chosen)
                                    for label, value in self._data_options()],
                                  id="data-lists", compact=True)

@@ -36,7 +36,7 @@ SAMPLE_LINES = 4  # the latest few, as makemore prints them
 NO_SAMPLES = Text("Names from the model appear here while it trains.", style="dim")
 
 
-class TrainPane(ModelFiles, Horizontal):
+class TrainPane(Horizontal, ModelFiles):  # Horizontal first: its CSS applies
     """Its keys (F5, F6, F7, ctrl+s, ctrl+o) are bound on the app: they work anywhere."""
 
     state: reactive[TrainState] = reactive(TrainState.IDLE, bindings=True)
