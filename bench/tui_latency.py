@@ -1,7 +1,7 @@
 """How responsive is minigpt2-tui while it trains?
 
 Runs the real app headless (App.run_test) exactly as a first launch with `--data seed`
-does: the `default` preset trains in a worker thread. Meanwhile it measures
+does: the default (`auto`) preset trains in a worker thread. Meanwhile it measures
 
 - event-loop lag: a probe in the app's own asyncio loop asks to wake every 10 ms and
   records how late it wakes (p50/p99, ms);
@@ -14,7 +14,7 @@ does: the `default` preset trains in a worker thread. Meanwhile it measures
 Prints one JSON object. Targets on 2 CPU cores: keystroke p99 <= 50 ms, largest event-loop
 stall <= 100 ms (tab switches included).
 
-    .venv/bin/python bench/tui_latency.py [--seconds 20] [--preset default]
+    .venv/bin/python bench/tui_latency.py [--seconds 20] [--preset auto]
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from minigpt2.core.config import DEFAULT_PRESET
 from minigpt2.core.train import default_threads
 from minigpt2.tui.app import LaunchOptions, MiniGPT2App
 from textual import events
@@ -183,7 +184,7 @@ async def measure(seconds: float, preset: str) -> dict[str, object]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=20.0, help="how long to measure")
-    parser.add_argument("--preset", default="default", help="the preset that trains")
+    parser.add_argument("--preset", default=DEFAULT_PRESET, help="the preset that trains")
     args = parser.parse_args(argv)
     result = asyncio.run(measure(args.seconds, args.preset))
     print(json.dumps(result))

@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import Header, Static, TabbedContent, TabPane
 
 from ..core.data import DEFAULT_DATASET
 from .commands import app_commands
@@ -48,6 +48,7 @@ from .train_state import TrainState
 from .widgets.explore_pane import ExplorePane
 from .widgets.favourites_pane import FavouritesPane
 from .widgets.help_screen import HelpScreen
+from .widgets.key_footer import KeyFooter
 from .widgets.quit_screen import QuitChoice, QuitScreen
 from .widgets.train_pane import TrainPane
 
@@ -111,7 +112,7 @@ class MiniGPT2App(App[None]):
             with TabPane("Favourites [dim]F4[/]", id=TABS["favourites"]):
                 yield FavouritesPane(id="favourites-pane")
         yield Static("Starting…", id="status")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def train_pane(self) -> TrainPane:
