@@ -3,6 +3,8 @@ chart and a few names from the model as it learns). The pane owns the training s
 
 from __future__ import annotations
 
+import os
+import threading
 from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,6 +34,7 @@ from .train_readouts import Readouts, data_names, format_duration, format_loss, 
 if TYPE_CHECKING:
     from ...core.training import TrainEvent
 
+TRAINER_NICENESS = 10  # the trainer thread gives way to the UI thread when both want a core
 SAMPLE_LINES = 4  # the latest few, as makemore prints them
 NO_SAMPLES = Text("Names from the model appear here while it trains.", style="dim")
 
@@ -184,6 +187,7 @@ class TrainPane(Horizontal, ModelFiles):  # Horizontal first: its CSS applies
     @work(thread=True, exclusive=True, group="train", exit_on_error=False)
     def _train(self, plan: TrainPlan, continue_current: bool) -> None:
         worker = get_current_worker()
+        yield_to_the_ui()
 
         def deliver(events: list[TrainEvent]) -> None:
             if not worker.is_cancelled:
@@ -317,3 +321,12 @@ class TrainPane(Horizontal, ModelFiles):  # Horizontal first: its CSS applies
         self.query_one("#stop", Button).disabled = not state.can_stop
         self.query_one("#reset", Button).disabled = state.active
 
+
+def yield_to_the_ui() -> None:
+    """Lower this thread's CPU priority (Linux: per thread), so that on a busy machine the
+    event loop is not kept waiting for a core by the trainer: typing and tab switches stay
+    quick, training slows only while the UI works. Elsewhere, or if refused, nothing."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), TRAINER_NICENESS)
+    except (AttributeError, OSError):
+        pass
