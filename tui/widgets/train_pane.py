@@ -22,6 +22,7 @@ from ...core.config import Preset
 from ...core.data import DEFAULT_DATASET, DatasetInfo
 from ...core.training import TrainPlan
 from ..engine import Engine, EngineError, ModelInfo
+from ..memory import release_free_memory
 from ..messages import ModelChanged, TrainingEnded, TrainingProgress, TrainingStateChanged
 from ..session import AUTOSAVE_INTERVAL_S, Autosave
 from ..train_state import TrainState
@@ -203,6 +204,8 @@ class TrainPane(Horizontal, ModelFiles):  # Horizontal first: its CSS applies
             self.post_message(TrainingEnded(None, None, f"Training failed: {exc!r}"))
         else:
             self.post_message(TrainingEnded(*(outcome or (None, None))))
+        finally:
+            release_free_memory()  # the run's freed heap, back to the system
 
     # --- what the trainer reports ----------------------------------------------------------
 
