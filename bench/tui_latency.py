@@ -103,7 +103,8 @@ async def wait_until(condition, timeout: float) -> None:  # type: ignore[no-unty
 async def measure(seconds: float, preset: str) -> dict[str, object]:
     scratch = Path(tempfile.mkdtemp(prefix="minigpt2-bench-"))  # not the user's data dir
     app = MiniGPT2App(LaunchOptions(data="seed", preset=preset, data_dir=scratch / "data",
-                                    favourites=scratch / "favourites.json"))
+                                    favourites=scratch / "favourites.json",
+                                    freeze_gc=True))  # as the command line starts it
     doing = Doing()
     switches_ms: list[float] = []
     switches_cpu_ms: list[float] = []  # of which the UI thread was on a core (the rest: waiting)

@@ -32,6 +32,7 @@ from .launch import (
     parse_args,
     shipped_checkpoint,
 )
+from .memory import freeze_survivors
 from .messages import (
     AutoTrain,
     FavouriteRemoveRequested,
@@ -148,6 +149,7 @@ class MiniGPT2App(App[None]):
             for message in start_messages(self.engine, self.options, self.session,
                                           self._preset, shipped_checkpoint()):
                 self.post_message(message)
+            freeze_survivors(self.options.freeze_gc)
         except Exception as exc:  # a broken install: say so, keep the app open
             self.post_message(Notice(f"Could not start the model: {exc!r}", "error"))
 
@@ -308,8 +310,7 @@ class MiniGPT2App(App[None]):
             form = self.train_pane.form
             data = form.data
             settings = Settings(data=list(data) if isinstance(data, tuple) else data or None,
-                                preset=form.preset, tab=tab,
-                                sampling=self.explore.settings())
+                                preset=form.preset, tab=tab, sampling=self.explore.settings())
             self.session.save_settings(settings)
         except (NoMatches, StopIteration):  # not composed: nothing was chosen
             pass
