@@ -10,7 +10,7 @@ requests the next of pause, resume, stop, restart happens.
 Prints one JSON object: requests, errors by kind, the trainer actions taken, and the
 resident memory (RSS) at the start, at the end and at its peak.
 
-    .venv/bin/python bench/soak.py [--requests 10000] [--preset default] [--data seed]
+    .venv/bin/python bench/soak.py [--requests 10000] [--preset auto] [--data seed]
 """
 
 from __future__ import annotations
@@ -25,9 +25,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from minigpt2.core.config import DEFAULT_PRESET
 from minigpt2.core.sampling import SampleConfig
 from minigpt2.core.training import TrainPlan
 from minigpt2.tui.engine import Engine, EngineError
+from minigpt2.tui.memory import release_free_memory
 
 PROMPTS = ["", "a", "ma", "ri", "kat", "el", "Jo", "zz", "é", "ma!", "a" * 80, "sam", "q"]
 STALL_S = 120.0  # no request finished for this long: a deadlock; dump every thread's stack
@@ -35,7 +37,9 @@ ACTIONS = ("pause", "resume", "stop", "restart")
 
 
 def rss_mb(field: str = "VmRSS") -> float:
-    """This process's resident memory (VmRSS) or its peak so far (VmHWM), in MB."""
+    """This process's resident memory (VmRSS), its peak so far (VmHWM), or of the RSS the
+    part in anonymous memory (RssAnon: the heap) or in mapped files (RssFile: mostly the
+    pages of torch's libraries used so far, shared and reclaimable), in MB."""
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith(field + ":"):
             return round(int(line.split()[1]) / 1024, 1)
@@ -69,6 +73,8 @@ class Trainer:
                 self.engine.train(self.plan, lambda events: None)
             except EngineError as exc:
                 self.failures.append(str(exc))
+            finally:
+                release_free_memory()  # as the app's Train pane does after each run
 
         self.thread = threading.Thread(target=run, daemon=True)
         self.thread.start()
@@ -88,13 +94,14 @@ def soak(requests: int, every: int, plan: TrainPlan, seed: int) -> dict[str, obj
     rng = random.Random(seed)
     engine = Engine(threads=1)
     engine.warm_up()
-    rss_start = rss_mb()
+    rss_start, anon_start, file_start = rss_mb(), rss_mb("RssAnon"), rss_mb("RssFile")
     trainer = Trainer(engine, plan)
     trainer.start()
     errors: Counter[str] = Counter()
     unexpected: list[str] = []
     actions: Counter[str] = Counter()
     names = 0
+    trace = []  # RSS as the requests go: a leak climbs, an allocator's pools level off
     started = time.perf_counter()
     for i in range(1, requests + 1):
         faulthandler.dump_traceback_later(STALL_S, exit=True)  # a deadlock: stacks, exit 1
@@ -110,6 +117,8 @@ def soak(requests: int, every: int, plan: TrainPlan, seed: int) -> dict[str, obj
             action = ACTIONS[(i // every - 1) % len(ACTIONS)]
             trainer.act(action)
             actions[action] += 1
+        if i % max(1, requests // 10) == 0:
+            trace.append(rss_mb())
     faulthandler.cancel_dump_traceback_later()
     engine.stop()
     if trainer.thread is not None:
@@ -123,7 +132,10 @@ def soak(requests: int, every: int, plan: TrainPlan, seed: int) -> dict[str, obj
         "unexpected_count": len(unexpected),
         "trainer_failures": trainer.failures,
         "trainer_actions": dict(actions),
-        "rss_mb": {"start": rss_start, "end": rss_mb(), "peak": rss_mb("VmHWM")},
+        "rss_mb": {"start": rss_start, "end": rss_mb(), "peak": rss_mb("VmHWM"),
+                   "anon": {"start": anon_start, "end": rss_mb("RssAnon")},
+                   "file": {"start": file_start, "end": rss_mb("RssFile")},
+                   "every_tenth_of_the_requests": trace},
         "pass": not unexpected and not trainer.failures,
     }
 
@@ -132,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=10_000)
     parser.add_argument("--every", type=int, default=250, help="requests between actions")
-    parser.add_argument("--preset", default="default")
+    parser.add_argument("--preset", default=DEFAULT_PRESET)
     parser.add_argument("--data", default="seed")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)

@@ -7,6 +7,7 @@ the ones you like.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import suppress
 
 from rich.text import Text
 from textual import on, work
@@ -15,7 +16,7 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import Header, Static, TabbedContent, TabPane
 
 from ..core.data import DEFAULT_DATASET
 from .blocklist import BLOCKLIST_FILE, Blocklist
@@ -33,6 +34,7 @@ from .launch import (
     parse_args,
     shipped_checkpoint,
 )
+from .memory import freeze_survivors
 from .messages import (
     AutoTrain,
     FavouriteRemoveRequested,
@@ -49,6 +51,7 @@ from .train_state import TrainState
 from .widgets.explore_pane import ExplorePane
 from .widgets.favourites_pane import FavouritesPane
 from .widgets.help_screen import HelpScreen
+from .widgets.key_footer import KeyFooter
 from .widgets.quit_screen import QuitChoice, QuitScreen
 from .widgets.train_pane import TrainPane
 
@@ -113,7 +116,7 @@ class MiniGPT2App(App[None]):
             with TabPane("Favourites [dim]F4[/]", id=TABS["favourites"]):
                 yield FavouritesPane(self.blocklist, id="favourites-pane")
         yield Static("Starting…", id="status")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def train_pane(self) -> TrainPane:
@@ -150,6 +153,7 @@ class MiniGPT2App(App[None]):
             for message in start_messages(self.engine, self.options, self.session,
                                           self._preset, shipped_checkpoint()):
                 self.post_message(message)
+            freeze_survivors(self.options.freeze_gc)
         except Exception as exc:  # a broken install: say so, keep the app open
             self.post_message(Notice(f"Could not start the model: {exc!r}", "error"))
 
@@ -308,8 +312,9 @@ class MiniGPT2App(App[None]):
             tab = next(name for name, id_ in TABS.items()
                        if id_ == self.query_one(TabbedContent).active)
             form = self.train_pane.form
-            settings = Settings(data=form.data or None, preset=form.preset, tab=tab,
-                                sampling=self.explore.settings())
+            data = form.data
+            settings = Settings(data=list(data) if isinstance(data, tuple) else data or None,
+                                preset=form.preset, tab=tab, sampling=self.explore.settings())
             self.session.save_settings(settings)
         except (NoMatches, StopIteration):  # not composed: nothing was chosen
             pass
@@ -338,13 +343,7 @@ class MiniGPT2App(App[None]):
 
 
 def main(argv: list[str] | None = None) -> int:
-    options = parse_args(argv)
-    try:
-        MiniGPT2App(options).run()
-    except KeyboardInterrupt:
-        pass
+    """The `minigpt2-tui` command."""
+    with suppress(KeyboardInterrupt):
+        MiniGPT2App(parse_args(argv)).run()
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

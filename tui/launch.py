@@ -47,6 +47,7 @@ class LaunchOptions:
     sample_seed: int = 0  # Explore's first seed; ctrl+r moves on to the next
     threads: int | None = None  # torch threads for training; None = the core's default
     theme: str = DARK
+    freeze_gc: bool = False  # memory.freeze_survivors once started (the command line: on)
 
 
 def unwritable_reason(path: Path) -> str | None:
@@ -84,6 +85,6 @@ def parse_args(argv: list[str] | None = None) -> LaunchOptions:
     args = parser.parse_args(argv)
     return LaunchOptions(data=args.data, checkpoint=args.checkpoint, preset=args.preset,
                          favourites=args.favourites, fresh=args.fresh,
-                         theme=LIGHT if args.light else DARK)
+                         theme=LIGHT if args.light else DARK, freeze_gc=True)
 
 

@@ -33,7 +33,7 @@ def default_data_dir() -> Path:
 class Settings:
     """The choices a user made last time; None or empty means the app's default."""
 
-    data: str | None = None
+    data: str | list[str] | None = None  # several lists: one category each
     preset: str | None = None
     tab: str | None = None
     sampling: dict[str, Any] = field(default_factory=dict)  # Explore's controls, by id
@@ -45,6 +45,9 @@ class Settings:
             raise ValueError("not an object")
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in raw.items() if k in known}
+        data = values.get("data")
+        if isinstance(data, list) and not all(isinstance(d, str) for d in data):
+            raise ValueError("data is not a list of names")
         if not isinstance(values.get("sampling", {}), dict):
             raise ValueError("sampling is not an object")
         return cls(**values)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from minigpt2.tui.app import LaunchOptions, MiniGPT2App
+from minigpt2.tui.widgets import explore_settings
 from tiny_model import TINY_CHECKPOINT, syllable_names
 from tui_helpers import AppFactory
 
@@ -29,6 +30,13 @@ def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("ckpt") / "tiny.safetensors"
     shutil.copyfile(TINY_CHECKPOINT, path)
     return path
+
+
+@pytest.fixture(autouse=True)
+def unhurried_sampling(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Explore's 0.5 s limit on a request would make how many names come back depend on how
+    fast and how busy the machine is: tests wait on names, not on time."""
+    monkeypatch.setattr(explore_settings, "TIME_LIMIT_S", 60.0)
 
 
 @pytest.fixture(autouse=True)

@@ -9,17 +9,10 @@ from pathlib import Path
 import pytest
 from minigpt2.tui import blocklist as blocklist_module
 from minigpt2.tui.blocklist import BLOCKLIST_FILE, Blocklist
-from minigpt2.tui.widgets import explore_settings
 from minigpt2.tui.widgets.explore_pane import ExplorePane
 from test_explore import ready
 from textual.pilot import Pilot
 from tui_helpers import SIZE, AppFactory, press, wait_for
-
-
-@pytest.fixture(autouse=True)
-def no_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(explore_settings, "TIME_LIMIT_S", 60.0)  # see test_constraints_ui
-
 
 # --- the store ------------------------------------------------------------------------------
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from minigpt2.core.categories import DEFAULT_GUIDANCE
 from minigpt2.core.repair import Correction
-from minigpt2.tui.widgets import explore_settings
 from minigpt2.tui.widgets.candidate_list import header
 from minigpt2.tui.widgets.did_you_mean import CorrectionsReady
 from minigpt2.tui.widgets.explore_pane import ExplorePane
@@ -21,11 +20,6 @@ from tui_helpers import SIZE, AppFactory, press, wait_for
 SOFT = ["la", "li", "ma", "mi", "na", "lu"]  # two kinds of made-up names a tiny model tells apart
 HARD = ["ko", "to", "ra", "ri", "sa", "jo"]
 MISSPELT, MEANT = "jolluto", "joluto"  # a training word of the tiny model, one letter doubled
-
-
-@pytest.fixture(autouse=True)
-def no_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(explore_settings, "TIME_LIMIT_S", 60.0)  # see test_constraints_ui
 
 
 @pytest.fixture(scope="module")

@@ -11,19 +11,11 @@ from pathlib import Path
 import pytest
 from minigpt2.core.sampling import SampleConfig
 from minigpt2.tui.session import SETTINGS_FILE
-from minigpt2.tui.widgets import explore_settings
 from minigpt2.tui.widgets.explore_pane import ExplorePane
 from test_explore import ready
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input
 from tui_helpers import SIZE, AppFactory, press, wait_for
-
-
-@pytest.fixture(autouse=True)
-def no_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Requests end when found or after the sampler's rounds, not at a time that a busy or
-    slow machine could reach first: what they return does not depend on the machine."""
-    monkeypatch.setattr(explore_settings, "TIME_LIMIT_S", 60.0)
 
 
 async def type_into(pilot: Pilot, explore: ExplorePane, field: str, text: str,

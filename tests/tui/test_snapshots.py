@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +22,17 @@ from minigpt2.core.data import DatasetInfo
 from minigpt2.core.training import TrainEvent
 from minigpt2.tui import app as app_module
 from minigpt2.tui.messages import TrainingProgress
+from minigpt2.tui.widgets import train_choice
 from textual.pilot import Pilot
 from textual.widgets import Input
 from tui_helpers import AppFactory, wait_for
 
 SnapCompare = Any  # pytest-textual-snapshot's fixture
+# What `auto` shows before Start, whatever core's rule becomes.
+AUTO_NOW = Preset("auto", "auto for 9,254 training tokens, 30 s: 1 GPT-2 block 64 wide, 4 heads, "
+                  "dropout 0.1; AdamW 3e-3 (decay 0.1), batch 32, 60 warm-up steps, cosine; best "
+                  "weights kept", ModelConfig(),
+                  TrainConfig(epochs=None, time_budget_s=30.0, batch_size=32, lr=3e-3, seed=42))
 # The classic terminal, and a roomy one: the panes rearrange between the two.
 Size = tuple[int, int]
 SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
@@ -38,11 +45,11 @@ def fixed_world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Non
     monkeypatch.setattr(app_module, "available_datasets", lambda: [
         DatasetInfo("seed", Path("seed.txt"), 1000), DatasetInfo("animals", Path("a.txt"), 500)])
     monkeypatch.setattr(app_module, "available_presets", lambda: [
+        replace(AUTO_NOW, description="Fitted to the word list and the time."),
         Preset("seed", "The article's model: 1 layer, 1 head, d_model 32.", ModelConfig(),
                TrainConfig(epochs=100, batch_size=16, lr=1e-3, seed=42)),
-        Preset("default", "One GPT-2 block, 4 heads; about 30 s on 2 CPU cores.", ModelConfig(),
-               TrainConfig(epochs=None, time_budget_s=30.0, batch_size=32, lr=3e-3, seed=42)),
     ])
+    monkeypatch.setattr(train_choice, "chosen_preset", lambda plan, data: AUTO_NOW)
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
     monkeypatch.chdir(tmp_path)
@@ -88,6 +95,8 @@ def test_train_pane_with_a_loaded_model(snap_compare: SnapCompare, make_app: App
         await wait_for(pilot, lambda: app.model_info is not None,  # type: ignore[attr-defined]
                        what="the model")
         await pilot.press("f2")
+        choice = app.query_one("#preset-choice")
+        await wait_for(pilot, lambda: choice.tooltip == AUTO_NOW.description, what="auto's line")
         app.train_pane.chart.redraw_now()  # type: ignore[attr-defined]
         steady(pilot)
 
@@ -125,7 +134,7 @@ def test_train_pane_while_training(snap_compare: SnapCompare, make_app: AppFacto
         await pilot.press("f2", "f7")  # reset: clear the loaded model's curves
         pane = app.train_pane  # type: ignore[attr-defined]
         pane.state = "running"  # as if a run were on: the events below are what it sent
-        pane.show_message("Training the default preset on seed…")
+        pane.show_message("Training the auto preset on seed…")
         pane.post_message(TrainingProgress(fake_run()))
         await wait_for(pilot, lambda: pane.readout("step") == "400/1,000", what="the events")
         pane.chart.redraw_now()

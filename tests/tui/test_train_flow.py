@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -63,7 +64,8 @@ async def test_start_pause_resume_stop(make_app: AppFactory, word_file: Path) ->
 
         await press(pilot, "f6")  # stop
         await wait_for(pilot, lambda: pane.state == "done", what="the stop")
-        assert "Stopped at step" in str(pane.query_one("#train-message").render())
+        said = str(pane.query_one("#train-message").render())
+        assert "Stopped at step" in said and "best weights, from step" in said  # it validated
         await wait_for(pilot, lambda: app.model_info is not None
                        and app.model_info.preset == "seed", what="the new model in use")
         assert app.is_running
@@ -193,3 +195,79 @@ async def test_continue_trains_the_loaded_model_further(make_app: AppFactory, wo
         await wait_for(pilot, lambda: app.model_info is not None and app.model_info.step > 300,
                        what="the model trained further")
         assert app.model_info is not None and app.model_info.preset == "tiny"
+
+
+async def test_auto_choice_follows_the_data_and_the_bound(make_app: AppFactory) -> None:
+    """Before Start, one line says what auto will build; it follows the form."""
+    from minigpt2.core.training import TrainPlan, chosen_preset, plan_data
+
+    def expected(**plan: object) -> str:
+        wanted = TrainPlan(preset="auto", **plan)  # type: ignore[arg-type]
+        return chosen_preset(wanted, plan_data(wanted)).description
+
+    app = make_app(preset="auto")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.model_info is not None, what="the model to load")
+        await press(pilot, "f2")
+        pane = app.train_pane
+        choice = pane.query_one("#preset-choice")
+
+        def shown() -> str:
+            return str(choice.render()) if choice.display and not choice.has_class(
+                "-empty") else ""
+
+        await wait_for(pilot, lambda: shown() == expected(data="seed"), what="auto on seed")
+        pane.form.lists.select("animals")  # several lists: one category each
+        both = expected(data=("animals", "seed"))
+        assert both != expected(data="seed")
+        await wait_for(pilot, lambda: shown() == both, what="auto on two lists")
+        budget = pane.form.input("time-budget")
+        budget.focus()
+        await press(pilot, "9", "0")
+        await wait_for(pilot, lambda: shown() == expected(data=("animals", "seed"),
+                                                          time_budget_s=90.0),
+                       what="auto for 90 s")
+        pane.form.set_preset("seed")  # a fixed preset: its description is in the form
+        await wait_for(pilot, lambda: shown() == "", what="the line to go")
+
+
+async def test_several_lists_train_as_categories_and_are_kept(make_app: AppFactory,
+                                                              tmp_path: Path) -> None:
+    """Pick two built-in lists with the keyboard; the model learns one category per list,
+    and the next launch opens with the same choice."""
+    from safetensors import safe_open
+
+    app = make_app(preset="seed")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.model_info is not None, what="the model to load")
+        await press(pilot, "f2")
+        pane = app.train_pane
+        await wait_for(pilot, lambda: app.focused is pane.query_one("#start"),
+                       what="the Train tab")
+        lists = pane.form.lists
+        names = [str(lists.get_option_at_index(i).value) for i in range(lists.option_count)]
+        lists.focus()
+        await wait_for(pilot, lambda: app.focused is lists, what="the list of lists")
+        for index in sorted({names.index("animals"), names.index("fruits-vegetables"),
+                             names.index("seed")}):  # seed was chosen: uncheck it
+            lists.highlighted = index
+            await press(pilot, "space")
+            await wait_for(pilot, lambda i=index: (names[i] in lists.selected) == (
+                names[i] != "seed"), what=f"{names[index]} toggled")
+        assert pane.plan().data == ("animals", "fruits-vegetables")
+        epochs = pane.form.input("epochs")
+        epochs.focus()
+        await press(pilot, "1")
+        await wait_for(pilot, lambda: epochs.value == "1", what="one epoch")
+        await press(pilot, "f5")
+        await wait_for(pilot, lambda: pane.state == "done", what="the run", timeout=60)
+        assert "best weights, from step" in str(pane.query_one("#train-message").render())
+        with safe_open(str(app.session.model_path), framework="pt") as kept:
+            categories = json.loads(kept.metadata()["categories"])
+        assert categories == ["animals", "fruits-vegetables"]
+        app.save_settings()
+
+    again = make_app(preset="seed", checkpoint=None)
+    async with again.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: again.model_info is not None, what="the last model")
+        assert again.train_pane.form.data == ("animals", "fruits-vegetables")

@@ -3,7 +3,10 @@ chart and a few names from the model as it learns). The pane owns the training s
 
 from __future__ import annotations
 
+import os
+import threading
 from collections import deque
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,29 +22,33 @@ from ...core.config import Preset
 from ...core.data import DEFAULT_DATASET, DatasetInfo
 from ...core.training import TrainPlan
 from ..engine import Engine, EngineError, ModelInfo
-from ..messages import ModelChanged, Said, TrainingEnded, TrainingProgress, TrainingStateChanged
+from ..memory import release_free_memory
+from ..messages import ModelChanged, TrainingEnded, TrainingProgress, TrainingStateChanged
 from ..session import AUTOSAVE_INTERVAL_S, Autosave
 from ..train_state import TrainState
 from .loss_chart import LossChart
-from .train_form import DEFAULT_CHECKPOINT_FILE, TrainForm
-from .train_readouts import Readouts, format_duration, format_loss
+from .train_choice import PresetChoice
+from .train_files import ModelFiles
+from .train_form import TrainForm
+from .train_readouts import Readouts, data_names, format_duration, format_loss, run_summary
 
 if TYPE_CHECKING:
     from ...core.training import TrainEvent
 
+TRAINER_NICENESS = 10  # the trainer thread gives way to the UI thread when both want a core
 SAMPLE_LINES = 4  # the latest few, as makemore prints them
 NO_SAMPLES = Text("Names from the model appear here while it trains.", style="dim")
 
 
-class TrainPane(Horizontal):
+class TrainPane(Horizontal, ModelFiles):  # Horizontal first: its CSS applies
     """Its keys (F5, F6, F7, ctrl+s, ctrl+o) are bound on the app: they work anywhere."""
 
     state: reactive[TrainState] = reactive(TrainState.IDLE, bindings=True)
     """Where the training is; drives the buttons, the footer and the status line."""
 
     def __init__(self, engine: Engine, datasets: list[DatasetInfo], presets: list[Preset], *,
-                 data: str | None = None, preset: str, autosave_to: Path | None = None,
-                 autosave_interval_s: float = AUTOSAVE_INTERVAL_S,
+                 data: str | Sequence[str] | None = None, preset: str,
+                 autosave_to: Path | None = None, autosave_interval_s: float = AUTOSAVE_INTERVAL_S,
                  id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
         self.engine = engine
@@ -65,6 +72,7 @@ class TrainPane(Horizontal):
                 yield Button("Reset", id="reset", compact=True,
                              tooltip="Clear the run; start afresh (F7)")
             yield Static("", id="train-message", classes="message")
+            yield PresetChoice(id="preset-choice")
             yield Readouts(id="readouts")
             yield ProgressBar(total=1.0, show_eta=False, id="progress")
             yield LossChart(id="loss-chart")
@@ -73,10 +81,15 @@ class TrainPane(Horizontal):
     def on_mount(self) -> None:
         self.query_one("#samples").border_title = "Names as it learns"
         self._apply_state(self.state)
+        self._plan_changed()
 
-    @property
-    def form(self) -> TrainForm:
-        return self.query_one(TrainForm)
+    @on(TrainForm.PlanChanged)
+    def _plan_changed(self) -> None:
+        """Before Start: say what `auto` will choose for the data and bound in the form."""
+        if self.state.active:
+            return
+        self.query_one(PresetChoice).show_plan(self.form.plan_or_none())
+
 
     @property
     def chart(self) -> LossChart:
@@ -90,7 +103,7 @@ class TrainPane(Horizontal):
         """The value shown under `name`, e.g. readout("train-loss") == "2.3412"."""
         return self.readouts.values[name]
 
-    def set_data(self, source: str) -> None:
+    def set_data(self, source: str | Sequence[str]) -> None:
         self.form.set_data(source)
 
     def plan(self) -> TrainPlan:
@@ -139,8 +152,7 @@ class TrainPane(Horizontal):
         if not continuing:
             self._clear_run()
         self.show_message("Training the current model further…" if continuing else
-                          f"Training the {plan.preset} preset on "
-                          f"{Path(plan.data or DEFAULT_DATASET).name}…")
+                          f"Training the {plan.preset} preset on {data_names(plan.data)}…")
         self.state = TrainState.STARTING
         self._train(plan, continuing)
 
@@ -171,23 +183,12 @@ class TrainPane(Horizontal):
         self.show_message("Cleared. Press Start (F5) to train a fresh model.")
         self.state = TrainState.IDLE
 
-    def action_save(self) -> None:
-        self._save(Path(self.form.checkpoint_path or DEFAULT_CHECKPOINT_FILE).expanduser())
-
-    def action_load(self) -> None:
-        if self.state.active:
-            return
-        if not self.form.checkpoint_path:
-            self.show_message("Type the checkpoint file to load.", error=True)
-            return
-        self.show_message(f"Loading {self.form.checkpoint_path}…")
-        self._load(Path(self.form.checkpoint_path).expanduser())
-
     # --- workers: they talk back through messages only -------------------------------------
 
     @work(thread=True, exclusive=True, group="train", exit_on_error=False)
     def _train(self, plan: TrainPlan, continue_current: bool) -> None:
         worker = get_current_worker()
+        yield_to_the_ui()
 
         def deliver(events: list[TrainEvent]) -> None:
             if not worker.is_cancelled:
@@ -203,31 +204,8 @@ class TrainPane(Horizontal):
             self.post_message(TrainingEnded(None, None, f"Training failed: {exc!r}"))
         else:
             self.post_message(TrainingEnded(*(outcome or (None, None))))
-
-    @work(thread=True, exclusive=True, group="checkpoint", exit_on_error=False)
-    def _save(self, path: Path) -> None:
-        try:
-            step = self.engine.save_checkpoint(path)
-        except EngineError as exc:
-            self.post_message(Said(str(exc), error=True))
-        else:
-            self.post_message(Said(f"Saved the model (step {step:,}) to {path}."))
-
-    @work(thread=True, exclusive=True, group="checkpoint", exit_on_error=False)
-    def _load(self, path: Path) -> None:
-        try:
-            info = self.engine.load_checkpoint(path)
-        except EngineError as exc:
-            self.post_message(Said(str(exc), error=True))
-        else:  # the app shows its history and says so here; Explore samples from it
-            self.post_message(ModelChanged(info, "loaded", path.name))
-
-    @on(Said)
-    def _said(self, message: Said) -> None:
-        message.stop()
-        self.show_message(message.text, error=message.error)
-        self.app.notify(message.text, severity="error" if message.error else "information",
-                        timeout=8 if message.error else 4, markup=False)
+        finally:
+            release_free_memory()  # the run's freed heap, back to the system
 
     # --- what the trainer reports ----------------------------------------------------------
 
@@ -285,9 +263,8 @@ class TrainPane(Horizontal):
             self.state = TrainState.IDLE
             self.show_message("Stopped before the first step.")
             return
-        how = "Stopped" if result.stopped else "Finished"
-        kept = " Kept for next time." if self.autosave_to and not self.engine.autosave_error \
-            else f" Not kept: {self.engine.autosave_error}" if self.engine.autosave_error else ""
+        error = self.engine.autosave_error
+        kept = f"Not kept: {error}" if error else "Kept for next time." if self.autosave_to else ""
         self.readouts.update(**{"train-loss": format_loss(result.train_loss),
                                 "val-loss": format_loss(result.val_loss),
                                 "remaining": format_duration(0)})
@@ -295,9 +272,7 @@ class TrainPane(Horizontal):
             self.query_one(ProgressBar).update(progress=1.0)
         self.state = TrainState.DONE
         self.chart.redraw_now()
-        self.show_message(
-            f"{how} at step {result.steps:,}: train loss {format_loss(result.train_loss)}, "
-            f"val loss {format_loss(result.val_loss)}.{kept}")
+        self.show_message(run_summary(result, self.last_event, kept))
         self.post_message(ModelChanged(info, "stopped" if result.stopped else "finished"))
 
     def show_history(self, info: ModelInfo) -> None:
@@ -348,3 +323,13 @@ class TrainPane(Horizontal):
         pause.label = "Resume" if state.can_resume else "Pause"
         self.query_one("#stop", Button).disabled = not state.can_stop
         self.query_one("#reset", Button).disabled = state.active
+
+
+def yield_to_the_ui() -> None:
+    """Lower this thread's CPU priority (Linux: per thread), so that on a busy machine the
+    event loop is not kept waiting for a core by the trainer: typing and tab switches stay
+    quick, training slows only while the UI works. Elsewhere, or if refused, nothing."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), TRAINER_NICENESS)
+    except (AttributeError, OSError):
+        pass

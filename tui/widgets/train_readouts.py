@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.text import Text
 from textual.widget import Widget
 
-from ...core.training import TrainEvent
+from ...core.data import DEFAULT_DATASET
+from ...core.training import TrainEvent, TrainResult
 
 READOUTS = {"state": "State", "step": "Step", "epoch": "Epoch", "tokens-per-s": "Tokens/s",
             "train-loss": "Train loss", "val-loss": "Val loss", "elapsed": "Elapsed",
@@ -33,6 +36,24 @@ def format_rate(tokens_per_s: float) -> str:
 
 def format_loss(value: float | None) -> str:
     return "—" if value is None else f"{value:.4f}"
+
+
+def data_names(data: str | tuple[str, ...] | None) -> str:
+    """The lists a run trains on, e.g. "animals + fruits-vegetables"."""
+    sources = (data or DEFAULT_DATASET,) if isinstance(data, str | None) else data
+    return " + ".join(Path(source).name for source in sources)
+
+
+def run_summary(result: TrainResult, last_event: TrainEvent | None, kept: str) -> str:
+    """How a run ended, on which weights, and whether the model was kept."""
+    said = (f"{'Stopped' if result.stopped else 'Finished'} at step {result.steps:,}: train "
+            f"loss {format_loss(result.train_loss)}, val loss {format_loss(result.val_loss)}.")
+    if result.best_step is not None:  # the trainer's last report has the best loss
+        best = last_event.best_val_loss if last_event and last_event.best_step == \
+            result.best_step else result.val_loss
+        said += (f" Ends on the best weights, from step {result.best_step:,} "
+                 f"(val loss {format_loss(best)}).")
+    return f"{said} {kept}".rstrip()
 
 
 class Readouts(Widget):
