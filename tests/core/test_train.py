@@ -63,18 +63,22 @@ def test_pause_resume_and_stop_from_another_thread(
 
     config = TrainConfig(epochs=None, steps=10**9, event_interval_s=0.0, device=device)
     trainer = Trainer(data, tiny, config, on_event)
-    worker = threading.Thread(target=trainer.run)
+    # A daemon, stopped whatever happens: a failing check must not leave the process
+    # waiting at exit for a paused loop.
+    worker = threading.Thread(target=trainer.run, daemon=True)
     worker.start()
-    trainer.pause()
-    assert paused.wait(10)
-    step = trainer.step
-    worker.join(0.3)
-    assert worker.is_alive() and trainer.step == step  # really paused
-    trainer.resume()  # alone: a resume that does nothing leaves the loop asleep
-    assert resumed.wait(10)
-    while len(steps_after_resume) < 3 and worker.is_alive():
-        worker.join(0.01)
-    trainer.stop()
+    try:
+        trainer.pause()
+        assert paused.wait(10)
+        step = trainer.step
+        worker.join(0.3)
+        assert worker.is_alive() and trainer.step == step  # really paused
+        trainer.resume()  # alone: a resume that does nothing leaves the loop asleep
+        assert resumed.wait(10)
+        while len(steps_after_resume) < 3 and worker.is_alive():
+            worker.join(0.01)
+    finally:
+        trainer.stop()
     worker.join(10)
     assert not worker.is_alive()
     assert steps_after_resume[:3] == [step + 1, step + 2, step + 3]
