@@ -123,7 +123,12 @@ async def test_unblocking_in_favourites_lets_the_name_back(make_app: AppFactory,
         assert pane.blocked_names() == ["kona", "lami"]
         assert "Blocked: 2 names" in str(pane.query_one("#blocked-summary").render())
         await press(pilot, "f4")
+        # The tab switch focuses the favourites table after a refresh: wait for that, or it
+        # could take the focus back from the blocked names after we give it to them.
+        await wait_for(pilot, lambda: app.focused is app.query_one("#favourites"),
+                       what="the Favourites tab")
         pane.blocked_table.focus()
+        await wait_for(pilot, lambda: app.focused is pane.blocked_table, what="the blocked list")
         await pilot.press("delete")  # the first row: kona
         await wait_for(pilot, lambda: pane.blocked_names() == ["lami"], what="kona unblocked")
         assert (tmp_path / "data" / BLOCKLIST_FILE).read_text("utf-8") == "lami\n"
