@@ -11,10 +11,23 @@ import sys
 from pathlib import Path
 
 import pytest
+from minigpt2.tui.app import MiniGPT2App
 from minigpt2.tui.session import MODEL_FILE, SETTINGS_FILE, Session
 from minigpt2.tui.widgets.quit_screen import QuitScreen
+from minigpt2.tui.widgets.train_pane import TrainPane
+from textual.pilot import Pilot
 from textual.widgets import Button, Checkbox
 from tui_helpers import SIZE, AppFactory, press, wait_for
+
+
+async def start_a_long_run(pilot: Pilot, app: MiniGPT2App, word_file: Path) -> TrainPane:
+    """Once the model is there, start training on the tiny list for longer than any test."""
+    await wait_for(pilot, lambda: app.model_info is not None, what="the model")
+    pane = app.train_pane
+    pane.set_data(str(word_file))
+    pane.form.input("time-budget").value = "600"
+    await press(pilot, "f2", "f5")
+    return pane
 
 
 async def test_a_stopped_run_is_reopened_with_the_settings(
@@ -22,11 +35,7 @@ async def test_a_stopped_run_is_reopened_with_the_settings(
     data_dir = tmp_path / "data"
     app = make_app(preset="seed", data_dir=data_dir)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.model_info is not None, what="the model")
-        pane = app.train_pane
-        pane.set_data(str(word_file))
-        pane.form.input("time-budget").value = "600"
-        await press(pilot, "f2", "f5")
+        pane = await start_a_long_run(pilot, app, word_file)
         await wait_for(pilot, lambda: pane.last_event is not None and pane.last_event.step >= 20,
                        what="20 steps")
         await press(pilot, "f6")
@@ -77,11 +86,7 @@ async def test_autosave_during_a_run(make_app: AppFactory, word_file: Path, tmp_
     data_dir = tmp_path / "data"
     app = make_app(preset="seed", data_dir=data_dir, autosave_interval_s=0.0)  # every event
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.model_info is not None, what="the model")
-        pane = app.train_pane
-        pane.set_data(str(word_file))
-        pane.form.input("time-budget").value = "600"
-        await press(pilot, "f2", "f5")
+        pane = await start_a_long_run(pilot, app, word_file)
         await wait_for(pilot, lambda: (data_dir / MODEL_FILE).is_file(), what="an autosave")
         assert pane.state.active  # kept while it trains, not only at the end
         from minigpt2.core.checkpoint import load_checkpoint
@@ -96,11 +101,7 @@ async def test_quit_while_training_asks_then_stops_and_keeps(
     data_dir = tmp_path / "data"
     app = make_app(preset="seed", data_dir=data_dir)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.model_info is not None, what="the model")
-        pane = app.train_pane
-        pane.set_data(str(word_file))
-        pane.form.input("time-budget").value = "600"
-        await press(pilot, "f2", "f5")
+        pane = await start_a_long_run(pilot, app, word_file)
         await wait_for(pilot, lambda: pane.state == "running", what="training")
         await press(pilot, "ctrl+q")
         await wait_for(pilot, lambda: isinstance(app.screen, QuitScreen), what="the question")
