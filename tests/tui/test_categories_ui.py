@@ -192,6 +192,10 @@ async def test_a_correction_can_be_chosen_with_the_arrows_or_a_click(
         assert line.names[2] == third
         line.render()  # where each name is drawn
         start = len("Did you mean: ") + len(line.names[0]) + 2 + len(line.names[1]) + 2
+        # The line grows from empty when names arrive: click once the layout has caught up.
+        await wait_for(pilot, lambda: line.region.width > start + 1 and line.region.height >= 1,
+                       what="the corrections laid out")
+        await pilot.pause()
         await pilot.click(line, offset=(start + 1, 0))
         await wait_for(pilot, lambda: explore.prompt.value == third, what="the clicked one")
 
