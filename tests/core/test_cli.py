@@ -298,10 +298,13 @@ def test_ctrl_c_during_training_stops_and_saves(tmp_path: Path) -> None:
         text=True,
     )
     assert process.stderr is not None
-    line = process.stderr.readline()  # printed once the handler is in place
-    assert "Ctrl-C stops and saves" in line, line
-    process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=120)
+    try:
+        line = process.stderr.readline()  # printed once the handler is in place
+        assert "Ctrl-C stops and saves" in line, line
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=120)
+    finally:
+        process.kill()  # a run the signal did not stop must not outlive the test
     assert process.returncode == 0, stderr
     summary = json.loads(stdout.splitlines()[-1])
     assert summary["stopped_early"] is True and summary["steps"] < 10_000_000
