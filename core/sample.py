@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .checkpoint import load_checkpoint
+from .checkpoint import Checkpoint, load_checkpoint
 from .constraints import ImpossibleConstraints, Steering
 from .data import EOS, PAD, Vocab, chars_that_fit
 from .guidance import GuidedModel
@@ -57,8 +57,9 @@ class Sampler:
         self.clock = clock
 
     @classmethod
-    def from_checkpoint(cls, path: Path | str, device: str = "cpu") -> Sampler:
-        ckpt = load_checkpoint(path)
+    def from_checkpoint(cls, source: Path | str | Checkpoint, device: str = "cpu") -> Sampler:
+        """A sampler on a checkpoint's best weights, from its file or loaded already."""
+        ckpt = source if isinstance(source, Checkpoint) else load_checkpoint(source)
         return cls(ckpt.build_model(device), ckpt.vocab, ckpt.train_words, ckpt.val_words)
 
     @property

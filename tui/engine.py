@@ -72,11 +72,10 @@ class Engine(ExploreQueries):  # Explore's extras: engine_explore.py
             raise EngineError("Stop training before loading a checkpoint.")
         try:
             ckpt = load_checkpoint(path)
-            model = ckpt.build_model("cpu")
+            sampler = self._warmed(Sampler.from_checkpoint(ckpt))
         except CheckpointError as exc:
             raise EngineError(f"Cannot load checkpoint: {exc}") from None
-        sampler = self._warmed(Sampler(model, ckpt.vocab, ckpt.train_words, ckpt.val_words))
-        info = ModelInfo.of(ckpt, model.num_params())
+        info = ModelInfo.of(ckpt, sampler.model.num_params())
         with self._lock:
             self._checkpoint, self._trainer, self._sampler, self.info = ckpt, None, sampler, info
             self._sampler_of = None

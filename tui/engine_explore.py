@@ -29,15 +29,6 @@ class RepairCache:
         self._repairers: dict[str | None, Repairer] = {}
         self._known: list[str] = []  # sorted: is the text the start of a known word?
 
-    @staticmethod
-    def _warmed(sampler: Sampler) -> Sampler:
-        """Sample once, untimed, before the user does: torch's first passes are slow (0.4 s
-        on a busy machine), and Explore's requests have a time limit (0.5 s)."""
-        from ..core.sampling import SampleConfig
-
-        sampler.sample(SampleConfig(n=8, seed=0, time_limit_s=None))
-        return sampler
-
     def did_you_mean(self, sampler: Sampler, text: str, category: str | None) -> list[Correction]:
         from ..core.repair import Repairer
 
