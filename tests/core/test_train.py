@@ -362,7 +362,7 @@ def test_a_stopped_run_returns_without_measuring_the_training_set(
 
 @pytest.mark.parametrize(
     ("tokens", "layers", "width", "dropout"),
-    [(3_800, 1, 64, 0.3), (9_450, 2, 64, 0.4), (23_000, 2, 64, 0.2), (230_000, 1, 96, 0.0)],
+    [(3_800, 1, 64, 0.3), (9_450, 2, 64, 0.4), (23_000, 2, 64, 0.2), (230_000, 1, 96, 0.1)],
 )
 def test_auto_fits_the_model_to_the_list(
     tokens: int, layers: int, width: int, dropout: float
@@ -380,7 +380,8 @@ def test_auto_gives_more_capacity_and_less_dropout_to_bigger_lists() -> None:
     models = [resolve_auto(n, 30.0).model for n in sizes]
     capacity = [m.n_layer * m.d_model**2 for m in models]
     assert capacity == sorted(capacity) and capacity[0] < capacity[-1]
-    assert models[0].dropout >= 0.3 and models[-1].dropout == 0.0
+    dropouts = [m.dropout for m in models]
+    assert dropouts[0] >= 0.3 and dropouts[-1] < dropouts[0]
     long_run = resolve_auto(2_000_000, 600.0)
     assert long_run.model.n_layer > models[-1].n_layer  # time buys depth on big lists
     on_a_gpu = resolve_auto(2_000_000, 30.0, "cuda")  # the same seconds buy more steps there
