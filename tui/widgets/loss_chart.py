@@ -93,6 +93,11 @@ class LossChart(PlotextPlot):
     def wanted(self) -> Drawing:
         return Drawing(self._version, self.size, self.app.theme)
 
+    def up_to_date(self) -> bool:
+        """The drawing shown is of the points, size and theme as they are; none is being made."""
+        return self._drawing is None and self._shown is not None and \
+            self._shown[0] == self.wanted()
+
     def redraw_now(self) -> None:
         """Draw on this thread, at once (for tests and screenshots)."""
         drawing = self.wanted()
