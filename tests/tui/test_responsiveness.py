@@ -111,3 +111,26 @@ def test_a_second_freeze_only_where_the_first_was_made() -> None:
     frozen = gc.get_freeze_count()
     memory.freeze_new_survivors()  # tests never freeze at start: frozen objects never go
     assert gc.get_freeze_count() == frozen
+
+
+async def test_typing_lays_out_nothing_and_a_long_prompt_still_scrolls(
+        make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        prompt = app.explore.prompt
+        await wait_for(pilot, lambda: bool(app.explore.candidates), what="the candidates")
+        layouts = []
+        refresh = prompt.refresh
+        prompt.refresh = lambda *r, **kw: layouts.append(kw.get("layout")) or refresh(*r, **kw)
+        await pilot.press(*"mar")
+        await wait_for(pilot, lambda: prompt.value == "mar", what="the typed prompt")
+        await pilot.pause()
+        assert layouts and not any(layouts)  # repainted, never laid out
+
+        long = "ma" * prompt.size.width
+        prompt.value = long[:-2]
+        prompt.cursor_position = len(long) - 2
+        await pilot.press(*long[-2:])
+        await wait_for(pilot, lambda: prompt.value == long, what="the long prompt")
+        await pilot.pause()
+        assert prompt.scroll_offset.x == prompt.max_scroll_x > 0  # the end, with the cursor
