@@ -13,8 +13,6 @@ import ctypes
 import ctypes.util
 import functools
 import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 
 @functools.cache
@@ -60,19 +58,6 @@ def freeze_survivors(enabled: bool = True) -> None:
     if enabled:
         gc.freeze()
         _frozen = True
-
-
-@contextmanager
-def collections_paused() -> Iterator[None]:
-    """No garbage collection while a large import builds its objects (torch._dynamo: 117k
-    of them, whose import set off full passes of 25-110 ms, stalling the UI thread too)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def freeze_new_survivors() -> None:

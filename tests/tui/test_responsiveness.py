@@ -135,16 +135,3 @@ async def test_typing_lays_out_nothing_and_a_long_prompt_still_scrolls(
         await pilot.pause()
         assert prompt.scroll_offset.x == prompt.max_scroll_x > 0  # the end, with the cursor
 
-
-def test_collections_pause_and_resume_as_they_were() -> None:
-    assert gc.isenabled()
-    with memory.collections_paused():
-        assert not gc.isenabled()
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        with memory.collections_paused():
-            pass
-        assert not gc.isenabled()  # left off, as it was
-    finally:
-        gc.enable()
