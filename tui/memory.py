@@ -46,10 +46,6 @@ def release_free_memory() -> None:
         libc.malloc_trim(0)
 
 
-# Full passes once per this many middle-generation passes (Python's default: 10). What is
-# left after the freezes is mostly the UI's short-lived render caches, yet full passes over
-# it came every 4 s while training and took 25-110 ms each on a busy core: about every 40 s.
-FULL_PASS_AFTER = 100
 _frozen = False  # freeze_survivors ran: this process keeps its long-lived objects frozen
 
 
@@ -62,8 +58,6 @@ def freeze_survivors(enabled: bool = True) -> None:
     if enabled:
         gc.freeze()
         _frozen = True
-        young, middle, _ = gc.get_threshold()
-        gc.set_threshold(young, middle, FULL_PASS_AFTER)
 
 
 def freeze_new_survivors() -> None:
