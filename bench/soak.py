@@ -10,7 +10,7 @@ requests the next of pause, resume, stop, restart happens.
 Prints one JSON object: requests, errors by kind, the trainer actions taken, and the
 resident memory (RSS) at the start, at the end and at its peak. The start is taken once the
 modules a first run imports are in (torch._dynamo: ~70 MB, once per process, not a creep);
-`before_training_import` is the RSS before them. Threads share heaps as in the app.
+`before_training_import` is the RSS before them.
 
     .venv/bin/python bench/soak.py [--requests 10000] [--preset auto] [--data seed]
 """
@@ -31,7 +31,7 @@ from minigpt2.core.config import DEFAULT_PRESET
 from minigpt2.core.sampling import SampleConfig
 from minigpt2.core.training import TrainPlan
 from minigpt2.tui.engine import Engine, EngineError
-from minigpt2.tui.memory import limit_malloc_arenas, release_free_memory
+from minigpt2.tui.memory import release_free_memory
 
 PROMPTS = ["", "a", "ma", "ri", "kat", "el", "Jo", "zz", "é", "ma!", "a" * 80, "sam", "q"]
 STALL_S = 120.0  # no request finished for this long: a deadlock; dump every thread's stack
@@ -94,7 +94,6 @@ class Trainer:
 
 def soak(requests: int, every: int, plan: TrainPlan, seed: int) -> dict[str, object]:
     rng = random.Random(seed)
-    limit_malloc_arenas()  # as the app does, before any thread
     engine = Engine(threads=1)
     engine.warm_up()
     rss_before_import = rss_mb()

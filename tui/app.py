@@ -34,7 +34,7 @@ from .launch import (
     parse_args,
     shipped_checkpoint,
 )
-from .memory import freeze_survivors, limit_malloc_arenas
+from .memory import freeze_survivors
 from .messages import (
     AutoTrain,
     FavouriteRemoveRequested,
@@ -86,7 +86,6 @@ class MiniGPT2App(App[None]):
     def __init__(self, options: LaunchOptions | None = None, engine: Engine | None = None
                  ) -> None:
         super().__init__()
-        limit_malloc_arenas()  # before any worker thread
         self.options = options or LaunchOptions()
         self.engine = engine or Engine(self.options.threads)
         self.keeper = FavouritesKeeper(self.options.favourites or default_favourites_path())

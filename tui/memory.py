@@ -25,21 +25,6 @@ def _libc() -> ctypes.CDLL | None:
     return libc if libc is not None and hasattr(libc, "malloc_trim") else None
 
 
-M_ARENA_MAX = -8  # mallopt's parameter number (malloc.h)
-MALLOC_ARENAS = 2  # the event loop's and the workers'; glibc's default: 8 per core
-
-
-def limit_malloc_arenas(count: int = MALLOC_ARENAS) -> None:
-    """Before any worker thread starts: let threads share `count` heaps. Every Textual
-    worker is a new thread, and glibc gives new threads heaps of their own (up to 16 on 2
-    cores), each keeping what its threads freed: a soak of sampling requests with training
-    restarts crept ~25 MB per 250 requests after malloc_trim with the default, and levelled
-    off with one heap. Training and sampling measured as fast either way."""
-    libc = _libc()
-    if libc is not None and hasattr(libc, "mallopt"):
-        libc.mallopt(M_ARENA_MAX, count)
-
-
 def release_free_memory() -> None:
     libc = _libc()
     if libc is not None:
