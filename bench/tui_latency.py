@@ -9,7 +9,8 @@ does: the default (`auto`) preset trains in a worker thread. Meanwhile it measur
   and each key is timed from the press to the moment the candidate table holds names for
   the new prompt (p50/p99, ms);
 - tab switches: after every few prompts, to Train and back to Explore, as a user checks
-  on the run; the largest stall of the event loop, and what was happening then.
+  on the run; the largest stall of the event loop, and what was happening then (with
+  any garbage-collector pass that ended during it: a pass stops every thread).
 
 Prints one JSON object. Targets on 2 CPU cores: keystroke p99 <= 50 ms, largest event-loop
 stall <= 100 ms (tab switches included).
@@ -21,11 +22,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -73,19 +76,55 @@ class Doing:
     stalls: list[tuple[float, str]] = []  # every wake-up later than the target, and when
 
 
+class GCWatch:
+    """The garbage collector's passes (they stop every thread) and how long each took, so a
+    stall can be told apart from a full pass over the heap."""
+
+    def __init__(self) -> None:
+        self.passes: list[tuple[float, int, float]] = []  # (end, generation, ms)
+        self._started: dict[int, float] = {}
+
+    def start(self) -> GCWatch:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def stop(self) -> None:
+        gc.callbacks.remove(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        now, thread = time.perf_counter(), threading.get_ident()
+        if phase == "start":
+            self._started[thread] = now
+        elif thread in self._started:
+            began = self._started.pop(thread)
+            self.passes.append((now, info["generation"], (now - began) * 1000))
+
+    def during(self, start: float, end: float) -> str:
+        """The passes that ended between `start` and `end`, e.g. " + GC gen 2 (31 ms)"."""
+        return "".join(f" + GC gen {gen} ({ms:.0f} ms)" for at, gen, ms in self.passes
+                       if start <= at <= end and ms >= 5)
+
+    def summary(self) -> dict[str, object]:
+        return {f"gen{gen}": percentiles([ms for _, g, ms in self.passes if g == gen])
+                for gen in range(3)}
+
+
 def top_stalls(stalls: list[tuple[float, str]], count: int = 5) -> list[dict[str, object]]:
     return [{"ms": round(ms, 1), "during": during} for ms, during in sorted(stalls)[::-1][:count]]
 
 
-async def probe_lag(stop: asyncio.Event, lags_ms: list[float], doing: Doing) -> None:
+async def probe_lag(stop: asyncio.Event, lags_ms: list[float], doing: Doing, gcs: GCWatch
+                    ) -> None:
     """Sleep 10 ms at a time in the app's loop; how late each wake-up is, is the lag."""
     while not stop.is_set():
         start = time.perf_counter()
         during = doing.now
         await asyncio.sleep(PROBE_INTERVAL_S)
-        lag = max(0.0, (time.perf_counter() - start - PROBE_INTERVAL_S) * 1000)
+        end = time.perf_counter()
+        lag = max(0.0, (end - start - PROBE_INTERVAL_S) * 1000)
         lags_ms.append(lag)
         what = during if during == doing.now else f"{during} → {doing.now}"
+        what += gcs.during(start, end)
         if lag > doing.worst[0]:
             doing.worst = (lag, what)
         if lag > STALL_TARGET_MS:
@@ -122,7 +161,8 @@ async def measure(seconds: float, preset: str) -> dict[str, object]:
         await asyncio.sleep(1.0)  # the tab's first paint is a one-off, not typing
 
         stop = asyncio.Event()
-        probe = asyncio.create_task(probe_lag(stop, lags_ms, doing))
+        gcs = GCWatch().start()
+        probe = asyncio.create_task(probe_lag(stop, lags_ms, doing, gcs))
         deadline = time.perf_counter() + seconds
         prompts = iter(PROMPTS * 100)
         count = 0
@@ -163,6 +203,7 @@ async def measure(seconds: float, preset: str) -> dict[str, object]:
                 await asyncio.sleep(KEY_GAP_S)
         stop.set()
         await probe
+        gcs.stop()
         last = train.last_event
         steps = (last.step - first_step) if last else 0
         tokens_per_s = round(last.tokens_per_s) if last else 0
@@ -189,6 +230,7 @@ async def measure(seconds: float, preset: str) -> dict[str, object]:
         "load_average_1min": round(os.getloadavg()[0], 2),  # the machine may be shared
         "peak_rss_mb": peak_rss_mb,
         "largest_stall": {"ms": round(stall_ms, 2), "during": stall_during},
+        "gc_passes_ms": gcs.summary(),  # any thread's: a pass stops them all
         "stalls_over_target": {"n": len(doing.stalls), "worst": top_stalls(doing.stalls)},
         "targets_ms": {"largest_stall": STALL_TARGET_MS, "keystroke_p99": KEY_TARGET_MS},
         "pass": bool(stall_ms <= STALL_TARGET_MS and keys.get("p99", 1e9) <= KEY_TARGET_MS),

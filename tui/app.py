@@ -52,6 +52,7 @@ from .widgets.explore_pane import ExplorePane
 from .widgets.favourites_pane import FavouritesPane
 from .widgets.help_screen import HelpScreen
 from .widgets.key_footer import KeyFooter
+from .widgets.main_screen import MainScreen, show_pane
 from .widgets.quit_screen import QuitChoice, QuitScreen
 from .widgets.train_pane import TrainPane
 
@@ -99,6 +100,9 @@ class MiniGPT2App(App[None]):
         self._quitting = False  # the run is stopping so that the app can quit
 
     # --- layout ----------------------------------------------------------------------------
+
+    def get_default_screen(self) -> MainScreen:
+        return MainScreen(id="_default")
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -326,13 +330,8 @@ class MiniGPT2App(App[None]):
             self.push_screen(HelpScreen())
 
     def action_show_tab(self, name: str) -> None:
-        # Unfocus first: hiding a focused widget makes Textual focus one of its (also
-        # hidden) siblings, which drags the old tab back.
-        self.set_focus(None)
-        self.query_one(TabbedContent).active = TABS[name]
         target = {"train": "#start", "explore": "#prompt", "favourites": "#favourites"}[name]
-        widget = self.query_one(target)
-        self.call_after_refresh(widget.focus if widget.focusable else self.screen.focus_next)
+        show_pane(self.query_one(TabbedContent), TABS[name], self.query_one(target))
 
     def action_toggle_dark(self) -> None:
         self.theme = LIGHT if self.current_theme.dark else DARK

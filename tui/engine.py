@@ -61,6 +61,13 @@ class Engine(ExploreQueries):  # Explore's extras: engine_explore.py
     def warm_up(self) -> None:  # import torch now, on a worker thread, not on first use
         from ..core import sample, train  # noqa: F401
 
+    def warm_up_training(self) -> bool:
+        """Import what a trainer's first optimizer imports (torch._dynamo and sympy: 800
+        modules, 70 MB) on this worker thread; True the first time, when that is new."""
+        new = "torch._dynamo" not in sys.modules
+        import torch._dynamo  # noqa: F401
+        return new
+
     # --- checkpoints -----------------------------------------------------------------------
 
     def load_checkpoint(self, path: Path) -> ModelInfo:

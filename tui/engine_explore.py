@@ -9,7 +9,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable
 from functools import cached_property
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 if TYPE_CHECKING:
     from ..core.repair import Correction, Repairer
@@ -23,6 +23,10 @@ CORRECTIONS = 5
 class RepairCache:
     """One Repairer per category for the sampler in use, built at its first question (the
     model's weights may change under it while training: its scorer reads them live)."""
+
+    # The Repairer's own options, e.g. a clock for tests: how far its time budget goes (and so
+    # which corrections it finds) must not depend on how fast or busy the machine is.
+    options: ClassVar[dict[str, float | Callable[[], float]]] = {}
 
     def __init__(self) -> None:
         self._sampler: Sampler | None = None
@@ -39,7 +43,8 @@ class RepairCache:
         if len(text) < MIN_WORD_CHARS or self._starts_known_word(text):
             return []  # a known word, or the start of one: the user is still typing
         if category not in self._repairers:
-            self._repairers[category] = Repairer.from_sampler(sampler, category)
+            self._repairers[category] = Repairer.from_sampler(sampler, category,
+                                                              **self.options)
         return self._repairers[category].did_you_mean(text, n=CORRECTIONS)
 
     def _starts_known_word(self, text: str) -> bool:
@@ -71,6 +76,8 @@ class ExploreQueries:
                      cancelled: Callable[[], bool] = lambda: False) -> list[Correction]:
         """Corrections for `text` typed as a whole word that the model finds unlikely and the
         list does not hold; [] when there are none to offer. Raises EngineError."""
+        if len(text.strip()) < MIN_WORD_CHARS:  # a start being typed: not worth a turn at the
+            return []  # sampler, which the candidates for the same keystroke are waiting for
         corrections = self._use_sampler(
             "No corrections", cancelled,
             lambda sampler: self._repairs.did_you_mean(sampler, text, category))

@@ -31,10 +31,23 @@ def release_free_memory() -> None:
         libc.malloc_trim(0)
 
 
+_frozen = False  # freeze_survivors ran: this process keeps its long-lived objects frozen
+
+
 def freeze_survivors(enabled: bool = True) -> None:
     """Once the app has started: move every object alive now (torch's modules, the widgets)
     out of the garbage collector's sight. Its full passes over them stalled the UI 150-200 ms
     each, a few times a minute. Not for tests, which start many apps in one process: frozen
     objects are never collected, even once garbage."""
+    global _frozen
     if enabled:
+        gc.freeze()
+        _frozen = True
+
+
+def freeze_new_survivors() -> None:
+    """Freeze again after a large one-off import (the first run's torch._dynamo: 117k
+    objects, which made each full pass take 70-125 ms), in a process that froze at start.
+    Whatever garbage awaits collection now is frozen with them: call it once, not often."""
+    if _frozen:
         gc.freeze()

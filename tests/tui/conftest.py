@@ -6,11 +6,13 @@ last model and settings in a temporary directory.
 
 from __future__ import annotations
 
+import itertools
 import shutil
 from pathlib import Path
 
 import pytest
 from minigpt2.tui.app import LaunchOptions, MiniGPT2App
+from minigpt2.tui.engine_explore import RepairCache
 from minigpt2.tui.widgets import explore_settings
 from tiny_model import TINY_CHECKPOINT, syllable_names
 from tui_helpers import AppFactory
@@ -37,6 +39,14 @@ def unhurried_sampling(monkeypatch: pytest.MonkeyPatch) -> None:
     """Explore's 0.5 s limit on a request would make how many names come back depend on how
     fast and how busy the machine is: tests wait on names, not on time."""
     monkeypatch.setattr(explore_settings, "TIME_LIMIT_S", 60.0)
+
+
+@pytest.fixture(autouse=True)
+def unhurried_repairs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """"Did you mean" scores as many second edits as its time budget affords: on a clock
+    that steps 10 ms a reading, as a typical machine's, the same on every machine."""
+    readings = itertools.count()
+    monkeypatch.setattr(RepairCache, "options", {"clock": lambda: next(readings) * 0.01})
 
 
 @pytest.fixture(autouse=True)

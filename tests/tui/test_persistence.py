@@ -54,7 +54,9 @@ async def test_a_stopped_run_is_reopened_with_the_settings(
 
     again = make_app(checkpoint=None, preset=None, data_dir=data_dir)
     async with again.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: again.model_info is not None, what="the last model")
+        # The model, then the notice: two messages, so wait for the second as well.
+        await wait_for(pilot, lambda: again.model_info is not None and any(
+            "Reopened your last model" in text for _, text in again.notices), what="the notice")
         assert again.model_info is not None and again.model_info.step == step
         assert again.model_info.preset == "seed"
         assert any("Reopened your last model" in text and "step" in text

@@ -24,6 +24,7 @@ from .attention_map import AttentionView
 from .candidate_list import CandidateList, Row, header
 from .did_you_mean import DidYouMean
 from .explore_settings import ExploreSettings
+from .fields import TypingInput
 
 DEBOUNCE_S = 0.1  # keystrokes closer than this are typed as one burst: sample once, after it
 AUTO_REFRESH_IDLE_S = 4.0  # while training, new names after this long without user input
@@ -64,8 +65,8 @@ class ExplorePane(Vertical):
         # map under the settings when wide, under both when narrow (see app.tcss).
         with Vertical(id="explore-main"):
             yield Label("Start of the name", classes="field-label")
-            yield Input(id="prompt", compact=True, placeholder="Type a few letters, e.g. 'ma'"
-                        ", or leave empty for any name")
+            yield TypingInput(id="prompt", compact=True, placeholder="Type a few letters, e.g."
+                              " 'ma', or leave empty for any name")
             yield DidYouMean(id="did-you-mean")
             yield Static("Loading the model…", id="explore-message", classes="message")
             yield Static(header(), id="candidates-header")

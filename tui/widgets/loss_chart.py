@@ -1,102 +1,183 @@
-"""The live chart of train and validation loss against the step."""
+"""The live chart of train and validation loss against the step.
+
+Plotext draws the chart in 15-20 ms (more on a busy core), whatever the number of points:
+the cost is the canvas. So the chart is drawn on a worker thread, at most twice a second and
+only when its points, size or theme changed, and `render` shows the last drawing: a repaint,
+a tab switch or a layout pass never draws it again.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from rich.text import Text
+from textual import work
 from textual.app import RenderResult
 from textual.color import Color
+from textual.geometry import Size
+from textual.message import Message
 from textual_plotext import PlotextPlot
+from textual_plotext.plot import Plot
 
-MAX_PLOTTED = 300  # points per curve handed to plotext: its cost grows with the count
-REDRAW_INTERVAL_S = 0.5  # plotext takes ~10 ms a frame; twice a second is plenty
+REDRAW_INTERVAL_S = 0.5  # a fresh drawing at most this often while points arrive
+DOTS_PER_CELL = 2  # braille: two dots across each character cell
 
 Point = tuple[float, float]
+EMPTY = Text("The train and validation loss curves appear here once training runs.",
+             style="dim", justify="center")
 
 
-def thin(points: list[Point], limit: int = MAX_PLOTTED) -> list[Point]:
-    """Every k-th point so at most `limit` remain; the last point always stays."""
-    if len(points) <= limit:
+def downsample(points: list[Point], limit: int) -> list[Point]:
+    """At most `limit` points: the mean of each run of consecutive points, so that a long
+    history draws as many points as the chart has dots across, and noise averages out.
+    The last point stays as it is: the latest loss is where the user looks."""
+    count = len(points)
+    if count <= limit:
         return points
-    stride = -(-len(points) // limit)  # ceiling division
-    kept = points[::stride]
-    return kept if kept[-1] == points[-1] else [*kept, points[-1]]
+    limit = max(2, limit)
+    means = []
+    for bucket in range(limit - 1):
+        run = points[bucket * (count - 1) // (limit - 1):(bucket + 1) * (count - 1) // (limit - 1)]
+        means.append((sum(x for x, _ in run) / len(run), sum(y for _, y in run) / len(run)))
+    return [*means, points[-1]]
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """What a drawing was made of: a drawing for other inputs is stale."""
+
+    version: int  # of the points
+    size: Size
+    theme: str
 
 
 class LossChart(PlotextPlot):
-    """Keeps every point and redraws at most twice a second, so a fast trainer costs the
-    event loop a few milliseconds a second, not one plot per step."""
+    """Keeps every point; draws them off the event loop, downsampled to its width."""
+
+    @dataclass
+    class Drawn(Message):
+        drawing: Drawing
+        text: Text
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 (Textual's name)
         super().__init__(id=id)
         self.train_points: list[Point] = []
         self.val_points: list[Point] = []
-        self._dirty = False
+        self._version = 0
+        self._shown: tuple[Drawing, Text] | None = None  # the drawing `render` shows
+        self._drawing: Drawing | None = None  # the one being made on a worker thread
+        self.drawings = 0  # how many times plotext drew the chart (for tests)
 
     def on_mount(self) -> None:
         super().on_mount()
         # A legend in the border: plotext's own would cover the first, highest points.
         self.border_title = "Loss  [$primary]━━ train[/]  [$warning]━━ validation[/]"
-        self.set_interval(REDRAW_INTERVAL_S, self._redraw_if_dirty)
-        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._mark_dirty())
+        self.set_interval(REDRAW_INTERVAL_S, self._redraw_if_stale)
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._redraw_if_stale())
 
     def add(self, train: Iterable[Point] = (), val: Iterable[Point] = ()) -> None:
         before = len(self.train_points) + len(self.val_points)
         self.train_points.extend(train)
         self.val_points.extend(val)
         if len(self.train_points) + len(self.val_points) != before:
-            self._mark_dirty()
+            self._version += 1
 
     def clear(self) -> None:
         self.train_points.clear()
         self.val_points.clear()
-        self._mark_dirty()
-
-    def redraw_now(self) -> None:
-        """Skip the wait (for tests and screenshots)."""
-        self._dirty = True
-        self._redraw_if_dirty()
-
-    def _mark_dirty(self) -> None:
-        self._dirty = True
-
-    def _redraw_if_dirty(self) -> None:
-        if not self._dirty:
-            return
-        self._dirty = False
-        plt = self.plt
-        plt.clear_data()
-        plt.clear_figure()
-        variables = self.app.theme_variables
-        plt.xlabel("step")
-        everything = self.train_points + self.val_points
-        if everything:
-            self._frame(everything)
-        for points, colour in (
-            (self.train_points, variables.get("primary", "#0178d4")),
-            (self.val_points, variables.get("warning", "#ffa62b")),
-        ):
-            if points:
-                xs, ys = zip(*thin(points), strict=True)
-                plt.plot(list(xs), list(ys), marker="braille", color=Color.parse(colour).rgb)
+        self._version += 1
+        self._shown = None
         self.refresh()
 
-    def _frame(self, points: list[Point]) -> None:
-        """Whole-number steps on x; on y, the interesting range: a first loss many times
-        the current one (a large learning rate's first steps) would flatten the rest."""
-        steps = [x for x, _ in points]
-        low, high = min(steps), max(steps)
-        if high > low:
-            ticks = sorted({round(low + (high - low) * i / 4) for i in range(5)})
-            self.plt.xticks([float(t) for t in ticks], [f"{t:,}" for t in ticks])
-        losses = [y for _, y in points]
-        floor = min(losses)
-        ceiling = min(max(losses), max(floor * 2.5, floor + 1.0))
-        self.plt.ylim(floor * 0.97, ceiling)
+    def wanted(self) -> Drawing:
+        return Drawing(self._version, self.size, self.app.theme)
+
+    def up_to_date(self) -> bool:
+        """The drawing shown is of the points, size and theme as they are; none is being made."""
+        return self._drawing is None and self._shown is not None and \
+            self._shown[0] == self.wanted()
+
+    def redraw_now(self) -> None:
+        """Draw on this thread, at once (for tests and screenshots)."""
+        drawing = self.wanted()
+        if drawing.size.area:  # else not laid out yet: drawn once shown
+            self._show(drawing, self._draw(drawing, *self._inputs()))
+
+    def _redraw_if_stale(self) -> None:
+        """Twice a second, and when the theme changes: a fresh drawing if the one shown is
+        stale and the chart is on screen (a hidden chart is drawn when it is shown)."""
+        drawing = self.wanted()
+        stale = self._shown is None or self._shown[0] != drawing
+        if not stale or drawing == self._drawing or not self._visible_now(drawing.size):
+            return
+        self._drawing = drawing
+        self._draw_in_background(drawing, *self._inputs())
+
+    def _visible_now(self, size: Size) -> bool:
+        return bool(self.train_points or self.val_points) and size.area > 0 and \
+            self.is_on_screen
+
+    def _inputs(self) -> tuple[list[Point], list[Point], tuple[str, str]]:
+        """Copies of the points and the theme's colours: the worker must not read them live."""
+        variables = self.app.theme_variables
+        colours = (variables.get("primary", "#0178d4"), variables.get("warning", "#ffa62b"))
+        return list(self.train_points), list(self.val_points), colours
+
+    @work(thread=True, exclusive=True, group="loss-chart", exit_on_error=False)
+    def _draw_in_background(self, drawing: Drawing, train: list[Point], val: list[Point],
+                            colours: tuple[str, str]) -> None:
+        self.post_message(self.Drawn(drawing, self._draw(drawing, train, val, colours)))
+
+    def on_loss_chart_drawn(self, message: Drawn) -> None:
+        message.stop()
+        if message.drawing == self._drawing:
+            self._drawing = None
+        if message.drawing.version >= (self._shown[0].version if self._shown else -1):
+            self._show(message.drawing, message.text)
+
+    def _show(self, drawing: Drawing, text: Text) -> None:
+        self._shown = (drawing, text)
+        self.refresh()  # this widget only: its size does not change
+
+    def _draw(self, drawing: Drawing, train: list[Point], val: list[Point],
+              colours: tuple[str, str]) -> Text:
+        """The chart as plotext draws it, on a plot of its own (thread-safe)."""
+        self.drawings += 1
+        width, height = drawing.size
+        plt = Plot()
+        plt.plotsize(width, height)
+        plt._set_size(width, height)  # as PlotextPlot.render does: plotsize alone may not stick
+        plt.theme(self._get_plotext_theme_name(drawing.theme))
+        plt.xlabel("step")
+        if train or val:
+            _frame(plt, train + val)
+        limit = DOTS_PER_CELL * width
+        for points, colour in ((train, colours[0]), (val, colours[1])):
+            if points:
+                xs, ys = zip(*downsample(points, limit), strict=True)
+                plt.plot(list(xs), list(ys), marker="braille", color=Color.parse(colour).rgb)
+        text = Text.from_ansi(plt.build())
+        text.no_wrap, text.overflow = True, "crop"  # shown at another size until redrawn
+        return text
 
     def render(self) -> RenderResult:
         if not self.train_points and not self.val_points:
-            return Text("The train and validation loss curves appear here once training runs.",
-                        style="dim", justify="center")
-        return super().render()
+            return EMPTY
+        if self._shown is None or self._shown[0] != self.wanted():
+            self.call_later(self._redraw_if_stale)  # e.g. shown again, or resized
+        return self._shown[1] if self._shown is not None else Text()
+
+
+def _frame(plt: Plot, points: list[Point]) -> None:
+    """Whole-number steps on x; on y, the interesting range: a first loss many times the
+    current one (a large learning rate's first steps) would flatten the rest."""
+    steps = [x for x, _ in points]
+    low, high = min(steps), max(steps)
+    if high > low:
+        ticks = sorted({round(low + (high - low) * i / 4) for i in range(5)})
+        plt.xticks([float(t) for t in ticks], [f"{t:,}" for t in ticks])
+    losses = [y for _, y in points]
+    floor = min(losses)
+    ceiling = min(max(losses), max(floor * 2.5, floor + 1.0))
+    plt.ylim(floor * 0.97, ceiling)
