@@ -20,8 +20,12 @@ own_tests() {  # the tests that exercise a module; a narrower run kills mutants 
     config|training|evaluate) echo "$t/test_train.py $t/test_model.py $t/test_cli.py" ;;
     data) echo "$t/test_data.py $t/test_categories.py" ;;
     checkpoint|io) echo "$t/test_checkpoint.py $t/test_checkpoint_safety.py $t/test_io.py $t/test_train.py" ;;
-    constraints|beam|sampling|sample) echo "$t/test_constraints.py $t/test_sample.py" ;;
-    categories|guidance|scoring) echo "$t/test_categories.py" ;;
+    constraints|beam|sampling|sample|hooks) echo "$t/test_constraints.py $t/test_sample.py" ;;
+    categories|guidance) echo "$t/test_categories.py" ;;
+    scoring) echo "$t/test_categories.py $t/test_repair.py" ;;
+    cli_categories) echo "$t/test_categories.py $t/test_repair.py" ;;
+    cli|cli_progress) echo "$t/test_cli.py" ;;
+    train) echo "$t/test_train.py $t/test_checkpoint.py $t/test_io.py" ;;
     repair) echo "$t/test_repair.py" ;;
     model) echo "$t/test_model.py" ;;
     *) echo "$t" ;;
