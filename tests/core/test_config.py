@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 from pathlib import Path
 
@@ -63,3 +64,16 @@ def test_an_explicit_count_replaces_the_epoch_cap_even_beside_a_time_budget(
     assert capped.bounded(time_budget_s=10.0).epoch_cap == 3  # a time budget keeps the cap
     both = capped.bounded(time_budget_s=10.0, **count)
     assert both.epoch_cap is None and both.time_budget_s == 10.0
+
+
+def test_a_plan_splits_its_words_as_the_readme_says_20_percent_shuffled_with_seed_42(
+    words_file: Path,
+) -> None:
+    from minigpt2.core.training import TrainPlan, plan_data
+
+    words = words_file.read_text("utf-8").split()
+    shuffled = list(words)
+    random.Random(42).shuffle(shuffled)
+    data = plan_data(TrainPlan(data=str(words_file)))
+    cut = int(len(words) * 0.8)  # the first 80% (rounded down) train
+    assert (data.train_words, data.val_words) == (shuffled[:cut], shuffled[cut:])

@@ -492,3 +492,22 @@ def test_auto_turns_a_step_or_epoch_bound_into_seconds_at_its_step_cost(
     data = WordData.from_words(words, [], "x")
     description = chosen_preset(TrainPlan(preset="auto", **bound), data, "cpu").description
     assert f"400 training tokens, {seconds} s:" in description
+
+
+def test_a_resumed_run_reports_its_last_validation_until_it_validates_again(
+    tmp_path: Path, data: WordData, tiny: ModelConfig, device: str
+) -> None:
+    config = TrainConfig(epochs=None, steps=12, batch_size=8, eval_interval=4,
+                         event_interval_s=0.0, sample_interval_s=0.0, device=device)
+    first = Trainer(data, tiny, config)
+    first.run()
+    first.save(tmp_path / "run.safetensors")
+    assert [h["step"] for h in first.history] == [4, 8, 12]
+    events: list[TrainEvent] = []
+    resumed = Trainer.from_checkpoint(
+        tmp_path / "run.safetensors", replace(config, steps=16), events.append
+    )
+    resumed.run()
+    progress = [e for e in events if e.kind == "progress"]
+    assert [e.step for e in progress[:3]] == [13, 14, 15]
+    assert {e.val_loss for e in progress[:3]} == {first.history[-1]["val_loss"]}
