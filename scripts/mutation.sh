@@ -3,6 +3,7 @@
 #   scripts/mutation.sh [MODULE...]
 #   TESTS=tests/core/test_io.py scripts/mutation.sh core/io.py   # a faster, narrower run
 #   KEEP=0.05 scripts/mutation.sh                                  # a random 5%: an estimate
+#   RERUN=1 scripts/mutation.sh core/sample.py    # after new tests: run the survivors again
 # Needs the dev extra (`pip install -e '.[dev]'`). Each mutant runs the module's own tests
 # (the table below; tests/core for the rest): about 4,000 mutants in core/, hours on 2 cores.
 # The session is kept in .mutation/ so a run resumes.
@@ -16,12 +17,19 @@ modules=("$@")
 own_tests() {  # the tests that exercise a module; a narrower run kills mutants sooner
   local t=tests/core
   case $(basename "$1" .py) in
-    schedule|best|optim|device) echo "$t/test_train.py" ;;
-    config|training|evaluate) echo "$t/test_train.py $t/test_model.py $t/test_cli.py" ;;
+    schedule|best|optim) echo "$t/test_train.py" ;;
+    device) echo "$t/test_device.py $t/test_train.py" ;;
+    config) echo "$t/test_config.py $t/test_train.py $t/test_model.py $t/test_cli.py" ;;
+    training|evaluate) echo "$t/test_train.py $t/test_model.py $t/test_cli.py" ;;
     data) echo "$t/test_data.py $t/test_categories.py" ;;
     checkpoint|io) echo "$t/test_checkpoint.py $t/test_checkpoint_safety.py $t/test_io.py $t/test_train.py" ;;
-    constraints|beam|sampling|sample) echo "$t/test_constraints.py $t/test_sample.py" ;;
-    categories|guidance|scoring) echo "$t/test_categories.py" ;;
+    constraints|beam|sampling|hooks) echo "$t/test_constraints.py $t/test_sample.py" ;;
+    sample) echo "$t/test_constraints.py $t/test_sample.py $t/test_categories.py" ;;
+    categories|guidance) echo "$t/test_categories.py" ;;
+    scoring) echo "$t/test_categories.py $t/test_repair.py" ;;
+    cli_categories) echo "$t/test_categories.py $t/test_repair.py" ;;
+    cli|cli_progress) echo "$t/test_cli.py" ;;
+    train) echo "$t/test_train.py $t/test_checkpoint.py $t/test_io.py" ;;
     repair) echo "$t/test_repair.py" ;;
     model) echo "$t/test_model.py" ;;
     *) echo "$t" ;;
@@ -41,6 +49,8 @@ for module in "${modules[@]}"; do
   if [ ! -f "$session" ]; then
     "$py" -m cosmic_ray.cli init "$config" "$session"
     "$py" scripts/mutation_filter.py "$session" --keep "${KEEP:-1}"
+  elif [ -n "${RERUN:-}" ]; then
+    "$py" scripts/mutation_filter.py "$session" --rerun
   fi
   "$py" -m cosmic_ray.cli exec "$config" "$session"
   "$py" -m cosmic_ray.tools.survival_rate "$session" | sed "s|^|$module: survival rate % |"

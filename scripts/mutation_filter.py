@@ -1,9 +1,10 @@
 """Skip the mutants no test can kill: those inside type annotations, which
 `from __future__ import annotations` never evaluates, and inside `if TYPE_CHECKING:` blocks.
 With --keep F, also skip all but a random share F of the rest: an estimate of the mutation
-score in minutes instead of hours.
+score in minutes instead of hours. With --rerun, forget the survivors' results instead, so that
+the next `cosmic-ray exec` runs them again against new tests (the sample stays the same).
 
-    python scripts/mutation_filter.py SESSION.sqlite [--keep 0.1]   (scripts/mutation.sh)
+    python scripts/mutation_filter.py SESSION.sqlite [--keep 0.1 | --rerun]   (scripts/mutation.sh)
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import ast
 import random
+import sqlite3
 from functools import cache
 from pathlib import Path
 
@@ -55,7 +57,13 @@ def main() -> None:
     parser.add_argument("session")
     parser.add_argument("--keep", type=float, default=1.0, help="share of mutants to run")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--rerun", action="store_true", help="run the survivors again")
     args = parser.parse_args()
+    if args.rerun:
+        with sqlite3.connect(args.session) as db:  # cosmic-ray's work_db has no such call
+            count = db.execute("DELETE FROM work_results WHERE test_outcome = 'SURVIVED'").rowcount
+        print(f"{count} survivors to run again")
+        return
     draw = random.Random(args.seed)
     unkillable_count = sampled_out = 0
     with use_db(args.session) as db:

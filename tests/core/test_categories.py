@@ -219,5 +219,11 @@ def test_guidance_mixes_the_category_and_plain_distributions(
     guided = sampler.sample(SampleConfig(n=5, category="hard", guidance=2.0, seed=1))
     for s in guided:
         assert s.logprob == pytest.approx(sampler.score(s.name, "hard").logprob, abs=1e-4)
+    # The same draws (seed) from the mixed distribution, not the category's own: other names.
+    mixed, own = (
+        [s.name for s in sampler.sample(SampleConfig(n=20, category="hard", guidance=g, seed=1))]
+        for g in (2.0, 0.0)
+    )
+    assert mixed != own
     with pytest.raises(ValueError, match="guidance"):
         SampleConfig(guidance=-1.0)

@@ -322,3 +322,30 @@ def test_eval_folds_case_like_the_training_words(
     upper.write_text("CAT\nDog\n")
     results = [run_main(["eval", "--data", str(path)], capsys) for path in (lower, upper)]
     assert results[0][0] == 0 and results[0] == results[1]
+
+
+def test_eval_loss_is_the_mean_score_per_token_to_four_places(
+    cli_model: tuple[Path, dict], tmp_path: Path
+) -> None:
+    from minigpt2.core.sample import Sampler
+
+    out, _ = cli_model
+    words = tmp_path / "words.txt"
+    words.write_text("cat\ndog\n")
+    loss = json.loads(minigpt2("eval", "--checkpoint", out, "--data", words).stdout)["loss"]
+    sampler = Sampler.from_checkpoint(out)
+    logprobs = [sampler.score(word).logprob for word in ("cat", "dog")]
+    # Each word is its 3 characters and the end token: 8 tokens in all.
+    assert loss == round(loss, 4) and abs(loss - -sum(logprobs) / 8) <= 5e-5 + 1e-6
+
+
+def test_train_summary_gives_losses_to_four_places(cli_model: tuple[Path, dict]) -> None:
+    out, summary = cli_model
+    from minigpt2.core.checkpoint import load_checkpoint
+    from minigpt2.core.train import evaluate_words
+
+    ckpt = load_checkpoint(out)
+    held_out, _ = evaluate_words(ckpt.build_model("cpu"), ckpt.vocab, sorted(ckpt.val_words))
+    for key in ("train_loss", "val_loss"):
+        assert summary[key] == round(summary[key], 4), key
+    assert abs(summary["val_loss"] - held_out) <= 5e-5 + 1e-6  # the saved (best) weights' loss

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 import torch
+from minigpt2.core.beam import most_likely
 from minigpt2.core.config import ModelConfig
 from minigpt2.core.constraints import ImpossibleConstraints, Steering
-from minigpt2.core.data import UnknownCharacterError, Vocab
+from minigpt2.core.data import EOS, UnknownCharacterError, Vocab
+from minigpt2.core.hooks import ConstraintMask
 from minigpt2.core.model import MiniGPT2
 from minigpt2.core.sample import Sampler
 from minigpt2.core.sampling import Sample, SampleConfig
@@ -314,3 +316,96 @@ def test_config_round_trips_through_json() -> None:
     assert SampleConfig.from_dict({"n": 3, "from_a_newer_version": 1}) == SampleConfig(n=3)
     with pytest.raises(ValueError, match="top-p"):
         SampleConfig.from_dict({"top_p": 2.0})
+
+
+def test_a_cancelled_most_likely_request_stops_at_once(sampler: Sampler) -> None:
+    config = SampleConfig(n=10, most_likely=True, time_limit_s=None)
+    assert sampler.sample(config, cancelled=lambda: True) == []
+    assert len(sampler.sample(config)) == 10
+
+
+class ChosenDistribution:
+    """A stand-in for a sampler's model in the beam search: characters a..h slightly less
+    likely in turn, and the end (after the third character) far likelier after a late letter.
+    So the likeliest whole names are not the likeliest three-letter prefixes."""
+
+    def __init__(self) -> None:
+        self.vocab = Vocab("abcdefgh")
+        self.device = torch.device("cpu")
+
+    def next_logprobs(self, prefixes: list[list[int]]) -> torch.Tensor:
+        rows = []
+        for prefix in prefixes:
+            logits = torch.full((self.vocab.size,), -1e9)
+            for k, ch in enumerate("abcdefgh"):
+                logits[self.vocab.index[ch]] = -0.1 * k
+            if len(prefix) == 4:  # BOS and three characters
+                last = "abcdefgh".index(self.vocab.tokens[prefix[-1]])
+                logits[EOS] = -5.0 * (7 - last)
+            rows.append(logits.log_softmax(-1))
+        return torch.stack(rows)
+
+    def source_of(self, name: str) -> str:
+        return "novel"
+
+    def total(self, name: str) -> float:
+        ids = [self.vocab.start_id(), *self.vocab.encode(name), EOS]
+        return sum(float(self.next_logprobs([ids[:i]])[0, ids[i]]) for i in range(1, len(ids)))
+
+
+def test_a_beam_wide_enough_for_every_name_finds_the_exact_top_n() -> None:
+    # Names of exactly 3 of 8 letters: 512 candidates. 128 names asked for keep a beam of 4 per
+    # name = 512, every candidate, so the search must equal ranking all 512 by their totals.
+    model = ChosenDistribution()
+    names = ["".join(chars) for chars in itertools.product("abcdefgh", repeat=3)]
+    totals = {name: model.total(name) for name in names}
+    exact = sorted(names, key=totals.__getitem__, reverse=True)[:128]
+    assert {name[-1] for name in exact} == {"g", "h"}  # the ends decide, not the prefixes
+    config = SampleConfig(n=128, most_likely=True, min_len=3, max_len=3, time_limit_s=None)
+    steering = Steering(config, model.vocab.chars, 3)
+    top = most_likely(model, config, steering, lambda: False)  # type: ignore[arg-type]
+    assert {s.name for s in top} == set(exact)
+    assert [s.logprob for s in top] == pytest.approx([totals[s.name] for s in top], abs=1e-4)
+    assert [s.logprob for s in top] == sorted((s.logprob for s in top), reverse=True)
+
+
+def test_min_len_on_the_length_limit_is_possible_and_past_it_says_so(sampler: Sampler) -> None:
+    limit = sampler.max_chars
+    names = sampler.sample(SampleConfig(n=3, seed=0, min_len=limit, time_limit_s=None))
+    assert [len(s.name) for s in names] == [limit] * 3
+    with pytest.raises(ImpossibleConstraints, match=f"min-len {limit + 1} is above"):
+        sampler.sample(SampleConfig(n=3, min_len=limit + 1))
+
+
+@pytest.mark.parametrize("field", ["ends_with", "contains"])
+def test_required_text_as_long_as_the_limit_is_the_whole_name(
+    sampler: Sampler, field: str
+) -> None:
+    text = ("caracal" * 10)[: sampler.max_chars]
+    names = sampler.sample(SampleConfig(n=2, seed=0, time_limit_s=None, **{field: text}))
+    assert [s.name for s in names] == [text, text]
+    label = field.replace("_", "-")
+    with pytest.raises(ImpossibleConstraints, match=f"{label} '{text}a' is longer than"):
+        sampler.sample(SampleConfig(n=2, **{field: text + "a"}))
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_the_mask_without_constraints_opens_every_character_and_ends_by_length(
+    batch: int,
+) -> None:
+    vocab = Vocab("abc")
+    steering = Steering(SampleConfig(min_len=2), vocab.chars, 4)
+    assert steering.trivial
+    mask = ConstraintMask(steering, vocab, batch, 4, torch.device("cpu"))
+    logits = torch.zeros(batch, vocab.size)
+    characters = torch.tensor([token in ("a", "b", "c") for token in vocab.tokens])
+    for length in range(5):
+        tokens = torch.full((batch, 1 + length), vocab.index["a"])
+        tokens[:, 0] = vocab.start_id()
+        out = mask(tokens, logits)
+        open_ = out.isfinite()
+        assert open_.shape == (batch, vocab.size)
+        for row in open_:
+            assert torch.equal(row & ~characters, row & (torch.arange(vocab.size) == EOS))
+            assert bool(row[EOS]) == (length >= 2)  # min-len 2
+            assert torch.equal(row & characters, characters)  # at the limit: cut

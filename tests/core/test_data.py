@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from minigpt2.core import data as data_module
 from minigpt2.core.data import (
     BOS,
     EOS,
@@ -12,7 +13,9 @@ from minigpt2.core.data import (
     Vocab,
     WordData,
     WordListError,
+    assets_dir,
     builtin_datasets,
+    default_checkpoint_path,
     load_words,
     split_words,
 )
@@ -117,3 +120,56 @@ def test_one_plain_list_through_from_source_is_unchanged(tmp_path: Path) -> None
     data = WordData.from_source(path)
     assert data.categories == [] and data.train_categories is None
     assert (data.train_words, data.val_words) == split_words(load_words(path))
+
+
+def test_labels_for_one_side_only_leave_the_other_side_without_a_category() -> None:
+    labelled_train = WordData.from_words(["ab", "cd"], ["ef"], train_categories=["x", "y"])
+    assert labelled_train.train_categories == ["x", "y"]
+    assert labelled_train.val_categories == [None]
+    assert labelled_train.categories == ["x", "y"]
+    labelled_val = WordData.from_words(["ab", "cd"], ["ef"], val_categories=["z"])
+    assert labelled_val.train_categories == [None, None]
+    assert labelled_val.val_categories == ["z"]
+    no_val = WordData.from_words(["ab"], [], train_categories=["x"])
+    assert no_val.val_categories == [] and no_val.val_words == []
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        {"train_categories": ["x"]},
+        {"train_categories": ["x", "y", "z"]},
+        {"val_categories": ["x", "y"]},
+        {"train_categories": ["x", "y"], "val_categories": ["x", "y"]},
+    ],
+    ids=str,
+)
+def test_a_label_count_unlike_the_word_count_is_a_clear_error(labels: dict) -> None:
+    with pytest.raises(WordListError, match="one category per word"):
+        WordData.from_words(["ab", "cd"], ["ef"], "lists", **labels)
+
+
+def test_builtin_list_sizes_count_the_non_blank_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "birds.txt").write_text("wren\n\n  \nrobin\n kite \n", encoding="utf-8")
+    (tmp_path / "empty.txt").write_text("\n\n", encoding="utf-8")
+    (tmp_path / "notes.md").write_text("not a list\n", encoding="utf-8")
+    monkeypatch.setattr(data_module, "assets_dir", lambda: tmp_path)
+    infos = builtin_datasets()
+    assert [(i.name, i.path, i.count) for i in infos] == [
+        ("birds", tmp_path / "birds.txt", 3),
+        ("empty", tmp_path / "empty.txt", 0),
+    ]
+
+
+def test_the_shipped_default_model_is_in_the_assets() -> None:
+    path = default_checkpoint_path()
+    assert path.parent == assets_dir() and path.suffix == ".safetensors" and path.is_file()
+
+
+def test_unknown_characters_are_named_singular_or_plural() -> None:
+    assert str(UnknownCharacterError(["#"])) == "the model does not know the character '#'"
+    assert str(UnknownCharacterError(["#", "!"])) == (
+        "the model does not know the characters '#', '!'"
+    )

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
 
 import pytest
@@ -141,3 +143,14 @@ def test_sinusoidal_positions_follow_the_transformer_paper() -> None:
             angle = pos / 10000 ** (2 * i / d_model)
             assert table[pos, 2 * i].item() == pytest.approx(math.sin(angle), abs=1e-6)
             assert table[pos, 2 * i + 1].item() == pytest.approx(math.cos(angle), abs=1e-6)
+
+
+def test_a_config_read_back_from_json_gets_the_same_init() -> None:
+    # Checkpoints and saved settings carry the config as JSON: its strings are equal to the
+    # code's literals but not the same objects.
+    config = ModelConfig(n_layer=8, n_head=4, d_model=128, positions="learned", init="gpt2")
+    read_back = ModelConfig(**json.loads(json.dumps(dataclasses.asdict(config))))
+    assert read_back == config
+    model = build(read_back)
+    assert model.blocks[0].attn.qkv.weight.std().item() == pytest.approx(0.02, rel=0.1)
+    assert model.blocks[0].attn.proj.weight.std().item() == pytest.approx(0.02 / 4, rel=0.1)

@@ -134,3 +134,65 @@ def test_the_app_imports_categories_and_repair_without_torch() -> None:
         "sys.exit('torch' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
+
+
+def test_osa_swaps_only_equal_letters() -> None:
+    # "xc" -> "bx" is two substitutions: its letters cross, but "c" is not "b".
+    assert osa_distance("xc", "bx") == 2 == osa_distance("bx", "xc")
+    assert osa_distance("ca", "abc") == 3  # OSA edits no substring twice (Damerau: 2)
+
+
+def test_known_words_more_than_two_edits_away_are_never_candidates() -> None:
+    # "xyab" shares a two-deletion key ("ab") with "abcd" but is four edits away.
+    _, scorer = lexicon_scorer({"abce": -6.0, "xyab": -1.0})
+    repairer = Repairer(scorer, "abcdexy", ["abce", "xyab"], known_bonus=24.0,
+                        clock=StepClock(0.0))
+    assert repairer.last_distance == 0  # nothing searched yet
+    found = repairer.suggest("abcd", n=10**6)
+    assert "xyab" not in {c.name for c in found}
+    assert {c.name: c.edits for c in found}["abce"] == 1
+    assert max(c.edits for c in found) == 2
+
+
+class WordClock:
+    """Time passes only while the model scores: one tick (a power of two: exact sums) a word."""
+
+    tick = 2.0**-10
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.calls: list[int] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def scorer(self, words: Sequence[str]) -> list[float]:
+        self.calls.append(len(words))
+        self.now += self.tick * len(words)
+        return [-float(len(w)) for w in words]
+
+
+def test_the_second_pass_scores_what_85_percent_of_the_time_left_affords() -> None:
+    clock = WordClock()
+    repairer = Repairer(clock.scorer, "abcdef", budget_s=200 * clock.tick, clock=clock)
+    repairer.suggest("abcd")
+    first, second = clock.calls
+    assert first == 1 + len(edits1("abcd", "abcdef")) < 200
+    # One tick a word: the pace is one tick, and (200 - first) ticks are left.
+    assert second == int(0.85 * (200 - first)) and repairer.last_distance == 2
+
+
+@pytest.mark.parametrize(("known", "floor"), [(10, -10.0), (11, -10.0), (21, -19.0)])
+def test_a_word_likely_per_letter_as_the_tenth_percentile_needs_no_repair(
+    known: int, floor: float
+) -> None:
+    # Known one-letter words at -1, -2, ... per token (2 tokens each: the letter and the end).
+    # The floor is the lower nearest rank at 10%: sorted ascending, index int(0.1 * (n - 1)).
+    letters = "abcdefghijklmnopqrstu"[:known]
+    likely = {ch: -2.0 * (i + 1) for i, ch in enumerate(letters)}
+    likely |= {"xyz": 4 * floor, "xyzw": 5 * floor, "xy": 3 * floor - 0.5}
+    _, scorer = lexicon_scorer(likely)
+    repairer = Repairer(scorer, letters + "xyzw", letters)
+    assert repairer.is_likely("xyz")  # 3 letters + end: exactly on the floor
+    assert repairer.is_likely("xyzw")
+    assert not repairer.is_likely("xy")  # just under it

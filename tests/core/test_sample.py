@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,106 @@ def test_attention_map_per_character(sampler: Sampler) -> None:
     amap = sampler.attention("cat")
     assert amap.tokens == ["<bos>", "c", "a", "t"]
     assert amap.weights.shape == (1, 1, 4, 4)
+
+
+def test_a_plain_model_has_no_categories(sampler: Sampler) -> None:
+    assert sampler.categories == []
+
+
+def test_score_per_token_counts_the_characters_and_the_end(sampler: Sampler) -> None:
+    for word in ("cat", "banana"):
+        score = sampler.score(word)
+        assert score.logprob_per_token == pytest.approx(score.logprob / (len(word) + 1))
+        assert score.logprob_per_token < 0
+
+
+@pytest.fixture
+def rounds(sampler: Sampler, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The batch size of each round of drawing: a greedy request gives up when a round finds
+    nothing new, since every round would draw the same name."""
+    sizes: list[int] = []
+    generate = sampler._generate
+
+    def counted(steering, batch, *rest):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN202
+        sizes.append(batch)
+        return generate(steering, batch, *rest)
+
+    monkeypatch.setattr(sampler, "_generate", counted)
+    return sizes
+
+
+def test_greedy_stops_after_the_first_round_with_nothing_new(
+    sampler: Sampler, rounds: list[int]
+) -> None:
+    config = SampleConfig(prompt="b", n=5, temperature=0, unique=True, time_limit_s=None)
+    assert len(sampler.sample(config)) == 1
+    assert len(rounds) == 2  # the second round draws the same name again: nothing new
+    rounds.clear()
+    greedy = sampler.sample(SampleConfig(prompt="b", n=1, temperature=0))[0].name
+    excluded = SampleConfig(prompt="b", n=5, temperature=0, exclude=frozenset({greedy}),
+                            time_limit_s=None)
+    assert sampler.sample(excluded) == [] and len(rounds) == 2  # one round each request
+
+
+def test_a_low_temperature_sharpens_the_draws_and_a_high_one_flattens_them(
+    sampler: Sampler,
+) -> None:
+    names = {
+        t: [s.name for s in sampler.sample(SampleConfig(n=200, seed=0, temperature=t,
+                                                        time_limit_s=None))]
+        for t in (0.3, 1.0, 3.0)
+    }
+    assert len(set(names[0.3])) < len(set(names[1.0]))  # logits / T: most mass on the top
+    assert names[3.0] != names[1.0]
+
+
+def test_top_k_beyond_the_vocabulary_keeps_every_token(sampler: Sampler) -> None:
+    plain = sampler.sample(SampleConfig(n=20, seed=5))
+    assert sampler.sample(SampleConfig(n=20, seed=5, top_k=sampler.vocab.size)) == plain
+    assert sampler.sample(SampleConfig(n=20, seed=5, top_k=10 * sampler.vocab.size)) == plain
+
+
+def test_each_round_draws_twice_the_names_wanted_over_the_share_kept(
+    sampler: Sampler, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rounds: list[tuple[int, list[tuple[str, bool]]]] = []  # (batch, [(name, cut)])
+    generate = sampler._generate
+
+    def recorded(steering, batch, *rest):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN202
+        out = generate(steering, batch, *rest)
+        rounds.append((batch, [(name, cut) for name, _, cut in out]))
+        return out
+
+    monkeypatch.setattr(sampler, "_generate", recorded)
+    n, known = 100, sampler.train_words | sampler.val_words
+    # Names of one or two letters: so few that unique draws soon repeat, and rounds follow.
+    config = SampleConfig(n=n, max_len=2, novel_only=True, unique=True, seed=0,
+                          time_limit_s=None)
+    assert len(sampler.sample(config)) == n
+    assert len(rounds) >= 3
+    kept: set[str] = set()
+    share = 1.0
+    for batch, drawn in rounds:
+        wanted = n - len(kept)
+        assert batch == min(1024, max(32, math.ceil(2 * wanted / share)))
+        before = len(kept)
+        for name, cut in drawn:
+            if not cut and name not in known and len(kept) < n:
+                kept.add(name)
+        share = max((len(kept) - before) / len(drawn), 1 / 1024)
+    assert len(kept) == n
+
+
+def test_a_seed_is_any_non_negative_64_bit_signed_integer(sampler: Sampler) -> None:
+    largest = 2**63 - 1
+    assert len(sampler.sample(SampleConfig(n=3, seed=largest))) == 3
+    for bad in (2**63, -1):
+        with pytest.raises(ValueError, match=f"seed must be between 0 and {largest}"):
+            SampleConfig(seed=bad)
+
+
+def test_the_shortest_name_is_one_character_unless_asked_otherwise() -> None:
+    assert SampleConfig().min_chars == 1 and SampleConfig().accepts("a")
+    assert SampleConfig(min_len=3).min_chars == 3 and not SampleConfig(min_len=3).accepts("ab")
+    assert SampleConfig(prompt="abc").min_chars == 3
+    assert SampleConfig(prompt="ab", min_len=4).min_chars == 4

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 import threading
@@ -12,11 +13,12 @@ import torch
 from minigpt2.core import train as train_module
 from minigpt2.core.checkpoint import load_checkpoint
 from minigpt2.core.config import DEFAULT_PRESET, ModelConfig, TrainConfig, get_preset, resolve_auto
-from minigpt2.core.data import WordData
+from minigpt2.core.data import Vocab, WordData
+from minigpt2.core.model import MiniGPT2
 from minigpt2.core.sample import Sampler
 from minigpt2.core.schedule import RunBounds, lr_at
 from minigpt2.core.train import Trainer, evaluate, evaluate_words
-from minigpt2.core.training import TrainEvent, TrainPlan, build_trainer
+from minigpt2.core.training import TrainEvent, TrainPlan, build_trainer, chosen_preset
 
 
 def test_loss_decreases_on_the_builtin_data(device: str) -> None:
@@ -43,6 +45,7 @@ def test_events_report_progress_and_evaluations(
     assert [e.step for e in progress] == list(range(1, result.steps + 1))
     assert all(e.train_loss is not None and e.train_loss > 0 for e in progress)
     assert events[-1].progress == 1.0 and result.steps == 4 * 6  # 48 words / batch 8
+    assert [e.epoch for e in progress] == [step / 6 for step in range(1, 4 * 6 + 1)]
 
 
 def test_pause_resume_and_stop_from_another_thread(
@@ -438,3 +441,74 @@ def test_on_a_small_list_auto_ends_at_its_epoch_cap_whatever_the_time_budget(
     assert first.steps == second.steps == 3 * 6  # 48 words, batch 8
     assert all(torch.equal(weights[k], weights_2[k]) for k in weights)
     assert capped.bounded(steps=40).epoch_cap is None  # an explicit count replaces it
+
+
+def test_no_words_have_a_loss_of_zero_over_zero_tokens(tiny: ModelConfig) -> None:
+    vocab = Vocab("abc")
+    model = MiniGPT2(replace(tiny, vocab_size=vocab.size, block_size=6))
+    assert evaluate_words(model, vocab, []) == (0.0, 0)
+
+
+@pytest.mark.parametrize(("steps_per_epoch", "interval"), [(1000, 200), (201, 200), (150, 150)])
+def test_a_run_validates_every_epoch_or_every_200_steps_whichever_comes_first(
+    steps_per_epoch: int, interval: int
+) -> None:
+    bounds = RunBounds(TrainConfig(epochs=3), steps_per_epoch)  # README: Presets, "ends on..."
+    assert bounds.eval_interval == interval
+    assert RunBounds(TrainConfig(epochs=3, eval_interval=7), steps_per_epoch).eval_interval == 7
+
+
+def test_progress_is_the_further_of_steps_and_time_and_estimates_the_time_left() -> None:
+    by_steps = RunBounds(TrainConfig(epochs=None, steps=100), steps_per_epoch=10)
+    assert by_steps.progress(25, elapsed_s=10.0) == (0.25, 30.0)  # 10 s for a quarter
+    assert by_steps.progress(100, elapsed_s=10.0) == (1.0, 0.0)
+    both = RunBounds(TrainConfig(epochs=None, steps=100, time_budget_s=40.0), 10)
+    assert both.progress(25, elapsed_s=20.0) == (0.5, 20.0)  # the time bound is further on
+    unbounded = RunBounds(TrainConfig(epochs=None), 10)
+    assert unbounded.progress(25, elapsed_s=20.0) == (None, None)
+
+
+def test_patience_counts_validations_without_a_new_best() -> None:
+    bounds = RunBounds(TrainConfig(epochs=None, steps=10**6, patience=3, eval_interval=10), 50)
+    assert not bounds.out_of_patience(129, best_step=100)  # two validations and a bit
+    assert bounds.out_of_patience(130, best_step=100)  # three validations since the best
+    assert not RunBounds(TrainConfig(epochs=3, eval_interval=10), 50).out_of_patience(10**6, 0)
+
+
+def test_without_a_step_the_rate_is_the_first_step_s() -> None:
+    config = TrainConfig(lr=0.004, warmup_steps=4, lr_schedule="cosine")
+    assert lr_at(0.0, config) == lr_at(0.0, config, step=0) == 0.001  # a quarter of the peak
+    assert lr_at(0.0, config, step=3) == 0.004
+
+
+@pytest.mark.parametrize(
+    ("bound", "seconds"),
+    [({"steps": 1000}, "3"), ({"epochs": 2}, "0.024"), ({"time_budget_s": 7.5}, "7.5")],
+)
+def test_auto_turns_a_step_or_epoch_bound_into_seconds_at_its_step_cost(
+    bound: dict[str, float], seconds: str
+) -> None:
+    # 100 words: 4 batches of AUTO_BATCH=32 an epoch; a CPU step is reckoned at 3 ms.
+    words = ["".join(chars) for chars in itertools.product("abcde", repeat=3)][:100]
+    data = WordData.from_words(words, [], "x")
+    description = chosen_preset(TrainPlan(preset="auto", **bound), data, "cpu").description
+    assert f"400 training tokens, {seconds} s:" in description
+
+
+def test_a_resumed_run_reports_its_last_validation_until_it_validates_again(
+    tmp_path: Path, data: WordData, tiny: ModelConfig, device: str
+) -> None:
+    config = TrainConfig(epochs=None, steps=12, batch_size=8, eval_interval=4,
+                         event_interval_s=0.0, sample_interval_s=0.0, device=device)
+    first = Trainer(data, tiny, config)
+    first.run()
+    first.save(tmp_path / "run.safetensors")
+    assert [h["step"] for h in first.history] == [4, 8, 12]
+    events: list[TrainEvent] = []
+    resumed = Trainer.from_checkpoint(
+        tmp_path / "run.safetensors", replace(config, steps=16), events.append
+    )
+    resumed.run()
+    progress = [e for e in events if e.kind == "progress"]
+    assert [e.step for e in progress[:3]] == [13, 14, 15]
+    assert {e.val_loss for e in progress[:3]} == {first.history[-1]["val_loss"]}

@@ -1,0 +1,79 @@
+"""The presets as the README documents them: auto's rule read from the README's own table."""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+
+import pytest
+from minigpt2.core.config import AUTO_STEP_S, Preset, TrainConfig, resolve_auto
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+Row = tuple[int, int, float, float, int, float]
+
+
+def readme_auto_rows() -> list[list[str]]:
+    """The cells of each row of the table under "How `auto` chooses"."""
+    text = README.read_text("utf-8").split("### How `auto` chooses", 1)[1]
+    lines = [line for line in text.splitlines() if line.startswith("| ")]
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines]
+    return [row for row in rows if row[0].startswith(("up to", "more"))]
+
+
+def number(cell: str) -> float:
+    return 0.0 if cell == "none" else float(cell.replace(",", ""))
+
+
+def documented(cells: list[str]) -> Row:
+    """blocks, width, dropout, weight decay, batch, epoch cap (0 for none) from a table row."""
+    blocks, width = (int(part) for part in cells[2].split(" × "))
+    return blocks, width, number(cells[3]), number(cells[4]), int(cells[5]), number(cells[6])
+
+
+def chosen(preset: Preset) -> Row:
+    model, train = preset.model, preset.train
+    return (model.n_layer, model.d_model, model.dropout, train.weight_decay, train.batch_size,
+            train.epoch_cap or 0)
+
+
+def test_auto_follows_the_readme_table_on_each_side_of_each_bound() -> None:
+    rows = readme_auto_rows()
+    assert len(rows) == 6 and [row[0] for row in rows[:5]][-1] == "more"
+    for cells, following in zip(rows[:4], rows[1:5], strict=True):
+        bound = int(number(cells[0].removeprefix("up to ")))
+        assert chosen(resolve_auto(bound, budget_s=30.0)) == documented(cells), cells[0]
+        assert chosen(resolve_auto(bound + 1, budget_s=30.0)) == documented(following), cells[0]
+    assert chosen(resolve_auto(10**7, budget_s=30.0)) == documented(rows[4])
+
+
+def test_auto_adds_a_block_on_a_large_list_given_enough_steps() -> None:
+    cells = readme_auto_rows()[5]
+    found = re.search(r"with ([\d,]+) steps or more", cells[0])
+    assert found is not None
+    seconds = number(found.group(1)) * AUTO_STEP_S["cpu"]
+    assert chosen(resolve_auto(10**7, budget_s=seconds)) == documented(cells)
+    assert chosen(resolve_auto(10**7, budget_s=seconds - 1)) == documented(readme_auto_rows()[4])
+
+
+@pytest.mark.parametrize("count", [{"steps": 40}, {"epochs": 2}])
+def test_an_explicit_count_replaces_the_epoch_cap_even_beside_a_time_budget(
+    count: dict[str, int],
+) -> None:
+    capped = TrainConfig(epochs=None, time_budget_s=30.0, epoch_cap=3)
+    assert capped.bounded(time_budget_s=10.0).epoch_cap == 3  # a time budget keeps the cap
+    both = capped.bounded(time_budget_s=10.0, **count)
+    assert both.epoch_cap is None and both.time_budget_s == 10.0
+
+
+def test_a_plan_splits_its_words_as_the_readme_says_20_percent_shuffled_with_seed_42(
+    words_file: Path,
+) -> None:
+    from minigpt2.core.training import TrainPlan, plan_data
+
+    words = words_file.read_text("utf-8").split()
+    shuffled = list(words)
+    random.Random(42).shuffle(shuffled)
+    data = plan_data(TrainPlan(data=str(words_file)))
+    cut = int(len(words) * 0.8)  # the first 80% (rounded down) train
+    assert (data.train_words, data.val_words) == (shuffled[:cut], shuffled[cut:])
