@@ -27,16 +27,24 @@ def lr_at(progress: float, config: TrainConfig, step: int = 0) -> float:
 
 
 def schedule_progress(
-    config: TrainConfig, step: int, total_steps: int | None, elapsed_s: float
+    config: TrainConfig,
+    step: int,
+    total_steps: int | None,
+    elapsed_s: float,
+    warmed_up_at_s: float = 0.0,
 ) -> float:
-    """How far through its bound a run is, for the cosine: past the warm-up for a step bound,
-    elapsed over budget for a time budget, the further of the two when both are set."""
+    """How far through its bound a run is, for the cosine, counted from the end of the warm-up
+    (at `warmed_up_at_s` seconds) by steps for a step bound and by seconds for a time budget;
+    the further of the two when both are set. Counting both from there means that a run which
+    reaches its step bound within its budget is scheduled by steps alone, so any budget long
+    enough gives exactly the same run."""
     fractions = [0.0]
     if total_steps:
         span = max(total_steps - config.warmup_steps, 1)
         fractions.append((step - config.warmup_steps) / span)
     if config.time_budget_s:
-        fractions.append(elapsed_s / config.time_budget_s)
+        span_s = config.time_budget_s - warmed_up_at_s
+        fractions.append((elapsed_s - warmed_up_at_s) / span_s if span_s > 0 else 1.0)
     return min(max(fractions), 1.0)
 
 
@@ -90,6 +98,11 @@ class RunBounds:
         bounds = (config.steps, epochs, cap)
         self.total_steps = min((b for b in bounds if b is not None), default=None)
         self.eval_interval = config.eval_interval or min(steps_per_epoch, self.EVAL_EVERY_MAX)
+        self._warmed_up_at_s: float | None = None  # this run's clock when the cosine began
+
+    def begin(self) -> None:
+        """A run starts (a new one, or a resumed one on a fresh clock)."""
+        self._warmed_up_at_s = None
 
     def reached(self, step: int, elapsed_s: float) -> bool:
         budget = self.config.time_budget_s
@@ -105,7 +118,11 @@ class RunBounds:
         return step - best_step >= patience * self.eval_interval
 
     def lr(self, step: int, elapsed_s: float) -> float:
-        progress = schedule_progress(self.config, step, self.total_steps, elapsed_s)
+        if step >= self.config.warmup_steps and self._warmed_up_at_s is None:
+            self._warmed_up_at_s = elapsed_s
+        progress = schedule_progress(
+            self.config, step, self.total_steps, elapsed_s, self._warmed_up_at_s or 0.0
+        )
         return lr_at(progress, self.config, step)
 
     def progress(self, step: int, elapsed_s: float) -> tuple[float | None, float | None]:

@@ -178,9 +178,9 @@ class Trainer:
             self.best.show_live(self.model)
         self.model.train()
         clock = self._clock = Clock()
-        tokens_done = 0
+        self.bounds.begin()
         window_loss = torch.zeros((), device=self.device)  # since the last progress event
-        window_steps = 0
+        tokens_done = window_steps = 0
         last_train_loss = math.nan
         eval_loss = torch.zeros((), device=self.device)  # since the last evaluation
         eval_steps = 0

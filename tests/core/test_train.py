@@ -512,3 +512,32 @@ def test_a_resumed_run_reports_its_last_validation_until_it_validates_again(
     progress = [e for e in events if e.kind == "progress"]
     assert [e.step for e in progress[:3]] == [13, 14, 15]
     assert {e.val_loss for e in progress[:3]} == {first.history[-1]["val_loss"]}
+
+
+def test_a_budget_that_outlasts_the_step_bound_is_scheduled_by_steps_alone() -> None:
+    """The cosine counts seconds from the end of the warm-up, as it counts steps: a run that
+    will reach its cap within its budget gets the same rates whatever the budget."""
+    rates = []
+    for budget in (10.0, 30.0):
+        config = TrainConfig(epochs=None, time_budget_s=budget, epoch_cap=2, lr=1e-3,
+                             lr_schedule="cosine", warmup_steps=10)
+        bounds = RunBounds(config, steps_per_epoch=55)  # the cap: 110 steps
+        bounds.begin()
+        pace_s = 0.05  # 110 steps take 5.5 s, within either budget
+        rates.append([bounds.lr(step, elapsed_s=step * pace_s) for step in range(110)])
+    assert rates[0] == rates[1]
+    assert rates[0][10] == pytest.approx(1e-3) and rates[0][60] == pytest.approx(0.55e-3)
+
+
+def test_a_binding_budget_counts_its_seconds_from_the_end_of_the_warm_up() -> None:
+    config = TrainConfig(epochs=None, time_budget_s=30.0, lr=1e-3, lr_schedule="cosine",
+                         warmup_steps=10)
+    bounds = RunBounds(config, steps_per_epoch=50)
+    bounds.begin()
+    for step in range(10):
+        bounds.lr(step, elapsed_s=step * 0.2)
+    assert bounds.lr(10, elapsed_s=2.0) == pytest.approx(1e-3)  # the cosine starts at 2 s
+    assert bounds.lr(11, elapsed_s=16.0) == pytest.approx(0.55e-3)  # halfway from 2 s to 30 s
+    bounds.begin()  # a resumed run on a new clock, past its warm-up from its first step
+    assert bounds.lr(500, elapsed_s=0.0) == pytest.approx(1e-3)
+    assert bounds.lr(501, elapsed_s=15.0) == pytest.approx(0.55e-3)
