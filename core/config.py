@@ -141,13 +141,14 @@ class AutoRow:
 
 
 # Measured by bench/preset_search.py (README, Presets): at equal steps, small lists want a
-# small, strongly regularised model; large lists want width and light regularisation (without
-# it, one block 96 wide overfits names.txt within a minute: train 1.80, held out 1.99).
+# small, strongly regularised model; large lists want width and little regularisation.
+# Dropout would help one block 96 wide on names.txt at equal steps, but its masks make a CPU
+# step 20-50% slower, and at equal time it came out even: that row has weight decay alone.
 AUTO_RULE: tuple[AutoRow, ...] = (
     AutoRow(6_000, 1, 64, 0.3, 0.1, 32, 70),
     AutoRow(15_000, 2, 64, 0.4, 0.1, 64, 150),
     AutoRow(60_000, 2, 64, 0.2, 0.1, 32, None),
-    AutoRow(math.inf, 1, 96, 0.1, 0.1, 64, None),
+    AutoRow(math.inf, 1, 96, 0.0, 0.1, 64, None),
 )
 AUTO_BUDGET_S = 30.0  # auto's own bound when the user gives none
 AUTO_STEP_S = {"cpu": 0.003, "cuda": 0.0005}  # a step's rough cost, to turn seconds into steps
@@ -162,10 +163,10 @@ def resolve_auto(n_train_tokens: int, budget_s: float | None = None, device: str
     budget = budget_s or AUTO_BUDGET_S
     steps = budget / AUTO_STEP_S.get(device.split(":")[0], AUTO_STEP_S["cpu"])
     row = next(r for r in AUTO_RULE if n_train_tokens <= r.max_tokens)
-    n_layer = row.n_layer
+    n_layer, dropout = row.n_layer, row.dropout
     if row.max_tokens == math.inf and steps >= AUTO_LONG_STEPS:
-        n_layer += 1  # time buys depth on a large list
-    model = replace(AUTO_MODEL, n_layer=n_layer, d_model=row.d_model, dropout=row.dropout)
+        n_layer, dropout = n_layer + 1, 0.1  # a second block overfits 25K words without dropout
+    model = replace(AUTO_MODEL, n_layer=n_layer, d_model=row.d_model, dropout=dropout)
     # About four epochs (at ~8 tokens a word), whatever the budget: the same start for 10 s
     # and 120 s, as a small list is at its best a few hundred steps in.
     warmup = int(min(200, max(20, n_train_tokens / (2 * row.batch_size))))
@@ -182,7 +183,7 @@ def resolve_auto(n_train_tokens: int, budget_s: float | None = None, device: str
     cap = f", at most {row.epoch_cap} epochs" if row.epoch_cap else ""
     description = (
         f"auto for {n_train_tokens:,} training tokens, {budget:g} s: {n_layer} GPT-2 "
-        f"block{'s' * (n_layer > 1)} {row.d_model} wide, 4 heads, dropout {row.dropout:g}; "
+        f"block{'s' * (n_layer > 1)} {row.d_model} wide, 4 heads, dropout {dropout:g}; "
         f"AdamW 3e-3 (decay {row.weight_decay:g}), batch {row.batch_size}, "
         f"{warmup} warm-up steps, cosine{cap}; best weights kept"
     )
