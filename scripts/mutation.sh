@@ -3,6 +3,7 @@
 #   scripts/mutation.sh [MODULE...]
 #   TESTS=tests/core/test_io.py scripts/mutation.sh core/io.py   # a faster, narrower run
 #   KEEP=0.05 scripts/mutation.sh                                  # a random 5%: an estimate
+#   SEED=1 KEEP=0.02 scripts/mutation.sh                           # another 2%: a fresh sample
 #   RERUN=1 scripts/mutation.sh core/sample.py    # after new tests: run the survivors again
 # Needs the dev extra (`pip install -e '.[dev]'`). Each mutant runs the module's own tests
 # (the table below; tests/core for the rest): about 4,000 mutants in core/, hours on 2 cores.
@@ -48,7 +49,7 @@ for module in "${modules[@]}"; do
   "$py" -m cosmic_ray.cli baseline "$config"
   if [ ! -f "$session" ]; then
     "$py" -m cosmic_ray.cli init "$config" "$session"
-    "$py" scripts/mutation_filter.py "$session" --keep "${KEEP:-1}"
+    "$py" scripts/mutation_filter.py "$session" --keep "${KEEP:-1}" --seed "${SEED:-0}"
   elif [ -n "${RERUN:-}" ]; then
     "$py" scripts/mutation_filter.py "$session" --rerun
   fi
