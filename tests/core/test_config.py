@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import re
 from pathlib import Path
 
 import pytest
-from minigpt2.core.config import AUTO_STEP_S, Preset, TrainConfig, resolve_auto
+from minigpt2.core.config import AUTO_STEP_S, Preset, TrainConfig, get_preset, resolve_auto
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 Row = tuple[int, int, float, float, int, float]
@@ -79,3 +80,30 @@ def test_a_plan_splits_its_words_as_the_readme_says_20_percent_shuffled_with_see
     data = plan_data(TrainPlan(data=str(words_file)))
     cut = int(len(words) * 0.8)  # the first 80% (rounded down) train
     assert (data.train_words, data.val_words) == (shuffled[:cut], shuffled[cut:])
+
+
+def test_the_seed_preset_trains_as_the_article_and_default_as_the_readme() -> None:
+    """The article: Adam 1e-3, batch 16, 100 epochs, no schedule or decay (the 80/20 split is
+    checked above). The README's presets table: `default` trains 40 epochs, batch 32."""
+    seed = get_preset("seed").train
+    assert (seed.lr, seed.batch_size, seed.epochs) == (1e-3, 16, 100)
+    assert (seed.lr_schedule, seed.warmup_steps, seed.weight_decay) == ("constant", 0, 0.0)
+    default = get_preset("default").train
+    assert (default.epochs, default.batch_size, default.lr) == (40, 32, 3e-3)
+
+
+def test_presets_cannot_be_changed_in_place() -> None:
+    """Runs share the preset objects: a run that changed one would change the next run."""
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        get_preset("seed").train.batch_size = 64  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        get_preset("seed").model.d_model = 64  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("tokens", [1_000, 3_000, 9_450, 40_000, 230_000])
+def test_auto_warms_up_for_about_four_epochs_within_20_to_200_steps(tokens: int) -> None:
+    """README: "a warm-up of about four epochs (20 to 200 steps)", at ~8 tokens a word."""
+    train = resolve_auto(tokens, 30.0).train
+    steps_per_epoch = tokens / 8 / train.batch_size
+    expected = min(200, max(20, 4 * steps_per_epoch))
+    assert train.warmup_steps == pytest.approx(expected, abs=1)

@@ -541,3 +541,11 @@ def test_a_binding_budget_counts_its_seconds_from_the_end_of_the_warm_up() -> No
     bounds.begin()  # a resumed run on a new clock, past its warm-up from its first step
     assert bounds.lr(500, elapsed_s=0.0) == pytest.approx(1e-3)
     assert bounds.lr(501, elapsed_s=15.0) == pytest.approx(0.55e-3)
+
+
+def test_a_step_bound_s_cosine_spans_the_steps_after_the_warm_up() -> None:
+    config = TrainConfig(epochs=None, steps=100, lr=1e-3, lr_schedule="cosine", warmup_steps=7)
+    bounds = RunBounds(config, steps_per_epoch=10)
+    assert bounds.lr(7, 0.0) == pytest.approx(1e-3)  # the peak when the warm-up ends
+    assert bounds.lr(7 + 93 // 2, 0.0) == pytest.approx(0.55e-3, rel=0.02)  # halfway of 93
+    assert bounds.lr(100, 0.0) == pytest.approx(0.1e-3)
