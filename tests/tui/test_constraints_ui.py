@@ -4,7 +4,6 @@ and the core's own error is what a bad combination shows."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 from minigpt2.core.sampling import SampleConfig
 from minigpt2.tui.session import SETTINGS_FILE
 from minigpt2.tui.widgets.explore_pane import ExplorePane
-from test_explore import ready
+from test_explore import check_a_burst_samples_once_after_it, ready
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input
 from tui_helpers import SIZE, AppFactory, press, wait_for
@@ -143,18 +142,9 @@ async def test_typing_in_a_shape_field_is_debounced_like_the_prompt(
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         explore = await ready(pilot, app)
-        clock = [time.monotonic() + 10]  # the burst happens at one instant, however slow
-        monkeypatch.setattr(explore, "clock", lambda: clock[0])
-        started: list[str] = []
-        sample = explore._sample
-        monkeypatch.setattr(explore, "_sample",
-                            lambda request: (started.append(request.contains), sample(request)))
-        field = explore.query_one("#contains", Input)
-        for text in ("l", "la", "lam"):
-            field.value = text
-            await pilot.pause()
-        assert started == ["l"]  # the first at once; the rest wait for the burst to end
-        await wait_for(pilot, lambda: started == ["l", "lam"], what="one sampling after it")
+        await check_a_burst_samples_once_after_it(
+            pilot, explore, monkeypatch, explore.query_one("#contains", Input),
+            ["l", "la", "lam"], lambda request: request.contains or "")
 
 
 async def test_shape_settings_survive_a_restart(make_app: AppFactory, tmp_path: Path) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import pytest
+from minigpt2.core.sampling import SampleConfig
 from minigpt2.tui.app import MiniGPT2App
 from minigpt2.tui.widgets.explore_pane import ExplorePane
 from textual.pilot import Pilot
-from textual.widgets import Checkbox
+from textual.widgets import Checkbox, Input
 from tui_helpers import SIZE, AppFactory, wait_for
 
 
@@ -26,6 +28,25 @@ async def type_prompt(pilot: Pilot, explore: ExplorePane, text: str) -> None:
     await pilot.press(*text)
     await wait_for(pilot, lambda: explore.shown_request is not None
                    and explore.shown_request.prompt == text, what=f"candidates for {text!r}")
+
+
+async def check_a_burst_samples_once_after_it(
+    pilot: Pilot, explore: ExplorePane, monkeypatch: pytest.MonkeyPatch, field: Input,
+    texts: list[str], asked: Callable[[SampleConfig], str],
+) -> None:
+    """Set `field` to each of `texts` at one instant: the first asks for candidates at once,
+    the rest once, after the burst. `asked` reads the field's value back from a request."""
+    clock = [time.monotonic() + 10]  # the burst happens at one instant, however slow
+    monkeypatch.setattr(explore, "clock", lambda: clock[0])
+    started: list[str] = []
+    sample = explore._sample
+    monkeypatch.setattr(explore, "_sample",
+                        lambda request: (started.append(asked(request)), sample(request)))
+    for text in texts:
+        field.value = text  # each change asks for candidates
+        await pilot.pause()
+    assert started == texts[:1]  # the first at once; the rest wait for the burst to end
+    await wait_for(pilot, lambda: started == [texts[0], texts[-1]], what="one sampling after it")
 
 
 async def test_candidates_start_with_the_prompt(make_app: AppFactory) -> None:
@@ -169,14 +190,6 @@ async def test_a_burst_of_keystrokes_samples_once_after_it(make_app: AppFactory,
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         explore = await ready(pilot, app)
-        clock = [time.monotonic() + 10]  # the burst happens at one instant, however slow
-        monkeypatch.setattr(explore, "clock", lambda: clock[0])
-        started: list[str] = []
-        sample = explore._sample
-        monkeypatch.setattr(explore, "_sample",
-                            lambda request: (started.append(request.prompt), sample(request)))
-        for text in ("m", "ma", "mar", "mari"):
-            explore.prompt.value = text  # each change asks for candidates
-            await pilot.pause()
-        assert started == ["m"]  # the first at once; the rest wait for the burst to end
-        await wait_for(pilot, lambda: started == ["m", "mari"], what="one sampling after it")
+        await check_a_burst_samples_once_after_it(
+            pilot, explore, monkeypatch, explore.prompt, ["m", "ma", "mar", "mari"],
+            lambda request: request.prompt)
