@@ -19,6 +19,7 @@ from .config import ModelConfig, TrainConfig
 from .data import Vocab, WordData
 from .io import atomic_write_bytes
 from .model import MiniGPT2
+from .optim import Optimizer
 
 FORMAT = "minigpt2/1"
 MODEL_PREFIX = "model."
@@ -103,7 +104,7 @@ def cpu_optimizer_state(state: dict) -> dict:
 
 def capture(
     model: torch.nn.Module,
-    optimizer: torch.optim.Optimizer,
+    optimizer: Optimizer,
     best: BestWeights,
     rng: dict[str, Tensor],
     **run: Any,

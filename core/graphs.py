@@ -15,6 +15,7 @@ from torch import Tensor
 
 from .data import PAD
 from .model import MiniGPT2
+from .optim import Optimizer
 
 WARMUP_STEPS = 3  # eager steps on a side stream before capture, as CUDA graphs require
 
@@ -23,7 +24,7 @@ class GraphedStep:
     def __init__(
         self,
         model: MiniGPT2,
-        optimizer: torch.optim.Optimizer,
+        optimizer: Optimizer,
         batch_size: int,
         width: int,
         clip: Callable[[], None],

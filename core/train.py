@@ -29,7 +29,7 @@ from .device import default_threads, resolve_device, rng_state, set_rng_state
 from .evaluate import encode_split, epoch_batches, evaluate, evaluate_words
 from .graphs import GraphedStep
 from .model import MiniGPT2
-from .optim import make_optimizer, set_lr
+from .optim import load_optimizer_state, make_optimizer, set_lr
 from .sample import Sampler
 from .sampling import SampleConfig
 from .schedule import Clock, RunBounds
@@ -102,7 +102,7 @@ class Trainer:
     def _restore(self, ckpt: Checkpoint) -> None:
         self.model.load_state_dict(ckpt.resume_state or ckpt.model_state)
         if ckpt.optimizer_state is not None:
-            self.optimizer.load_state_dict(ckpt.optimizer_state)
+            load_optimizer_state(self.optimizer, ckpt.optimizer_state)
         self.step = ckpt.step
         self.history = list(ckpt.history)
         self._rng.update(ckpt.rng_state)

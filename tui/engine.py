@@ -62,10 +62,11 @@ class Engine(ExploreQueries):  # Explore's extras: engine_explore.py
         from ..core import sample, train  # noqa: F401
 
     def warm_up_training(self) -> bool:
-        """Import what a trainer's first optimizer imports (torch._dynamo and sympy: 800
-        modules, 70 MB) on this worker thread; True the first time, when that is new."""
-        new = "torch._dynamo" not in sys.modules
-        import torch._dynamo  # noqa: F401
+        """Import the trainer's modules on this worker thread, not the UI's; True the first
+        time, when that is new."""
+        new = "minigpt2.core.train" not in sys.modules
+        from ..core import train  # noqa: F401
+
         return new
 
     # --- checkpoints -----------------------------------------------------------------------

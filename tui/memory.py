@@ -46,8 +46,8 @@ def freeze_survivors(enabled: bool = True) -> None:
 
 
 def freeze_new_survivors() -> None:
-    """Freeze again after a large one-off import (the first run's torch._dynamo: 117k
-    objects, which made each full pass take 70-125 ms), in a process that froze at start.
+    """Freeze again after a one-off import (the first run's trainer modules), in a process
+    that froze at start, so full passes stay short.
     Whatever garbage awaits collection now is frozen with them: call it once, not often."""
     if _frozen:
         gc.freeze()
