@@ -196,7 +196,9 @@ class TrainPane(Horizontal, ModelFiles):  # Horizontal first: its CSS applies
             if not worker.is_cancelled:
                 self.post_message(TrainingProgress(events))
 
-        autosave = self.autosave_to and Autosave(self.autosave_to, self.autosave_interval_s)
+        autosave = (
+            Autosave(self.autosave_to, self.autosave_interval_s) if self.autosave_to else None
+        )
         try:
             outcome = self.engine.train(plan, deliver, continue_current=continue_current,
                                         autosave=autosave)
