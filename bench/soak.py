@@ -9,7 +9,7 @@ requests the next of pause, resume, stop, restart happens.
 
 Prints one JSON object: requests, errors by kind, the trainer actions taken, and the
 resident memory (RSS) at the start, at the end and at its peak. The start is taken once the
-modules a first run imports are in (torch._dynamo: ~70 MB, once per process, not a creep);
+trainer modules a first run imports are in (once per process, not a creep);
 `before_training_import` is the RSS before them.
 
     .venv/bin/python bench/soak.py [--requests 10000] [--preset auto] [--data seed]
