@@ -59,6 +59,8 @@ class TrainConfig:
     patience: int | None = None  # stop after this many validations without a new best
     # Whatever the bound, end here: on a small list more epochs only overfit (auto sets it).
     epoch_cap: int | None = None
+    # Start from the weights in assets/prior.safetensors (core/prior.py): auto's small lists.
+    prior: bool = False
     sample_interval_s: float = 5.0  # seconds between "samples" events (0 disables them)
     cuda_graphs: bool = True  # on CUDA, replay the step as one graph (core/graphs.py)
     event_interval_s: float = 0.1  # least seconds between "progress" events
@@ -138,23 +140,27 @@ class AutoRow:
     weight_decay: float
     batch_size: int
     epoch_cap: int | None  # past this, validation loss on such a list only rises
+    prior: bool = False  # start from assets' prior (then the model has the prior's shape)
 
 
-# Measured by bench/preset_search.py (README, Presets): at equal steps, small lists want a
-# small, strongly regularised model; large lists want width and little regularisation.
+# Measured by bench/preset_search.py and bench/auto_bench.py (README, "How auto chooses"):
+# a small list learns most from a head start, the prior (core/prior.py), with a gentle rate
+# and a few epochs; a large list wants width and little regularisation, from scratch.
 # Dropout would help one block 96 wide on names.txt at equal steps, but its masks make a CPU
 # step 20-50% slower, and at equal time it came out even: that row has weight decay alone.
 AUTO_RULE: tuple[AutoRow, ...] = (
-    AutoRow(6_000, 1, 64, 0.3, 0.1, 32, 70),
-    AutoRow(15_000, 2, 64, 0.4, 0.1, 64, 150),
-    AutoRow(60_000, 2, 64, 0.2, 0.1, 32, None),
+    AutoRow(6_000, 2, 64, 0.2, 0.1, 32, 10, prior=True),
+    AutoRow(15_000, 2, 64, 0.2, 0.1, 32, 30, prior=True),
+    AutoRow(60_000, 2, 64, 0.2, 0.1, 32, None, prior=True),
     AutoRow(math.inf, 1, 96, 0.0, 0.1, 64, None),
 )
+AUTO_LR = {False: 3e-3, True: 1e-3}  # from scratch, from the prior (3e-3 forgets it: +0.01-0.02)
 AUTO_BUDGET_S = 30.0  # auto's own bound when the user gives none
 AUTO_STEP_S = {"cpu": 0.003, "cuda": 0.0005}  # a step's rough cost, to turn seconds into steps
 AUTO_BATCH = 32  # the batch that turns an epoch bound into steps, before auto has chosen
 AUTO_LONG_STEPS = 30_000  # this many steps or more: a large list affords a second block
 AUTO_MODEL = replace(_DEFAULT.model, n_layer=1, d_model=64, dropout=0.0)
+PRIOR_MODEL = replace(AUTO_MODEL, n_layer=2, dropout=0.1)  # the shape of assets' prior
 
 
 def resolve_auto(n_train_tokens: int, budget_s: float | None = None, device: str = "cpu") -> Preset:
@@ -174,18 +180,21 @@ def resolve_auto(n_train_tokens: int, budget_s: float | None = None, device: str
         epochs=None,
         time_budget_s=AUTO_BUDGET_S,
         batch_size=row.batch_size,
-        lr=3e-3,
+        lr=AUTO_LR[row.prior],
         lr_schedule="cosine",
         warmup_steps=warmup,
         weight_decay=row.weight_decay,
         epoch_cap=row.epoch_cap,
+        prior=row.prior,
     )
     cap = f", at most {row.epoch_cap} epochs" if row.epoch_cap else ""
+    start = "; starts from the prior" if row.prior else ""
+    rate = f"{AUTO_LR[row.prior]:.0e}".replace("e-0", "e-")  # 1e-3, not 1e-03
     description = (
         f"auto for {n_train_tokens:,} training tokens, {budget:g} s: {n_layer} GPT-2 "
         f"block{'s' * (n_layer > 1)} {row.d_model} wide, 4 heads, dropout {dropout:g}; "
-        f"AdamW 3e-3 (decay {row.weight_decay:g}), batch {row.batch_size}, "
-        f"{warmup} warm-up steps, cosine{cap}; best weights kept"
+        f"AdamW {rate} (decay {row.weight_decay:g}), batch {row.batch_size}, "
+        f"{warmup} warm-up steps, cosine{cap}{start}; best weights kept"
     )
     return Preset("auto", description, model, train)
 

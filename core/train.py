@@ -17,12 +17,7 @@ import torch
 from torch import Tensor
 
 from .best import BestWeights
-from .checkpoint import (
-    Checkpoint,
-    capture,
-    load_checkpoint,
-    save_checkpoint,
-)
+from .checkpoint import Checkpoint, capture, load_checkpoint, save_checkpoint
 from .config import ModelConfig, TrainConfig, with_data_shape
 from .data import WordData
 from .device import default_threads, resolve_device, rng_state, set_rng_state
@@ -30,6 +25,7 @@ from .evaluate import encode_split, epoch_batches, evaluate, evaluate_words
 from .graphs import GraphedStep
 from .model import MiniGPT2
 from .optim import load_optimizer_state, make_optimizer, set_lr
+from .prior import graft_prior
 from .sample import Sampler
 from .sampling import SampleConfig
 from .schedule import Clock, RunBounds
@@ -66,7 +62,10 @@ class Trainer:
         # continues from here and travels in checkpoints (see run()).
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
-            self.model = MiniGPT2(self.model_config).to(self.device)
+            self.model = MiniGPT2(self.model_config)
+            if config.prior and checkpoint is None:
+                graft_prior(self.model, data.vocab)
+            self.model.to(self.device)
             self._rng: dict[str, Tensor] = {"cpu": torch.get_rng_state()}
         self._use_graphs = self.device.type == "cuda" and config.cuda_graphs
         self._graphed: GraphedStep | None = None  # built at the first step of run()

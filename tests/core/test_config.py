@@ -11,7 +11,7 @@ import pytest
 from minigpt2.core.config import AUTO_STEP_S, Preset, TrainConfig, get_preset, resolve_auto
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-Row = tuple[int, int, float, float, int, float]
+Row = tuple[int, int, float, float, int, float, bool]
 
 
 def readme_auto_rows() -> list[list[str]]:
@@ -27,15 +27,18 @@ def number(cell: str) -> float:
 
 
 def documented(cells: list[str]) -> Row:
-    """blocks, width, dropout, weight decay, batch, epoch cap (0 for none) from a table row."""
+    """blocks, width, dropout, weight decay, batch, epoch cap (0 for none) and whether it
+    starts from the prior, from a table row."""
     blocks, width = (int(part) for part in cells[2].split(" × "))
-    return blocks, width, number(cells[3]), number(cells[4]), int(cells[5]), number(cells[6])
+    assert cells[7] in ("the prior", "scratch")
+    return (blocks, width, number(cells[3]), number(cells[4]), int(cells[5]), number(cells[6]),
+            cells[7] == "the prior")
 
 
 def chosen(preset: Preset) -> Row:
     model, train = preset.model, preset.train
     return (model.n_layer, model.d_model, model.dropout, train.weight_decay, train.batch_size,
-            train.epoch_cap or 0)
+            train.epoch_cap or 0, train.prior)
 
 
 def test_auto_follows_the_readme_table_on_each_side_of_each_bound() -> None:

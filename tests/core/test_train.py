@@ -364,17 +364,19 @@ def test_a_stopped_run_returns_without_measuring_the_training_set(
 
 
 @pytest.mark.parametrize(
-    ("tokens", "layers", "width", "dropout"),
-    [(3_800, 1, 64, 0.3), (9_450, 2, 64, 0.4), (23_000, 2, 64, 0.2), (230_000, 1, 96, 0.0)],
+    ("tokens", "layers", "width", "dropout", "lr"),
+    [(3_800, 2, 64, 0.2, 1e-3), (9_450, 2, 64, 0.2, 1e-3), (23_000, 2, 64, 0.2, 1e-3),
+     (230_000, 1, 96, 0.0, 3e-3)],
 )
 def test_auto_fits_the_model_to_the_list(
-    tokens: int, layers: int, width: int, dropout: float
+    tokens: int, layers: int, width: int, dropout: float, lr: float
 ) -> None:
     preset = resolve_auto(tokens, 30.0)
     model = preset.model
     assert (model.n_layer, model.d_model, model.dropout) == (layers, width, dropout)
     assert preset.train.time_budget_s == 30.0 and preset.train.lr_schedule == "cosine"
-    assert preset.train.lr == 3e-3  # the README's rule: AdamW 3e-3 for every list
+    # The README's rule: AdamW 1e-3 from the prior (small lists), 3e-3 from scratch.
+    assert preset.train.lr == lr and preset.train.prior == (lr == 1e-3)
     assert f"{tokens:,} training tokens" in preset.description and preset.name == "auto"
 
 
@@ -384,7 +386,7 @@ def test_auto_gives_more_capacity_and_less_dropout_to_bigger_lists() -> None:
     capacity = [m.n_layer * m.d_model**2 for m in models]
     assert capacity == sorted(capacity) and capacity[0] < capacity[-1]
     dropouts = [m.dropout for m in models]
-    assert dropouts[0] >= 0.3 and dropouts[-1] < dropouts[0]
+    assert dropouts[0] >= 0.2 and dropouts[-1] < dropouts[0]
     long_run = resolve_auto(2_000_000, 600.0)
     assert long_run.model.n_layer > models[-1].n_layer  # time buys depth on big lists
     on_a_gpu = resolve_auto(2_000_000, 30.0, "cuda")  # the same seconds buy more steps there
@@ -427,7 +429,7 @@ def test_on_a_small_list_auto_ends_at_its_epoch_cap_whatever_the_time_budget(
     budget ends at the same step with the same schedule, hence the same weights."""
     small, large = resolve_auto(3_000, 30.0), resolve_auto(230_000, 30.0)
     assert small.train.epoch_cap is not None and large.train.epoch_cap is None
-    capped = replace(small.train, epoch_cap=3, batch_size=8, warmup_steps=2, threads=1,
+    capped = replace(small.train, epoch_cap=3, batch_size=8, warmup_steps=2, threads=1, prior=False,
                      sample_interval_s=0)
     results = []
     for budget in (1e6, 1e9):  # both far beyond 3 epochs on any machine
