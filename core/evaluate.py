@@ -11,7 +11,10 @@ from .config import TrainConfig
 from .data import PAD, Vocab, WordData, chars_that_fit, framed_length
 from .model import MiniGPT2
 
-EVAL_BATCH = 1024
+# Rows per forward pass when validating: 1,024 rows held ~50 MB of activations at once (the
+# app's peak RSS with a 4,500-word list: 379 vs 329 MB at 256), and 256 is also faster on a
+# CPU (23 vs 41 ms for 1,000 names), its activations staying in cache.
+EVAL_BATCH = 256
 Encoded = tuple[Tensor, np.ndarray]  # (N, length) token ids, and each row's unpadded length
 
 

@@ -242,3 +242,23 @@ async def test_every_explore_field_fits(make_app: AppFactory, two_kinds: Path,
             assert region.height >= 1 and screen.contains_region(region), name
             assert form.region.contains_region(region) or name == "prompt", name
         assert explore.table.region.height >= 5  # and the candidates keep room
+
+
+async def test_corrections_are_looked_for_once_the_candidates_are_in(
+        make_app: AppFactory) -> None:
+    """Both would share the core training leaves free: the candidates come first."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        explore = await ready(pilot, app)
+        asked_with_candidates_for: list[str | None] = []
+        look_up = app.engine.did_you_mean
+
+        def recording(text: str, *args, **kwargs):  # type: ignore[no-untyped-def]
+            shown = explore.shown_request
+            asked_with_candidates_for.append(shown.prompt if shown else None)
+            return look_up(text, *args, **kwargs)
+
+        app.engine.did_you_mean = recording  # type: ignore[method-assign]
+        await type_word(pilot, explore, MISSPELT)
+        await wait_for(pilot, lambda: bool(explore.did_you_mean.names), what="corrections")
+        assert asked_with_candidates_for and set(asked_with_candidates_for) == {MISSPELT}

@@ -181,6 +181,10 @@ class ExplorePane(Vertical):
             return
         self.wanted_request = request
         self._sample(request)
+
+    def _ask_for_corrections(self, request: SampleConfig) -> None:
+        """Once a prompt's candidates are in: corrections are a second thought, and looking
+        for them while sampling would halve the one core sampling has beside training."""
         line = self.did_you_mean
         if (request.prompt, request.category) != (line.for_text, line.for_category):
             line.ask(self.engine, request.prompt, request.category)
@@ -236,6 +240,7 @@ class ExplorePane(Vertical):
         self._show(message.candidates,
                    dict(zip((c.name for c in message.candidates), message.kinds, strict=False)))
         request = message.request
+        self._ask_for_corrections(request)
         start = f" starting with “{request.prompt}”" if request.prompt else ""
         count = len(message.candidates)
         note = f" (found {count} of {request.n})" if 0 < count < request.n else ""
@@ -255,6 +260,7 @@ class ExplorePane(Vertical):
         self.shown_request = message.request
         self._show([], {})
         self._say(message.error, error=True)
+        self._ask_for_corrections(message.request)
 
     def _show(self, candidates: list[Sample], kinds: dict[str, str | None] | None = None
               ) -> None:
