@@ -84,6 +84,7 @@ class Trainer:
         self._unpaused = threading.Event()
         self._unpaused.set()
         self._stop = threading.Event()
+        self.between_steps: Callable[[], None] | None = None  # e.g. to let a UI go first
 
     @classmethod
     def from_checkpoint(
@@ -207,6 +208,8 @@ class Trainer:
                     self.train_tokens, self.train_lengths, self.config, epoch
                 )
                 current_epoch = epoch
+            if self.between_steps is not None:
+                self.between_steps()
             loss = self._train_step(order, batch, widths[batch])
             window_loss += loss
             window_steps += 1
@@ -324,14 +327,8 @@ class Trainer:
         config = SampleConfig(n=SAMPLES_PER_EVENT, seed=self.step, include_cut=True)
         return tuple(s.shown for s in self.snapshot_sampler().sample(config))
 
-    def _emit(
-        self,
-        kind: EventKind,
-        tokens: int,
-        train_loss: float | None,
-        val_loss: float | None,
-        samples: tuple[str, ...] = (),
-    ) -> None:
+    def _emit(self, kind: EventKind, tokens: int, train_loss: float | None,
+              val_loss: float | None, samples: tuple[str, ...] = ()) -> None:  # fmt: skip
         # Called on the training thread, never with self._lock held: a callback may take a
         # snapshot (snapshot_sampler) without deadlocking.
         if self.on_event is None:

@@ -32,6 +32,10 @@ def release_free_memory() -> None:
 
 
 _frozen = False  # freeze_survivors ran: this process keeps its long-lived objects frozen
+# Objects allocated between two young-generation passes (CPython's default: 700). Textual
+# makes and drops thousands a frame; at 700 the full passes (20 ms, every thread stopped) came
+# 6 times in 20 s of typing while training, at 5,000 0-1 times, with the same peak RSS.
+YOUNG_GENERATION_THRESHOLD = 5000
 
 
 def freeze_survivors(enabled: bool = True) -> None:
@@ -42,6 +46,7 @@ def freeze_survivors(enabled: bool = True) -> None:
     global _frozen
     if enabled:
         gc.freeze()
+        gc.set_threshold(YOUNG_GENERATION_THRESHOLD, *gc.get_threshold()[1:])
         _frozen = True
 
 

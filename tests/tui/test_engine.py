@@ -11,6 +11,7 @@ import pytest
 import torch
 from minigpt2.core.sampling import SampleConfig
 from minigpt2.core.training import TrainEvent, TrainPlan
+from minigpt2.tui import engine as engine_module
 from minigpt2.tui.engine import (
     Engine,
     EngineError,
@@ -201,3 +202,48 @@ def test_continue_trains_the_current_model_further(tiny_checkpoint: Path) -> Non
     assert outcome is not None
     result, info = outcome
     assert result.steps == 310 and info.step == 310 and info.preset == "tiny"
+
+
+def test_training_waits_between_steps_for_a_sampling_request(
+        word_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While the user waits on names, the trainer takes no step (a bounded wait: here long)."""
+    monkeypatch.setattr(engine_module, "YIELD_TO_SAMPLING_S", 60.0)
+    engine = Engine(threads=1)
+    held, release, trainer_waits = threading.Event(), threading.Event(), threading.Event()
+    released_when_it_went_on: list[bool] = []
+
+    def request() -> None:  # a sampling request, holding on for as long as the test says
+        with engine._sampling:
+            held.set()
+            release.wait(timeout=60)
+
+    yield_to_sampling = engine._yield_to_sampling
+
+    def watched() -> None:
+        trainer_waits.set()
+        yield_to_sampling()
+        released_when_it_went_on.append(release.is_set())
+
+    engine._yield_to_sampling = watched  # type: ignore[method-assign]
+    sampler = threading.Thread(target=request)
+    sampler.start()
+    held.wait(timeout=60)
+    plan = TrainPlan(data=str(word_file), preset="seed", steps=5)
+    trainer = threading.Thread(target=engine.train, args=(plan, lambda events: None))
+    trainer.start()
+    trainer_waits.wait(timeout=60)
+    release.set()
+    sampler.join(timeout=60)
+    trainer.join(timeout=60)
+    assert released_when_it_went_on == [True] * 5  # the first step came after the request
+    assert engine.info is not None and engine.info.step == 5
+
+
+def test_the_trainer_calls_its_hook_before_every_step(word_file: Path) -> None:
+    from minigpt2.core.training import build_trainer
+
+    trainer = build_trainer(TrainPlan(data=str(word_file), preset="seed", steps=7, threads=1))
+    seen: list[int] = []
+    trainer.between_steps = lambda: seen.append(trainer.step)
+    trainer.run()
+    assert seen == list(range(7))

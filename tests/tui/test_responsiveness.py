@@ -107,6 +107,18 @@ async def test_moving_the_focus_does_not_render_the_whole_screen(make_app: AppFa
         assert not full_renders
 
 
+def test_the_app_start_freezes_and_makes_young_passes_rarer() -> None:
+    threshold = gc.get_threshold()
+    try:
+        memory.freeze_survivors()
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == (memory.YOUNG_GENERATION_THRESHOLD, *threshold[1:])
+    finally:  # this process runs other tests: collect what it froze, as before
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
+        memory._frozen = False
+
+
 def test_a_second_freeze_only_where_the_first_was_made() -> None:
     frozen = gc.get_freeze_count()
     memory.freeze_new_survivors()  # tests never freeze at start: frozen objects never go
