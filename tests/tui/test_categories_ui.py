@@ -250,15 +250,19 @@ async def test_corrections_are_looked_for_once_the_candidates_are_in(
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         explore = await ready(pilot, app)
-        asked_with_candidates_for: list[str | None] = []
-        look_up = app.engine.did_you_mean
+        asked: list[tuple[str, str | None]] = []  # (the text, the prompt of the candidates shown)
+        line = explore.did_you_mean
+        ask = line.ask
 
-        def recording(text: str, *args, **kwargs):  # type: ignore[no-untyped-def]
+        def recording(engine, text: str, category: str | None) -> None:  # type: ignore[no-untyped-def]
             shown = explore.shown_request
-            asked_with_candidates_for.append(shown.prompt if shown else None)
-            return look_up(text, *args, **kwargs)
+            asked.append((text, shown.prompt if shown else None))
+            ask(engine, text, category)
 
-        app.engine.did_you_mean = recording  # type: ignore[method-assign]
+        line.ask = recording  # type: ignore[method-assign]
         await type_word(pilot, explore, MISSPELT)
         await wait_for(pilot, lambda: bool(explore.did_you_mean.names), what="corrections")
-        assert asked_with_candidates_for and set(asked_with_candidates_for) == {MISSPELT}
+        # Each text was looked up once its own candidates were in (typing may have shown
+        # some of its starts on the way, each then looked up in turn).
+        assert (MISSPELT, MISSPELT) in asked
+        assert all(text == shown for text, shown in asked)
