@@ -8,9 +8,8 @@ wait. The trainer's life follows the request count, not the clock: every `--ever
 requests the next of pause, resume, stop, restart happens.
 
 Prints one JSON object: requests, errors by kind, the trainer actions taken, and the
-resident memory (RSS) at the start, at the end and at its peak. The start is taken once the
-trainer modules a first run imports are in (once per process, not a creep);
-`before_training_import` is the RSS before them.
+resident memory (RSS) at the start (torch and the trainer imported, as the app has them
+once started), at the end and at its peak.
 
     .venv/bin/python bench/soak.py [--requests 10000] [--preset auto] [--data seed]
 """
@@ -95,9 +94,7 @@ class Trainer:
 def soak(requests: int, every: int, plan: TrainPlan, seed: int) -> dict[str, object]:
     rng = random.Random(seed)
     engine = Engine(threads=1)
-    engine.warm_up()
-    rss_before_import = rss_mb()
-    engine.warm_up_training()  # as the app's first run does
+    engine.warm_up()  # as the app does once started
     rss_start, anon_start, file_start = rss_mb(), rss_mb("RssAnon"), rss_mb("RssFile")
     trainer = Trainer(engine, plan)
     trainer.start()
@@ -136,8 +133,7 @@ def soak(requests: int, every: int, plan: TrainPlan, seed: int) -> dict[str, obj
         "unexpected_count": len(unexpected),
         "trainer_failures": trainer.failures,
         "trainer_actions": dict(actions),
-        "rss_mb": {"before_training_import": rss_before_import, "start": rss_start,
-                   "end": rss_mb(), "peak": rss_mb("VmHWM"),
+        "rss_mb": {"start": rss_start, "end": rss_mb(), "peak": rss_mb("VmHWM"),
                    "anon": {"start": anon_start, "end": rss_mb("RssAnon")},
                    "file": {"start": file_start, "end": rss_mb("RssFile")},
                    "every_tenth_of_the_requests": trace},

@@ -64,14 +64,6 @@ class Engine(ExploreQueries):  # Explore's extras: engine_explore.py
     def warm_up(self) -> None:  # import torch now, on a worker thread, not on first use
         from ..core import sample, train  # noqa: F401
 
-    def warm_up_training(self) -> bool:
-        """Import the trainer's modules on this worker thread, not the UI's; True the first
-        time, when that is new."""
-        new = "minigpt2.core.train" not in sys.modules
-        from ..core import train  # noqa: F401
-
-        return new
-
     # --- checkpoints -----------------------------------------------------------------------
 
     def load_checkpoint(self, path: Path) -> ModelInfo:

@@ -31,7 +31,6 @@ def release_free_memory() -> None:
         libc.malloc_trim(0)
 
 
-_frozen = False  # freeze_survivors ran: this process keeps its long-lived objects frozen
 # Objects allocated between two young-generation passes (CPython's default: 700). Textual
 # makes and drops thousands a frame; at 700 the full passes (20 ms, every thread stopped) came
 # 6 times in 20 s of typing while training, at 5,000 0-1 times, with the same peak RSS.
@@ -43,16 +42,6 @@ def freeze_survivors(enabled: bool = True) -> None:
     out of the garbage collector's sight. Its full passes over them stalled the UI 150-200 ms
     each, a few times a minute. Not for tests, which start many apps in one process: frozen
     objects are never collected, even once garbage."""
-    global _frozen
     if enabled:
         gc.freeze()
         gc.set_threshold(YOUNG_GENERATION_THRESHOLD, *gc.get_threshold()[1:])
-        _frozen = True
-
-
-def freeze_new_survivors() -> None:
-    """Freeze again after a one-off import (the first run's trainer modules), in a process
-    that froze at start, so full passes stay short.
-    Whatever garbage awaits collection now is frozen with them: call it once, not often."""
-    if _frozen:
-        gc.freeze()

@@ -116,13 +116,6 @@ def test_the_app_start_freezes_and_makes_young_passes_rarer() -> None:
     finally:  # this process runs other tests: collect what it froze, as before
         gc.unfreeze()
         gc.set_threshold(*threshold)
-        memory._frozen = False
-
-
-def test_a_second_freeze_only_where_the_first_was_made() -> None:
-    frozen = gc.get_freeze_count()
-    memory.freeze_new_survivors()  # tests never freeze at start: frozen objects never go
-    assert gc.get_freeze_count() == frozen
 
 
 async def test_typing_lays_out_nothing_and_a_long_prompt_still_scrolls(

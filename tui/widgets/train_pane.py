@@ -22,7 +22,7 @@ from ...core.config import Preset
 from ...core.data import DEFAULT_DATASET, DatasetInfo
 from ...core.training import TrainPlan
 from ..engine import Engine, EngineError, ModelInfo
-from ..memory import freeze_new_survivors, release_free_memory
+from ..memory import release_free_memory
 from ..messages import ModelChanged, TrainingEnded, TrainingProgress, TrainingStateChanged
 from ..session import AUTOSAVE_INTERVAL_S, Autosave
 from ..train_state import TrainState
@@ -189,8 +189,6 @@ class TrainPane(Horizontal, ModelFiles):  # Horizontal first: its CSS applies
     def _train(self, plan: TrainPlan, continue_current: bool) -> None:
         worker = get_current_worker()
         yield_to_the_ui()
-        if self.engine.warm_up_training():  # the first run: out of the GC's full passes
-            freeze_new_survivors()
 
         def deliver(events: list[TrainEvent]) -> None:
             if not worker.is_cancelled:
