@@ -158,7 +158,8 @@ AUTO_RULE: tuple[AutoRow, ...] = (
 # A large list given AUTO_LONG_STEPS or more affords a second block, which overfits 25K
 # words without dropout (and then wants less weight decay: 0.3 cost it 0.011 at 120 s).
 AUTO_LONG_ROW = AutoRow(math.inf, 2, 96, 0.1, 0.1, 64, None)
-AUTO_LR = {False: 3e-3, True: 1e-3}  # from scratch, from the prior (3e-3 forgets it: +0.01-0.02)
+AUTO_LR = 3e-3
+AUTO_LR_FROM_PRIOR = 1e-3  # gentler: at 3e-3 a run forgets what it starts with (+0.01-0.02)
 AUTO_BUDGET_S = 30.0  # auto's own bound when the user gives none
 AUTO_STEP_S = {"cpu": 0.003, "cuda": 0.0005}  # a step's rough cost, to turn seconds into steps
 AUTO_BATCH = 32  # the batch that turns an epoch bound into steps, before auto has chosen
@@ -180,11 +181,12 @@ def resolve_auto(n_train_tokens: int, budget_s: float | None = None, device: str
     # About four epochs (at ~8 tokens a word), whatever the budget: the same start for 10 s
     # and 120 s, as a small list is at its best a few hundred steps in.
     warmup = int(min(200, max(20, n_train_tokens / (2 * row.batch_size))))
+    lr = AUTO_LR_FROM_PRIOR if row.prior else AUTO_LR
     train = TrainConfig(
         epochs=None,
         time_budget_s=AUTO_BUDGET_S,
         batch_size=row.batch_size,
-        lr=AUTO_LR[row.prior],
+        lr=lr,
         lr_schedule="cosine",
         warmup_steps=warmup,
         weight_decay=row.weight_decay,
@@ -193,7 +195,7 @@ def resolve_auto(n_train_tokens: int, budget_s: float | None = None, device: str
     )
     cap = f", at most {row.epoch_cap} epochs" if row.epoch_cap else ""
     start = "; starts from the prior" if row.prior else ""
-    rate = f"{AUTO_LR[row.prior]:.0e}".replace("e-0", "e-")  # 1e-3, not 1e-03
+    rate = f"{lr:.0e}".replace("e-0", "e-")  # 1e-3, not 1e-03
     description = (
         f"auto for {n_train_tokens:,} training tokens, {budget:g} s: {n_layer} GPT-2 "
         f"block{'s' * (n_layer > 1)} {row.d_model} wide, 4 heads, dropout {dropout:g}; "

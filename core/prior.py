@@ -21,7 +21,6 @@ from .data import Vocab, assets_dir
 from .model import MiniGPT2
 
 PRIOR_FILE = "prior.safetensors"
-RESHAPED = ("tok_emb.weight", "pos_emb.weight")  # grafted row by row (the output is tied)
 
 
 class PriorMismatchError(ValueError):
@@ -45,18 +44,18 @@ def graft_prior(model: MiniGPT2, vocab: Vocab, prior: Checkpoint | None = None) 
             f"prior ({prior.model_config.n_layer} x {prior.model_config.d_model})"
         )
     prior_rows = [prior.vocab.index.get(token) for token in vocab.tokens]
-    ours = model.state_dict()  # tensors that share the parameters' storage
+    ours = model.state_dict()  # tensors that share the parameters' storage (the output is tied)
     with torch.no_grad():
         for name, weights in prior.model_state.items():
-            if name not in RESHAPED:
-                ours[name].copy_(weights)
+            if name == "tok_emb.weight":
+                for row, prior_row in enumerate(prior_rows):
+                    if prior_row is not None:
+                        ours[name][row] = weights[prior_row]
             elif name == "pos_emb.weight":
                 rows = min(len(weights), len(ours[name]))
                 ours[name][:rows] = weights[:rows]
             else:
-                for row, prior_row in enumerate(prior_rows):
-                    if prior_row is not None:
-                        ours[name][row] = weights[prior_row]
+                ours[name].copy_(weights)
 
 
 def _same_shape(model: ModelConfig, prior: ModelConfig) -> bool:
