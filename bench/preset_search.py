@@ -21,8 +21,17 @@ from dataclasses import replace
 
 import torch
 from minigpt2.core.config import AUTO_MODEL, ModelConfig, TrainConfig
-from minigpt2.core.data import WordData, load_words
+from minigpt2.core.data import WordData, load_words, resolve_source
 from minigpt2.core.train import Trainer
+
+
+def makemore_words(source: str) -> list[str]:
+    """The words as makemore reads them: stripped lines, blank ones dropped, duplicates KEPT.
+    names.txt lists 2,539 names more than once; makemore splits and trains on all 32,033
+    lines, so 153 of its 1,000 test words are also training words. Its test loss, and so any
+    comparison with it, needs this list, not load_words' deduplicated one (29,494 words)."""
+    lines = resolve_source(source).read_text("utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip()]
 
 
 def makemore_split(words: list[str]) -> tuple[list[str], list[str]]:
@@ -37,7 +46,7 @@ def makemore_split(words: list[str]) -> tuple[list[str], list[str]]:
 def load_data(source: str, makemore: bool, words: int | None) -> WordData:
     if not makemore and not words:
         return WordData.from_source(source)
-    all_words = load_words(source)
+    all_words = makemore_words(source) if makemore else load_words(source)
     if words:
         all_words = random.Random(0).sample(all_words, min(words, len(all_words)))
     if makemore:

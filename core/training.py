@@ -115,9 +115,11 @@ def build_trainer(
     on_event: Callable[[TrainEvent], None] | None = None,
     *,
     current: Checkpoint | None = None,
+    data: WordData | None = None,
 ) -> Trainer:
     """The one way a plan becomes a trainer: a fresh run on a preset, or a saved run (the
-    `plan.resume` file, or the app's `current` model) continued exactly.
+    `plan.resume` file, or the app's `current` model) continued exactly. `data` replaces the
+    plan's words with words already split (a benchmark's: makemore's split of names.txt).
 
     The words are read and the preset checked before torch is imported, so a typo fails at
     once. Raises ValueError (WordListError, CheckpointError) with a message for the user.
@@ -135,7 +137,7 @@ def build_trainer(
             _flag(name)
             for name in ("data", "val_data", "preset", "keep_case")
             if getattr(plan, name) not in (None, False)
-        ]
+        ] + (["the words given"] if data is not None else [])
         if given:
             raise ValueError(
                 f"a resumed run keeps its own words, preset and case; drop {', '.join(given)}"
@@ -149,7 +151,7 @@ def build_trainer(
         set_threads(config)
         return Trainer.from_checkpoint(ckpt, config, on_event)
 
-    data = plan_data(plan)
+    data = data or plan_data(plan)
     from .device import resolve_device, set_threads
     from .train import Trainer
 

@@ -221,6 +221,16 @@ def test_resuming_refuses_options_that_would_change_the_run(
         build_trainer(TrainPlan(resume=trained_path, **conflict))  # type: ignore[arg-type]
 
 
+def test_a_plan_trains_on_words_already_split_when_given_them(trained_path: Path) -> None:
+    # a benchmark's own split, duplicates kept: the words are used as given, not re-split
+    train, val = ["anna", "bob", "anna", "cy"], ["anna", "dee"]
+    trainer = build_trainer(TrainPlan(steps=2, threads=1), data=WordData.from_words(train, val))
+    assert (trainer.data.train_words, trainer.data.val_words) == (train, val)
+    assert trainer.model_config.vocab_size == len("abcdenoy") + 3
+    with pytest.raises(ValueError, match="drop the words given"):
+        build_trainer(TrainPlan(resume=trained_path), data=trainer.data)
+
+
 @pytest.mark.parametrize("bad", [{"epochs": 0}, {"steps": -1}, {"batch_size": 0},
                                  {"threads": 0}, {"lr": 0.0}, {"lr": float("nan")},
                                  {"time_budget_s": float("inf")}, {"seed": -1},
