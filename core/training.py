@@ -151,7 +151,7 @@ def build_trainer(
         set_threads(config)
         return Trainer.from_checkpoint(ckpt, config, on_event)
 
-    data = data or plan_data(plan)
+    data = plan_data(plan) if data is None else data
     from .device import resolve_device, set_threads
     from .train import Trainer
 
