@@ -22,12 +22,28 @@ from .cli_categories import (
     category_arg,
     cmd_repair,
     data_sources,
+    kinds_field,
+    kinds_of,
     liked_categories,
 )
 from .cli_progress import ProgressBar
 from .config import DEFAULT_PRESET, PRESETS
-from .data import DEFAULT_DATASET, builtin_datasets, default_checkpoint_path, load_words
-from .sampling import DEFAULT_TIME_LIMIT_S, Sample, SampleConfig
+from .data import (
+    DEFAULT_DATASET,
+    WordListError,
+    builtin_datasets,
+    default_checkpoint_path,
+    load_words,
+    parse_words,
+)
+from .sampling import (
+    DEFAULT_LIKE_STRENGTH,
+    DEFAULT_TIME_LIMIT_S,
+    MAX_LIKE_EXAMPLES,
+    Mix,
+    Sample,
+    SampleConfig,
+)
 from .training import TrainPlan, build_trainer
 
 DEFAULT_OUT = "minigpt2.safetensors"
@@ -141,6 +157,17 @@ def _sample_args(sample: argparse.ArgumentParser) -> None:
         metavar="W",
         help=f"with --category: lean towards names typical of it (0 = none; "
         f"default {DEFAULT_GUIDANCE:g})",
+    )
+    sample.add_argument(
+        "--like", action="append", metavar="NAME", help="names like this one; give it again"
+    )
+    sample.add_argument("--like-file", metavar="FILE", help="names like these: one per line")
+    sample.add_argument(
+        "--like-strength",
+        type=float,
+        metavar="W",
+        help=f"with --like: how far to lean towards the examples (0 = least; "
+        f"default {DEFAULT_LIKE_STRENGTH:g})",
     )
 
 
@@ -262,7 +289,30 @@ def _sample_config(args: argparse.Namespace) -> SampleConfig:
     given = {f.name: getattr(args, f.name) for f in fields(SampleConfig) if hasattr(args, f.name)}
     given["rank"] = args.rank.replace("-", "_")
     given["exclude"] = frozenset(load_words(args.exclude, keep_case=True) if args.exclude else ())
+    given["category"], given["kinds"] = None, kinds_of(args)
+    given["like"] = _examples(args)
+    if given.pop("like_strength") is not None and not given["like"]:
+        raise ValueError("--like-strength needs example names: --like NAME or --like-file")
+    if args.like_strength is not None:
+        given["like_strength"] = args.like_strength
     return SampleConfig(**given)
+
+
+def _examples(args: argparse.Namespace) -> tuple[str, ...]:
+    """--like names, then --like-file's; more than MAX_LIKE_EXAMPLES are cut, with a note."""
+    names = list(args.like or [])
+    if args.like_file is not None:
+        path = Path(args.like_file).expanduser()
+        try:
+            names += parse_words(path.read_bytes(), str(path), keep_case=True)
+        except OSError as exc:
+            raise WordListError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if len(set(names)) > MAX_LIKE_EXAMPLES:
+        print(
+            f"note: {len(set(names))} example names; using the first {MAX_LIKE_EXAMPLES}",
+            file=sys.stderr,
+        )
+    return tuple(names)
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -277,8 +327,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
     if args.json:
         applied = config.constraints()
         liked = liked_categories(sampler, [s.name for s in samples])
+        asked = {**kinds_field(Mix.of(config.kinds)), **_like_field(config)}
         rows = [
-            {**_row(s), **extra, "cut": s.cut, "constraints": applied}
+            {**_row(s), **extra, **asked, "cut": s.cut, "constraints": applied}
             for s, extra in zip(samples, liked, strict=True)
         ]
         print(json.dumps(rows))
@@ -288,6 +339,12 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _like_field(config: SampleConfig) -> dict[str, dict[str, float]]:
+    if not config.like:
+        return {}
+    return {"like": {"examples": len(config.like), "strength": config.like_strength}}
+
+
 def _row(s: Sample) -> dict[str, object]:
     return {"name": s.name, "logprob": round(s.logprob, 4), "source": s.source}
 
@@ -295,16 +352,20 @@ def _row(s: Sample) -> dict[str, object]:
 def cmd_eval(args: argparse.Namespace) -> int:
     from .train import evaluate_words
 
+    kinds = kinds_of(args)
     sampler = _sampler(args.checkpoint)
+    sampler.check_kinds(kinds)
     words = load_words(args.data, keep_case=not sampler.folds_case)
-    loss, tokens = evaluate_words(sampler.model, sampler.vocab, words, args.category)
-    print(json.dumps({"loss": round(loss, 4), "words": len(words), "tokens": tokens}))
+    loss, tokens = evaluate_words(sampler.model, sampler.vocab, words, kinds)
+    summary = {"loss": round(loss, 4), "words": len(words), "tokens": tokens}
+    print(json.dumps({**summary, **kinds_field(kinds)}))
     return 0
 
 
 def cmd_score(args: argparse.Namespace) -> int:
+    kinds = kinds_of(args)
     sampler = _sampler(args.checkpoint)
-    scores = [sampler.score(word, args.category) for word in args.words]
+    scores = [sampler.score(word, kinds) for word in args.words]
     if args.json:
         liked = liked_categories(sampler, args.words)
         print(
@@ -316,6 +377,7 @@ def cmd_score(args: argparse.Namespace) -> int:
                         "logprob_per_token": round(s.logprob_per_token, 4),
                         "source": s.source,
                         **extra,
+                        **kinds_field(kinds),
                     }
                     for s, extra in zip(scores, liked, strict=True)
                 ]

@@ -7,6 +7,8 @@ import argparse
 import json
 from typing import TYPE_CHECKING
 
+from .sampling import Mix, parse_kinds
+
 if TYPE_CHECKING:
     from .sample import Sampler
 
@@ -24,8 +26,22 @@ def categories_field(categories: list[str]) -> dict[str, list[str]]:
 
 def category_arg(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument(
-        "--category", help=f"a model trained with categories: {what} (default: no category)"
+        "--category",
+        action="append",
+        metavar="KIND[=WEIGHT]",
+        help=f"a model trained with categories: {what} (default: no category); give it again "
+        "to mix kinds, e.g. --category animals=0.7 --category fruits-vegetables=0.3",
     )
+
+
+def kinds_of(args: argparse.Namespace) -> Mix:
+    """The --category values as a mix: empty for none, one kind of weight 1, or several."""
+    return parse_kinds(args.category or [])
+
+
+def kinds_field(kinds: Mix) -> dict[str, dict[str, float]]:
+    """The kinds asked for, as JSON records give them: {"kinds": {"animals": 0.7, ...}}."""
+    return {"kinds": kinds.rounded()} if kinds else {}
 
 
 def add_repair_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -33,7 +49,7 @@ def add_repair_parser(commands: argparse._SubParsersAction) -> argparse.Argument
     repair = commands.add_parser("repair", help="did you mean: likely intended words")
     repair.add_argument("words", nargs="+", metavar="WORD")
     repair.add_argument("-n", type=int, default=5, help="candidates per word (default 5)")
-    repair.add_argument("--category", help="a model trained with categories: words of this kind")
+    category_arg(repair, "words of this kind")
     repair.add_argument("--json", action="store_true", help="one JSON list, a record per word")
     return repair
 
@@ -52,7 +68,9 @@ def cmd_repair(args: argparse.Namespace, sampler: Sampler) -> int:
 
     if args.n < 1:
         raise ValueError("-n must be at least 1")
-    repairer = Repairer.from_sampler(sampler, category=args.category)
+    kinds = kinds_of(args)
+    sampler.check_kinds(kinds)
+    repairer = Repairer.from_sampler(sampler, category=kinds)
     results = [(word, repairer.suggest(word, args.n)) for word in args.words]
     if args.json:
         print(

@@ -10,6 +10,8 @@ from torch import Tensor
 from .config import TrainConfig
 from .data import PAD, Vocab, WordData, chars_that_fit, framed_length
 from .model import MiniGPT2
+from .sampling import Kinds, Mix
+from .scoring import word_logprobs
 
 # Rows per forward pass when validating: 1,024 rows held ~50 MB of activations at once (the
 # app's peak RSS with a 4,500-word list: 379 vs 329 MB at 256), and 256 is also faster on a
@@ -82,15 +84,23 @@ def evaluate(model: MiniGPT2, tokens: Tensor, lengths: np.ndarray) -> float:
 
 
 def evaluate_words(
-    model: MiniGPT2, vocab: Vocab, words: list[str], category: str | None = None
+    model: MiniGPT2, vocab: Vocab, words: list[str], category: Kinds = None
 ) -> tuple[float, int]:
-    """Loss of a trained model on other words, and the number of tokens it covers.
+    """Loss of a trained model on other words, and the number of tokens it covers; with a
+    mix of kinds, under the mixed distribution the sampler draws from (scoring.py).
 
     Raises UnknownCharacterError or ValueError (a word too long for the model)."""
     block = model.config.block_size
     if too_long := [w for w in words if len(w) > chars_that_fit(block)]:
         limit = chars_that_fit(block)
         raise ValueError(f"{too_long[0]!r} is longer than this model's {limit} characters")
+    mix = Mix.of(category)
+    for word in words:
+        vocab.encode(word)  # an unknown character: UnknownCharacterError
+    tokens = sum(framed_length(len(w)) - 1 for w in words)
+    if len(mix) > 1:
+        return -sum(word_logprobs(model, vocab, words, mix)) / max(tokens, 1), tokens
     device = next(model.parameters()).device
-    tokens, lengths = encode_words(vocab, words, block, device, [category] * len(words))
-    return evaluate(model, tokens, lengths), int((lengths - 1).sum())
+    kind = next(iter(mix), None)
+    encoded, lengths = encode_words(vocab, words, block, device, [kind] * len(words))
+    return evaluate(model, encoded, lengths), tokens

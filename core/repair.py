@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .sampling import Source
+from .sampling import Kinds, Source
 
 if TYPE_CHECKING:
     from .sample import Sampler
@@ -75,15 +75,15 @@ class Repairer:
     def from_sampler(
         cls,
         sampler: Sampler,
-        category: str | None = None,
+        category: Kinds = None,
         known: Iterable[str] | None = None,
         **options: float | Callable[[], float],
     ) -> Repairer:
         """A repairer over a sampler's model; known words default to its train and
-        validation words. Raises UnknownCategoryError."""
+        validation words. `category` may be a mix of kinds. Raises UnknownCategoryError."""
         from .scoring import word_logprobs  # torch
 
-        sampler.vocab.start_id(category)  # fail now on an unknown category
+        sampler.check_kinds(category)  # fail now on an unknown kind
 
         def scorer(words: Sequence[str]) -> list[float]:
             return word_logprobs(sampler.model, sampler.vocab, words, category)

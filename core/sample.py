@@ -6,7 +6,9 @@ One pipeline makes every name: at each step the model's logits pass through a li
 temperature, top-k and top-p. A token is drawn from what is left; its log-probability is
 taken from the model's own logits, so reported scores stay honest. `SampleConfig.accepts` is
 the one filter. A new sampling option is a `SampleConfig` field, plus a hook in `_pipeline`
-if it changes the choice of tokens.
+if it changes the choice of tokens. Guided kinds and mixes of kinds change the model
+itself: `_generating_model` then gives a `Blend` of streams (guidance.py) in its place;
+names like examples add a hook (like.py).
 """
 
 from __future__ import annotations
@@ -18,21 +20,24 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from .checkpoint import Checkpoint, load_checkpoint
 from .constraints import ImpossibleConstraints, Steering
-from .data import EOS, PAD, Vocab, chars_that_fit
-from .guidance import GuidedModel
+from .data import BOS, EOS, PAD, Vocab, chars_that_fit
+from .guidance import Blend, kind_streams
 from .hooks import ConstraintMask, LogitsHook, nucleus, top_k
+from .like import LikeHook, contrast, words_model
 from .model import KVCache, MiniGPT2
-from .sampling import AttentionMap, Sample, SampleConfig, Source, WordScore
+from .sampling import AttentionMap, Kinds, Mix, Sample, SampleConfig, Source, WordScore
 from .scoring import word_logprobs
 
 MAX_BATCH = 1024  # a round stays short (~25 ms on one CPU thread), so time limits hold
 MAX_ROUNDS = 64  # with the time limit, the bound on a request that rarely finds its names
+LIKES_KEPT = 4  # contrasts fitted to examples, kept for the next requests (like.py)
 Clock = Callable[[], float]
 
 
@@ -55,6 +60,8 @@ class Sampler:
         self.val_words = frozenset(val_words)
         self.device = next(model.parameters()).device
         self.clock = clock
+        self._words_model: np.ndarray | None = None  # the training words' trigrams, like.py
+        self._likes: dict[tuple[str, ...], Tensor] = {}  # examples: their contrast
 
     @classmethod
     def from_checkpoint(cls, source: Path | str | Checkpoint, device: str = "cpu") -> Sampler:
@@ -88,9 +95,10 @@ class Sampler:
     def steering(self, config: SampleConfig) -> Steering:
         """Check `config` against this model, before any sampling. Raises
         UnknownCharacterError or ImpossibleConstraints (both ValueError)."""
-        self.vocab.start_id(config.category)  # an unknown category: UnknownCategoryError
+        self.check_kinds(config.kinds)
         for text in (config.prompt, config.ends_with, config.contains):
             self.vocab.encode(text)
+        self.check_examples(config.like)
         if len(config.prompt) >= self.max_chars:
             raise ImpossibleConstraints(
                 f"the prompt is too long: this model writes at most {self.max_chars} characters"
@@ -99,6 +107,27 @@ class Sampler:
         steering = Steering(config, self.vocab.chars, limit)
         steering.check()
         return steering
+
+    def check_kinds(self, kinds: Kinds) -> None:
+        """Raises UnknownCategoryError for a kind this model lacks, or any mix of kinds on
+        a model without them."""
+        mix = Mix.of(kinds)
+        if len(mix) > 1 and not self.categories:
+            raise ValueError(f"a mix of kinds ({', '.join(mix)}) needs a model trained on"
+                             " several lists; this model has no categories")
+        for kind in mix:
+            self.vocab.start_id(kind)
+
+    def check_examples(self, examples: tuple[str, ...]) -> None:
+        """Raises ValueError naming an example the model cannot write."""
+        for name in examples:
+            if unknown := self.vocab.unknown_chars(name):
+                shown = ", ".join(repr(c) for c in unknown)
+                raise ValueError(f"the example {name!r} holds {shown}, which the model does not"
+                                 f" know (it knows {''.join(self.vocab.chars)})")
+            if len(name) > self.max_chars:
+                raise ValueError(f"the example {name!r} is longer than this model's"
+                                 f" {self.max_chars} characters")
 
     def folded(self, config: SampleConfig) -> SampleConfig:
         """The request with its text folded as the training words were."""
@@ -111,6 +140,7 @@ class Sampler:
             contains=config.contains.lower(),
             exclude_chars=config.exclude_chars.lower(),
             exclude=frozenset(word.lower() for word in config.exclude),
+            like=tuple(name.lower() for name in config.like),
         )
 
     def sample(
@@ -120,6 +150,9 @@ class Sampler:
         `cancelled()` turns true). Raises ValueError for a request no name can meet."""
         config = self.folded(config)
         steering = self.steering(config)
+        if config.like:  # fitted now, before the clock starts; and an example is no new name
+            self.like_hook(config)
+            config = replace(config, exclude=config.exclude | set(config.like))
         deadline = self.clock() + (config.time_limit_s or math.inf)
 
         def stop() -> bool:
@@ -157,22 +190,37 @@ class Sampler:
                 break
             if stop():
                 break
-        if config.category is not None and config.guidance:
-            results = self._own_logprobs(results, config.category)
+        if not isinstance(self._generating_model(config), MiniGPT2):
+            results = self._own_logprobs(results, config.kinds)
         if config.sort_by_likelihood:
             results.sort(key=config.rank_key, reverse=True)
         return results
 
-    def _generating_model(self, config: SampleConfig) -> MiniGPT2 | GuidedModel:
-        """The model, or for guided sampling with a category its guided stand-in."""
-        if config.category is None or not config.guidance:
+    def _generating_model(self, config: SampleConfig) -> MiniGPT2 | Blend:
+        """The model, with the start token of the kind asked for (or none); or, for guided
+        sampling or a mix of kinds, the blend that stands in for it."""
+        guidance = config.guidance if config.kinds else 0.0
+        streams = kind_streams(self.model, self.vocab, config.kinds, guidance)
+        if len(streams) == 1 and streams[0].weight == 1:
             return self.model
-        return GuidedModel(self.model, self.vocab.category_ids, config.guidance)
+        return Blend(streams)
 
-    def _own_logprobs(self, samples: list[Sample], category: str) -> list[Sample]:
-        """Guided names carry the model's own log-probability under the category, as score()."""
+    def like_hook(self, config: SampleConfig) -> LikeHook | None:
+        """The lean towards `config.like`'s examples, fitted at the first request for them."""
+        if not config.like:
+            return None
+        if self._words_model is None:
+            self._words_model = words_model(self.vocab, sorted(self.train_words))
+        if config.like not in self._likes:
+            while len(self._likes) >= LIKES_KEPT:
+                del self._likes[next(iter(self._likes))]  # the oldest
+            self._likes[config.like] = contrast(self.vocab, config.like, self._words_model)
+        return LikeHook(self._likes[config.like], config.like_strength, self.vocab)
+
+    def _own_logprobs(self, samples: list[Sample], kinds: Kinds) -> list[Sample]:
+        """Guided names carry the model's own log-probability under the kinds, as score()."""
         names = [s.name for s in samples]
-        logprobs = word_logprobs(self.model, self.vocab, names, category)
+        logprobs = word_logprobs(self.model, self.vocab, names, kinds)
         return [replace(s, logprob=lp) for s, lp in zip(samples, logprobs, strict=True)]
 
     @staticmethod
@@ -187,6 +235,8 @@ class Sampler:
         """The hooks a step's logits pass through, in order. Greedy (temperature 0) takes
         the argmax after the mask, so the others do not apply."""
         hooks = [mask]
+        if like := self.like_hook(config):  # part of the model: before temperature
+            hooks.append(like)
         if config.temperature > 0:
             hooks.append(lambda _, logits: logits / config.temperature)
             if config.top_k is not None and config.top_k < self.vocab.size:
@@ -247,23 +297,28 @@ class Sampler:
         return [(name, lp, was_cut) for name, lp, was_cut, finished in rows if finished]
 
     @torch.inference_mode()
-    def next_logprobs(self, prefixes: list[list[int]]) -> Tensor:
-        """(B, V) log-probabilities of the token after each prefix (BOS + characters)."""
+    def next_logprobs(self, prefixes: list[list[int]], config: SampleConfig | None = None
+                      ) -> Tensor:
+        """(B, V) log-probabilities of the token after each prefix (BOS + characters), under
+        the model, or under the model as `config` samples it (kinds, guidance, examples)."""
         width = max(map(len, prefixes))
         idx = torch.tensor([p + [PAD] * (width - len(p)) for p in prefixes], device=self.device)
-        logits, _ = self.model(idx)  # causal: padding after a prefix does not change it
+        model = self.model if config is None else self._generating_model(config)
+        logits, _ = model(idx)  # causal: padding after a prefix does not change it
         last = torch.tensor([len(p) - 1 for p in prefixes], device=self.device)
-        return F.log_softmax(logits[torch.arange(len(prefixes)), last], -1)
+        logits = logits[torch.arange(len(prefixes)), last]
+        if config is not None and (like := self.like_hook(config)):
+            ends = [p[-2:] if len(p) > 1 else [BOS, *p] for p in prefixes]
+            logits = like(torch.tensor(ends, device=self.device), logits)
+        return F.log_softmax(logits, -1)
 
-    @torch.inference_mode()
-    def score(self, word: str, category: str | None = None) -> WordScore:
+    def score(self, word: str, category: Kinds = None) -> WordScore:
         """Log-probability of `word` as a whole name (its characters then the end token),
-        as a name of `category` when given."""
+        as a name of `category` when given, or of a mix of kinds."""
         word = self.fold(word)
-        ids = self._word_ids(word, category)
-        idx = torch.tensor([ids], device=self.device)
-        logits, _ = self.model(idx[:, :-1])
-        logprob = float(F.log_softmax(logits[0], -1).gather(-1, idx[0, 1:, None]).sum())
+        self.check_kinds(category)
+        ids = self._word_ids(word)
+        [logprob] = word_logprobs(self.model, self.vocab, [word], category)
         return WordScore(word, logprob, logprob / (len(ids) - 1), self.source_of(word))
 
     def attention(self, word: str) -> AttentionMap:
@@ -272,9 +327,9 @@ class Sampler:
         weights = self.model.attention(torch.tensor([ids], device=self.device))
         return AttentionMap(["<bos>", *word], weights[:, 0].cpu().numpy())
 
-    def _word_ids(self, word: str, category: str | None = None) -> list[int]:
+    def _word_ids(self, word: str) -> list[int]:
         if not word:
             raise ValueError("an empty word")
         if len(word) > self.max_chars:
             raise ValueError(f"{word!r} is longer than this model's {self.max_chars} characters")
-        return self.vocab.frame(word, category)
+        return self.vocab.frame(word)

@@ -10,23 +10,27 @@ from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
+from torch import Tensor
 
-from .data import PAD, Vocab, chars_that_fit, framed_length
+from .data import BOS, PAD, Vocab, chars_that_fit, framed_length
 from .model import MiniGPT2
+from .sampling import Kinds, Mix
 
 CHUNK = 4096  # rows per forward pass: bounds memory on long candidate lists
 
 
 @torch.inference_mode()
 def word_logprobs(
-    model: MiniGPT2, vocab: Vocab, words: Sequence[str], category: str | None = None
+    model: MiniGPT2, vocab: Vocab, words: Sequence[str], category: Kinds = None
 ) -> list[float]:
     """Natural log-probability of each word as a whole name (characters and end token), as a
-    name of `category` when given. A word the model cannot write (too long, or with a
-    character it lacks) gets -inf."""
+    name of `category` when given, or of a mix of kinds: each step's distribution is then the
+    kinds' weighted product, Σ_k s_k·log p(x|k), renormalised (as the sampler draws from it).
+    A word the model cannot write (too long, or with a character it lacks) gets -inf."""
     model.eval()
     device = next(model.parameters()).device
-    vocab.start_id(category)  # an unknown category fails before any work
+    mix = Mix.of(category)
+    starts = [(vocab.start_id(kind), share) for kind, share in mix.items()] or [(BOS, 1.0)]
     limit = chars_that_fit(model.config.block_size)
     scores = [float("-inf")] * len(words)
     usable = [i for i, w in enumerate(words) if 0 < len(w) <= limit and not vocab.unknown_chars(w)]
@@ -34,15 +38,28 @@ def word_logprobs(
     for first in range(0, len(usable), CHUNK):
         chunk = usable[first : first + CHUNK]
         width = framed_length(len(words[chunk[-1]]))
-        rows = [vocab.encode_word(words[i], width, category) for i in chunk]
-        ids = torch.tensor(rows, device=device)
-        logits, _ = model(ids[:, :-1])
+        ids = torch.tensor([vocab.encode_word(words[i], width) for i in chunk], device=device)
+        logp = _mixed_logprobs(model, ids[:, :-1], starts)
         targets = ids[:, 1:]
-        logp = F.log_softmax(logits.float(), -1).gather(-1, targets[..., None]).squeeze(-1)
+        logp = logp.gather(-1, targets[..., None]).squeeze(-1)
         totals = logp.masked_fill(targets == PAD, 0.0).sum(-1).tolist()
         for i, total in zip(chunk, totals, strict=True):
             scores[i] = total
     return scores
+
+
+def _mixed_logprobs(model: MiniGPT2, ids: Tensor, starts: list[tuple[int, float]]) -> Tensor:
+    """Next-token log-probabilities after each position, read after each start token in
+    turn, mixed by share and renormalised (one start: the model's own)."""
+    logprobs = []
+    for start, _ in starts:
+        ids = ids.clone()
+        ids[:, 0] = start
+        logprobs.append(F.log_softmax(model(ids)[0].float(), -1))
+    if len(logprobs) == 1:
+        return logprobs[0]
+    shares = torch.tensor([share for _, share in starts], device=ids.device)
+    return F.log_softmax((shares[:, None, None, None] * torch.stack(logprobs)).sum(0), -1)
 
 
 def category_logprobs(

@@ -18,7 +18,7 @@ from minigpt2.core.data import (
     WordListError,
     split_words,
 )
-from minigpt2.core.guidance import GuidedModel
+from minigpt2.core.guidance import Blend, kind_streams
 from minigpt2.core.model import KVCache
 from minigpt2.core.sample import Sampler
 from minigpt2.core.sampling import SampleConfig
@@ -204,7 +204,7 @@ def test_guidance_mixes_the_category_and_plain_distributions(
     sampler = Sampler.from_checkpoint(conditioned)
 
     model, vocab = sampler.model, sampler.vocab
-    guided = GuidedModel(model, vocab.category_ids, 2.0)
+    guided = Blend(kind_streams(model, vocab, {"soft": 1.0}, 2.0))
     prompt = torch.tensor([[vocab.start_id("soft"), *vocab.encode("la")]])
     plain = prompt.clone()
     plain[0, 0] = BOS
