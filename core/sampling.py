@@ -71,8 +71,8 @@ class Mix(Mapping[str, float]):
     def __len__(self) -> int:
         return len(self._shares)
 
-    def __hash__(self) -> int:
-        return hash(self._shares)
+    def __hash__(self) -> int:  # equal mixes (Mapping's ==, whatever the order) hash alike
+        return hash(frozenset(self._shares))
 
     def __repr__(self) -> str:
         return f"Mix({dict(self._shares)!r})"
