@@ -35,10 +35,13 @@ from minigpt2.core.training import TrainPlan, build_trainer
 
 Trait = tuple[tuple[str, ...], Callable[[str], bool]]
 TRAITS: dict[str, Trait] = {
-    "ends in -ix": (("dravix", "pelonix", "murnix", "tavix", "sorbix"), lambda n: n.endswith("ix")),
+    "ends in -ix": (("dravix", "pelonix", "murnix", "tavix", "sorbix"),
+                    lambda n: n.endswith("ix")),
     "holds zz": (("bizzel", "razzo", "fezzan", "mozzer", "tuzzik"), lambda n: "zz" in n),
-    "starts kw": (("kwamel", "kwiro", "kwandu", "kwessa", "kwolt"), lambda n: n.startswith("kw")),
-    "ends in -ora": (("belora", "tamora", "vinora", "kesora", "dulora"), lambda n: n.endswith("ora")),
+    "starts kw": (("kwamel", "kwiro", "kwandu", "kwessa", "kwolt"),
+                  lambda n: n.startswith("kw")),
+    "ends in -ora": (("belora", "tamora", "vinora", "kesora", "dulora"),
+                     lambda n: n.endswith("ora")),
 }
 
 
@@ -59,7 +62,8 @@ def main() -> None:
                                       seed=0, sample_interval_s=0))
     trainer.run()
     save_checkpoint(trained, trainer.snapshot())
-    models = {"shipped": str(default_checkpoint_path()), f"{args.list} ({args.steps} steps)": trained}
+    models = {"shipped": str(default_checkpoint_path()),
+              f"{args.list} ({args.steps} steps)": trained}
 
     report = {}
     for label, path in models.items():

@@ -51,7 +51,7 @@ def main() -> None:
     print(json.dumps({
         "kinds": [first, second], "samples": args.samples, "guidance": args.guidance,
         f"mean_logp_{first}_minus_{second}": gaps,
-        "strictly_between_in_order": all(a > b for a, b in zip(values, values[1:])),
+        "strictly_between_in_order": all(a > b for a, b in zip(values, values[1:], strict=False)),
         "sample_s": seconds,
     }))
 
