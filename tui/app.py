@@ -41,6 +41,7 @@ from .messages import (
     FavouriteRequested,
     FavouritesExportRequested,
     ModelChanged,
+    MoreLikeRequested,
     Notice,
     TrainingStateChanged,
 )
@@ -276,6 +277,11 @@ class MiniGPT2App(App[None]):
     def _remove_favourite(self, message: FavouriteRemoveRequested) -> None:
         self._tell(self.keeper.remove(message.name))
         self._show_favourites()
+
+    @on(MoreLikeRequested)
+    def _more_like(self, message: MoreLikeRequested) -> None:
+        self.action_show_tab("explore")
+        self.explore.set_like(message.names, message.label)
 
     @on(FavouritesExportRequested)
     def _export_favourites(self, message: FavouritesExportRequested) -> None:

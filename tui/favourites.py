@@ -74,6 +74,9 @@ class Favourite:
             if key in settings:
                 parts.append(f"{label} {settings.pop(key)}")
         model, step = settings.pop("model", None), settings.pop("step", None)
+        if isinstance(like := settings.pop("like", None), list) and like:
+            more = f" +{len(like) - 2}" if len(like) > 2 else ""
+            parts.append(f"like {', '.join(map(str, like[:2]))}{more}")
         parts += [f"{key} {value}" for key, value in settings.items()]
         if model is not None:
             parts.append(f"{model} model" + (f", step {step}" if step is not None else ""))

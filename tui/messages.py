@@ -126,3 +126,11 @@ class FavouriteRemoveRequested(Message):
 @dataclass
 class FavouritesExportRequested(Message):
     path: str
+
+
+@dataclass
+class MoreLikeRequested(Message):
+    """Explore should sample names like these favourites (`label`: "5 favourites")."""
+
+    names: tuple[str, ...]
+    label: str

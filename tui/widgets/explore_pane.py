@@ -1,5 +1,6 @@
 """Explore: type the start of a name and the model proposes names that begin with it,
-shaped by the settings beside them (explore_settings.py)."""
+shaped by the settings beside them (explore_settings.py), and, after "More like these" in
+Favourites, like a few example names until ctrl+g clears them."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ class ExplorePane(Vertical):
         Binding("ctrl+f", "favourite", "♥ Favourite"),
         Binding("ctrl+b", "block", "Block name"),
         Binding("ctrl+r", "reroll", "New names"),
+        Binding("ctrl+g", "clear_like", "Clear like"),
         Binding("ctrl+l", "focus_prompt", "Prompt", show=False),
         Binding("down", "focus_candidates", "Candidates", show=False),
         # Typed into the prompt when it has the focus; from the list they turn the map.
@@ -59,6 +61,8 @@ class ExplorePane(Vertical):
         self._last_change = 0.0  # when the user last changed the prompt or a setting
         self._last_auto = 0.0
         self._debounce: Timer | None = None
+        self.like: tuple[str, ...] = ()  # example names the candidates are like
+        self._like_label = ""  # where they came from, e.g. "5 favourites"
 
     def compose(self) -> ComposeResult:
         # A grid: the candidates on the left, the settings on the right, and the attention
@@ -68,6 +72,7 @@ class ExplorePane(Vertical):
             yield TypingInput(id="prompt", compact=True, placeholder="Type a few letters, e.g."
                               " 'ma', or leave empty for any name")
             yield DidYouMean(id="did-you-mean")
+            yield Static("", id="like-marker")
             yield Static("Loading the model…", id="explore-message", classes="message")
             yield Static(header(), id="candidates-header")
             yield CandidateList(id="candidates")
@@ -75,6 +80,7 @@ class ExplorePane(Vertical):
         yield AttentionView(id="attention")
 
     def on_mount(self) -> None:
+        self.query_one("#like-marker").display = False
         if isinstance(prompt := self._restore.get("prompt"), str):
             self.prompt.value = prompt
         self.form.restore(self._restore)
@@ -150,6 +156,22 @@ class ExplorePane(Vertical):
         else:
             self._debounce = self.set_timer(DEBOUNCE_S, self._start_sampling)
 
+    def set_like(self, examples: tuple[str, ...], label: str) -> None:
+        """Sample names like `examples` from now on (until cleared); `label` says what
+        they are, as in "Like: 5 favourites"."""
+        self.like, self._like_label = examples, label
+        marker = self.query_one("#like-marker", Static)
+        marker.update(Text(f"Like: {label} · ctrl+g clears"), layout=False)
+        marker.display = bool(examples)
+        self.refresh_bindings()  # ctrl+g shows in the footer only while there is a "Like:"
+        self.request_candidates(now=True)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return bool(self.like) if action == "clear_like" else True
+
+    def action_clear_like(self) -> None:
+        self.set_like((), "")
+
     def action_reroll(self) -> None:
         self.seed += 1
         self.request_candidates(now=True)
@@ -160,9 +182,11 @@ class ExplorePane(Vertical):
         change under the cursor of someone choosing one."""
         info = self.engine.info
         wanted = self._restore.pop("category", None)  # as the user left it last time
+        weights = self._restore.pop("kind_weights", None)
         with self.prevent(Select.Changed):
             self.form.set_categories(info.categories if info is not None else (),
-                                     wanted if isinstance(wanted, str) else None)
+                                     wanted if isinstance(wanted, str) else None,
+                                     weights if isinstance(weights, dict) else None)
         if while_training:
             idle = self.clock() - self._last_change >= AUTO_REFRESH_IDLE_S
             if not (idle and self.clock() - self._last_auto >= AUTO_REFRESH_IDLE_S):
@@ -192,7 +216,7 @@ class ExplorePane(Vertical):
     def current_request(self) -> SampleConfig:
         """The controls as a sampling config. Raises ValueError naming a bad setting."""
         blocked = self.blocklist.frozen() if self.blocklist is not None else frozenset()
-        return self.form.config(self.prompt.value, self.seed, blocked)
+        return self.form.config(self.prompt.value, self.seed, blocked, self.like)
 
     @work(thread=True, exclusive=True, group="sample", exit_on_error=False)
     def _sample(self, request: SampleConfig) -> None:
@@ -331,6 +355,8 @@ class ExplorePane(Vertical):
         preset, step = self.engine.sampling_from or (None, None)
         settings = {**{key: getattr(request, key) for key in SETTING_LABELS},
                     "model": preset, "step": step}
+        if request.like:  # found by "More like these": the examples it was like
+            settings["like"] = list(request.like)
         self.post_message(FavouriteRequested(candidate.name, request.prompt, settings))
 
     def action_block(self) -> None:

@@ -1,5 +1,6 @@
-"""Favourites: the names kept, where they came from; remove and export. Below them, the
-blocked names (blocklist.py), which Explore never shows; Delete there unblocks one."""
+"""Favourites: the names kept, where they came from; remove and export; mark some and ask
+Explore for more like them (or like all). Below them, the blocked names (blocklist.py),
+which Explore never shows; Delete there unblocks one."""
 
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ from textual.widgets import Button, DataTable, Input, Label, Static
 
 from ..blocklist import Blocklist
 from ..favourites import EXPORT_FORMATS, Favourite
-from ..messages import FavouriteRemoveRequested, FavouritesExportRequested
+from ..messages import FavouriteRemoveRequested, FavouritesExportRequested, MoreLikeRequested
 
 DEFAULT_EXPORT = "favourites.txt"
+MARK = "✓ "
 
 
 def local_time(stamp: str) -> str:
@@ -33,12 +35,15 @@ class FavouritesPane(Vertical):
     BINDINGS = [
         Binding("delete,d", "remove", "Remove"),
         Binding("ctrl+e", "export", "Export"),
+        Binding("space", "mark", "Mark", show=False),  # the summary line says it
+        Binding("m", "more_like", "More like these"),
     ]
 
     def __init__(self, blocklist: Blocklist | None = None, *, id: str | None = None  # noqa: A002
                  ) -> None:
         super().__init__(id=id)
         self.blocklist = blocklist
+        self.marked: set[str] = set()  # names for "More like these"; none marked: all
 
     def on_mount(self) -> None:
         if self.blocklist is not None:
@@ -57,6 +62,8 @@ class FavouritesPane(Vertical):
         with Horizontal(classes="buttons"):
             yield Button("Remove", id="remove", tooltip="Forget the selected name (Delete)")
             yield Button("Export…", id="export", tooltip="Write the names to a file (ctrl+e)")
+            yield Button("More like these", id="more-like",
+                         tooltip="Explore names like the marked ones (space marks), or all (m)")
         with Vertical(id="blocked-section"):
             yield Static("", id="blocked-summary", classes="message")
             blocked: DataTable[Text] = DataTable(id="blocked", cursor_type="row",
@@ -69,15 +76,16 @@ class FavouritesPane(Vertical):
         return self.query_one("#favourites", DataTable)
 
     def names(self) -> list[str]:
-        return [str(self.table.get_row_at(i)[0]) for i in range(self.table.row_count)]
+        return [str(key.value) for key in self.table.rows]
 
     def show(self, favourites: list[Favourite], *, path: Path, unsaved: bool) -> None:
         table = self.table
         row = table.cursor_row
         table.clear()
+        self.marked &= {item.name for item in favourites}
         for item in favourites:
             # Text, not str: a str cell is read as markup, and names may hold [brackets].
-            table.add_row(Text(item.name), Text(local_time(item.added_at)),
+            table.add_row(self._name_cell(item.name), Text(local_time(item.added_at)),
                           Text(item.prompt or "—"), Text(item.describe_settings()), key=item.name)
         if favourites:
             table.move_cursor(row=min(row, len(favourites) - 1), animate=False)
@@ -89,7 +97,8 @@ class FavouritesPane(Vertical):
             plural = "s" if len(favourites) != 1 else ""
             where = f"not saved: kept in memory only (cannot write {path})" if unsaved \
                 else f"saved to {path}"
-            text = f"{len(favourites)} name{plural} · {where} · Delete removes · ctrl+e exports"
+            text = (f"{len(favourites)} name{plural} · {where} · Delete removes · ctrl+e exports"
+                    " · space marks, m finds more like the marked (or all)")
         summary.update(Text(text))  # plain: the path may hold [brackets]
         summary.set_class(unsaved, "error")
 
@@ -120,11 +129,36 @@ class FavouritesPane(Vertical):
         summary.update(Text(text))
         summary.set_class(self.blocklist.unsaved, "error")
 
+    def _name_cell(self, name: str) -> Text:
+        return Text(MARK + name if name in self.marked else name)
+
     def selected_name(self) -> str | None:
         table = self.table
         if not table.row_count:
             return None
-        return str(table.get_row_at(table.cursor_row)[0])
+        return self.names()[table.cursor_row]
+
+    def action_mark(self) -> None:
+        """Mark the selected name for "More like these", or unmark it."""
+        name = self.selected_name()
+        if name is None or not self.table.has_focus:
+            self.app.bell()
+            return
+        self.marked ^= {name}
+        self.table.update_cell(name, "name", self._name_cell(name))
+        self.table.move_cursor(row=min(self.table.cursor_row + 1, self.table.row_count - 1))
+
+    def action_more_like(self) -> None:
+        """Explore names like the marked favourites, or like all of them if none is."""
+        names = self.names()
+        if not names:
+            self.app.bell()
+            self.app.notify("No favourites yet to find names like.", severity="warning")
+            return
+        chosen = tuple(name for name in names if name in self.marked) or tuple(names)
+        what = "marked favourite" if self.marked else "favourite"
+        label = f"{len(chosen)} {what}{'s' if len(chosen) != 1 else ''}"
+        self.post_message(MoreLikeRequested(chosen, label))
 
     def action_remove(self) -> None:
         blocked = self.blocked_table
@@ -156,6 +190,10 @@ class FavouritesPane(Vertical):
     @on(Button.Pressed, "#export")
     def _export_pressed(self) -> None:
         self.action_export()
+
+    @on(Button.Pressed, "#more-like")
+    def _more_like_pressed(self) -> None:
+        self.action_more_like()
 
 
 class ExportScreen(ModalScreen[str | None]):

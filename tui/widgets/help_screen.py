@@ -38,19 +38,24 @@ and then invents new ones.
 | F6 / F7 | Train | stop (keep the model) / reset |
 | ctrl+s / ctrl+o | Train | save / load the model (a .safetensors file) |
 | ctrl+r | Explore | new names for the same prompt |
+| ctrl+g | Explore | stop finding names like favourites |
 | ctrl+f, Enter, f | Explore | keep the selected name |
 | ctrl+b, b | Explore | block the selected name: never shown again |
 | Enter, ← → | Explore's "did you mean" | use a correction as the prompt |
 | [ ] | the list or the map | the attention map's other layers and heads |
 | Delete, ctrl+e | Favourites | remove, export |
+| space, m | Favourites | mark a name; more names like the marked (or all) |
 | Delete | Favourites' blocked names | unblock |
 
 ## Explore's settings
 
 - **Ends with**, **Contains**, **Min/Max length** (letters, the start included): every
   name shown meets them all. When few names fit, Explore says "found 7 of 20".
-- **Kind of name** (a model trained on several lists): names of that list; the table
-  shows the kind that likes each name most.
+- **Kind of name** (a model trained on several lists): names of that list, or **Mix of
+  kinds…** with a weight per kind (3 and 1: three parts the first); the table shows the
+  kind that likes each name most.
+- **Like: 5 favourites** (after **More like these** in Favourites): names that share what
+  those favourites share, never one of them; **ctrl+g** goes back to plain names.
 - **Most likely**: the likeliest names under the same constraints, not random draws.
   **Rank per char** ranks by score per letter instead of in total (the default, which
   favours short names); **Sort by score** orders the table by it.
