@@ -17,6 +17,7 @@ import json
 import math
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +36,9 @@ SPEED_NAMES = 2_000  # names per timed sampling call
 MISSPELT = ("elefant", "bananna", "girafe", "tomatoe")
 
 
-def timed(call: Any) -> tuple[Any, float]:
+def timed(call: Callable[..., Any], *args: Any) -> tuple[Any, float]:
     start = time.perf_counter()
-    result = call()
+    result = call(*args)
     if torch.cuda.is_available():
         torch.cuda.synchronize()
     return result, time.perf_counter() - start
@@ -49,18 +50,28 @@ def auto_names(device: str, path: Path, budget: float) -> dict[str, Any]:
     plan = TrainPlan(time_budget_s=budget, device=device, sample_interval_s=0)
     trainer = build_trainer(plan, data=data)
     result = trainer.run()
-    return {"val_loss": round(result.val_loss or math.nan, 4), "steps": result.steps,
-            "best_step": result.best_step, "wall_s": round(result.wall_s, 1),
-            "model": f"{trainer.model_config.n_layer}x{trainer.model_config.d_model}"}
+    return {
+        "val_loss": round(result.val_loss or math.nan, 4),
+        "steps": result.steps,
+        "best_step": result.best_step,
+        "wall_s": round(result.wall_s, 1),
+        "model": f"{trainer.model_config.n_layer}x{trainer.model_config.d_model}",
+    }
 
 
 def auto_from_prior(device: str) -> dict[str, Any]:
     """A small list starts from the prior: the graft and the fused AdamW on `device`."""
-    trainer = build_trainer(TrainPlan(data=("animals", "fruits-vegetables"), steps=300,
-                                      device=device, sample_interval_s=0))
+    trainer = build_trainer(
+        TrainPlan(
+            data=("animals", "fruits-vegetables"), steps=300, device=device, sample_interval_s=0
+        )
+    )
     result = trainer.run()
-    return {"val_loss": round(result.val_loss or math.nan, 4), "steps": result.steps,
-            "finite": math.isfinite(result.val_loss or math.nan)}
+    return {
+        "val_loss": round(result.val_loss or math.nan, 4),
+        "steps": result.steps,
+        "finite": math.isfinite(result.val_loss or math.nan),
+    }
 
 
 def sampling(cpu: Sampler, gpu: Sampler) -> dict[str, Any]:
@@ -69,32 +80,37 @@ def sampling(cpu: Sampler, gpu: Sampler) -> dict[str, Any]:
     out: dict[str, Any] = {}
     requests = {
         "most_likely": SampleConfig(n=20, most_likely=True, time_limit_s=10),
-        "most_likely_animals": SampleConfig(n=20, most_likely=True, category="animals",
-                                            time_limit_s=10),
-        "most_likely_ends_with_zz": SampleConfig(n=5, most_likely=True, ends_with="zz",
-                                                 time_limit_s=10),
+        "most_likely_animals": SampleConfig(
+            n=20, most_likely=True, category="animals", time_limit_s=10
+        ),
+        "most_likely_ends_with_zz": SampleConfig(
+            n=5, most_likely=True, ends_with="zz", time_limit_s=10
+        ),
     }
     for label, config in requests.items():
-        (cpu_names, cpu_s), (gpu_names, gpu_s) = (timed(lambda s=s: s.sample(config))
-                                                  for s in (cpu, gpu))
+        (cpu_names, cpu_s), (gpu_names, gpu_s) = (timed(s.sample, config) for s in (cpu, gpu))
         out[label] = {
             "same_names": [s.name for s in cpu_names] == [s.name for s in gpu_names],
-            "max_logprob_diff": max((abs(a.logprob - b.logprob)
-                                     for a, b in zip(cpu_names, gpu_names, strict=False)),
-                                    default=0.0),
+            "max_logprob_diff": max(
+                (abs(a.logprob - b.logprob) for a, b in zip(cpu_names, gpu_names, strict=False)),
+                default=0.0,
+            ),
             "first": gpu_names[0].name if gpu_names else None,
-            "cpu_ms": round(cpu_s * 1000, 1), "gpu_ms": round(gpu_s * 1000, 1),
+            "cpu_ms": round(cpu_s * 1000, 1),
+            "gpu_ms": round(gpu_s * 1000, 1),
         }
     for label, config in {
         "plain": SampleConfig(n=SPEED_NAMES, seed=0, time_limit_s=30),
-        "guided_animals": SampleConfig(n=SPEED_NAMES, seed=0, category="animals", guidance=2,
-                                       time_limit_s=30),
+        "guided_animals": SampleConfig(
+            n=SPEED_NAMES, seed=0, category="animals", guidance=2, time_limit_s=30
+        ),
     }.items():
         gpu.sample(replace_n(config, 32))  # warm-up: kernels, caches
-        (cpu_got, cpu_s), (gpu_got, gpu_s) = (timed(lambda s=s: s.sample(config))
-                                              for s in (cpu, gpu))
-        out[f"names_per_s_{label}"] = {"cpu": round(len(cpu_got) / cpu_s),
-                                       "gpu": round(len(gpu_got) / gpu_s)}
+        (cpu_got, cpu_s), (gpu_got, gpu_s) = (timed(s.sample, config) for s in (cpu, gpu))
+        out[f"names_per_s_{label}"] = {
+            "cpu": round(len(cpu_got) / cpu_s),
+            "gpu": round(len(gpu_got) / gpu_s),
+        }
     return out
 
 
@@ -107,10 +123,12 @@ def repair(cpu: Sampler, gpu: Sampler) -> dict[str, Any]:
     fixers = [Repairer.from_sampler(s, budget_s=30.0) for s in (cpu, gpu)]
     out = {}
     for word in MISSPELT:
-        (cpu_fix, _), (gpu_fix, gpu_s) = (timed(lambda f=f: f.suggest(word)) for f in fixers)
-        out[word] = {"gpu": [c.name for c in gpu_fix[:3]],
-                     "same_as_cpu": [c.name for c in cpu_fix] == [c.name for c in gpu_fix],
-                     "gpu_ms": round(gpu_s * 1000, 1)}
+        (cpu_fix, _), (gpu_fix, gpu_s) = (timed(f.suggest, word) for f in fixers)
+        out[word] = {
+            "gpu": [c.name for c in gpu_fix[:3]],
+            "same_as_cpu": [c.name for c in cpu_fix] == [c.name for c in gpu_fix],
+            "gpu_ms": round(gpu_s * 1000, 1),
+        }
     return out
 
 
