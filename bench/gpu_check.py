@@ -143,11 +143,20 @@ def main() -> None:
         report["gpu"] = torch.cuda.get_device_name()
     cpu = Sampler.from_checkpoint(default_checkpoint_path(), "cpu")
     gpu = Sampler.from_checkpoint(default_checkpoint_path(), args.device)
-    report["sampling"] = sampling(cpu, gpu)
-    report["repair"] = repair(cpu, gpu)
-    report["auto_from_prior_300_steps"] = auto_from_prior(args.device)
+    parts: dict[str, Callable[[], Any]] = {
+        "sampling": lambda: sampling(cpu, gpu),
+        "repair": lambda: repair(cpu, gpu),
+        "auto_from_prior_300_steps": lambda: auto_from_prior(args.device),
+    }
     if args.budget > 0:
-        report["auto_names_txt"] = auto_names(args.device, args.names, args.budget)
+        parts["auto_names_txt"] = lambda: auto_names(args.device, args.names, args.budget)
+    for label, part in parts.items():
+        # Each part on stderr as it ends: a part that fails leaves the others' figures.
+        try:
+            report[label] = part()
+        except Exception as exc:  # noqa: BLE001 - a check reports every failure and goes on
+            report[label] = {"error": f"{type(exc).__name__}: {exc}"}
+        print(json.dumps({label: report[label]}), file=sys.stderr, flush=True)
     print(json.dumps(report))
 
 

@@ -7,7 +7,7 @@
 # NAMES: a copy of shared/data/names.txt (the device machine gets the repository only).
 set -uo pipefail
 out=${OUT:-/tmp/device-out}
-names=${NAMES:-../shared/data/names.txt}
+names=$(realpath "${NAMES:-../shared/data/names.txt}")
 mkdir -p "$out" /tmp/pkg/minigpt2
 ln -sfn "$PWD/core" /tmp/pkg/minigpt2/core
 ln -sfn "$PWD/assets" /tmp/pkg/minigpt2/assets
@@ -17,5 +17,5 @@ python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.i
 python3 -m pytest tests/core tests/test_assets.py --device cuda -q -p no:cacheprovider \
   -p no:randomly 2>&1 | tee "$out/tests.log" | tail -25
 (cd bench && python3 core_bench.py --device cuda 2>&1 | tee "$out/bench_cuda.json")
-(cd bench && python3 gpu_check.py --device cuda --names "$(realpath "$names")" 2>&1 \
+(cd bench && python3 gpu_check.py --device cuda --names "$names" 2>&1 \
   | tee "$out/gpu_check.json")
