@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from .beam import CachedNextLogprobs, NextLogprobs, most_likely
 from .checkpoint import Checkpoint, load_checkpoint
 from .constraints import ImpossibleConstraints, Steering
 from .data import EOS, PAD, Vocab, chars_that_fit
@@ -126,8 +127,6 @@ class Sampler:
             return self.clock() >= deadline or cancelled()
 
         if config.most_likely:
-            from .beam import most_likely
-
             return most_likely(self, config, steering, stop)
         generator = torch.Generator(self.device)
         generator.manual_seed(
@@ -245,6 +244,13 @@ class Sampler:
         names = [self.vocab.decode(row) for row in tokens.tolist()]
         rows = zip(names, logprob.tolist(), cut.tolist(), done.tolist(), strict=True)
         return [(name, lp, was_cut) for name, lp, was_cut, finished in rows if finished]
+
+    def search_logprobs(self, config: SampleConfig) -> NextLogprobs:
+        """The distribution the most-likely search ranks names by: the model's own, given
+        the request's kind (guidance leans draws, not likelihoods). Another distribution (a
+        mix of kinds, say) plugs in here, as any object with `NextLogprobs`' two methods."""
+        del config  # the kind is the start token the search feeds in
+        return CachedNextLogprobs(self.model)
 
     @torch.inference_mode()
     def next_logprobs(self, prefixes: list[list[int]]) -> Tensor:
