@@ -7,6 +7,10 @@ lead to a name that meets every constraint within the length limit:
 - the end token only once the suffix is in place, `contains` met and `min_len` reached;
 - a character only if some completion from there fits the limit (so a name that must end in
   "ox" is steered into it before it runs out of room, instead of being thrown away).
+The blocklist steers too: `BlockedNames` follows each partial name down a trie of the blocked
+names, and the end token is closed wherever it would complete one (and a character wherever
+every way on from it ends on a blocked name), so a blocked name is never written, rather
+than written and thrown away.
 Every returned name therefore meets its constraints by construction; the sampler's
 probabilities are the model's, renormalised over the allowed tokens.
 """
@@ -18,6 +22,7 @@ from collections.abc import Iterable
 from .sampling import SampleConfig
 
 State = tuple[int, int]  # (characters of `contains` matched, tail overlap with `ends_with`)
+OFF_LIST = -1  # the trie node of a name that no blocked name starts with
 
 
 class ImpossibleConstraints(ValueError):
@@ -48,6 +53,7 @@ class Steering:
         self._feasible: dict[tuple[State, int], bool] = {}
         self._allowed: dict[tuple[State, int], tuple[bool, tuple[str, ...]]] = {}
         self.trivial = not in_patterns  # one state for every name: masks depend on length only
+        self.blocked = BlockedNames(self, config.exclude)
 
     def advance(self, state: State, ch: str) -> State:
         contains, suffix = self.config.contains, self.config.ends_with
@@ -109,8 +115,64 @@ class Steering:
                 raise ImpossibleConstraints(
                     f"{label} {text!r} is longer than the {self.limit}-character limit"
                 )
-        if not self.feasible(self.start(), len(config.prompt)):
+        if not self.feasible(self.start(), len(config.prompt)) or self.blocked.dead_end(
+            self.blocked.start(), self.start(), len(config.prompt)
+        ):
             raise ImpossibleConstraints(
                 f"no name of at most {self.limit} characters can meet "
                 + ", ".join(f"{k}={v!r}" for k, v in config.constraints().items())
             )
+
+
+class BlockedNames:
+    """A trie of the blocklist: which of a partial name's next tokens would write a blocked
+    name, or lead only to blocked names. Nodes are ints; `OFF_LIST` once no blocked name
+    starts like the partial name (then nothing is closed)."""
+
+    def __init__(self, steering: Steering, names: Iterable[str]) -> None:
+        self.steering = steering
+        self.children: list[dict[str, int]] = [{}]
+        self.ends: list[bool] = [False]  # a blocked name ends at this node
+        for name in names:
+            node = 0
+            for ch in name:
+                node = self.children[node].setdefault(ch, len(self.children))
+                if node == len(self.ends):
+                    self.children.append({})
+                    self.ends.append(False)
+            self.ends[node] = True
+        self.empty = not any(self.ends)
+        self._dead: dict[tuple[int, State, int], bool] = {}
+
+    def advance(self, node: int, ch: str) -> int:
+        return OFF_LIST if node == OFF_LIST else self.children[node].get(ch, OFF_LIST)
+
+    def start(self) -> int:
+        node = 0
+        for ch in self.steering.config.prompt:
+            node = self.advance(node, ch)
+        return node
+
+    def allowed(self, node: int, state: State, length: int) -> tuple[bool, tuple[str, ...]]:
+        """`Steering.allowed`, less the end where it writes a blocked name and the
+        characters from which every way on ends on one."""
+        may_end, chars = self.steering.allowed(state, length)
+        if node == OFF_LIST:
+            return may_end, chars
+        alive = tuple(
+            ch for ch in chars
+            if not self.dead_end(self.advance(node, ch), self.steering.advance(state, ch),
+                                 length + 1)
+        )
+        return may_end and not self.ends[node], alive
+
+    def dead_end(self, node: int, state: State, length: int) -> bool:
+        """Whether every name going on from here (trie `node`, steering `state`) is
+        blocked. Off the list nothing is: the first character off the trie settles it."""
+        if node == OFF_LIST:
+            return False
+        key = (node, state, length)
+        if key not in self._dead:
+            may_end, alive = self.allowed(node, state, length)
+            self._dead[key] = not may_end and not alive
+        return self._dead[key]

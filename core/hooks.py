@@ -9,15 +9,16 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from .constraints import State, Steering
+from .constraints import OFF_LIST, State, Steering
 from .data import EOS, Vocab
 
 LogitsHook = Callable[[Tensor, Tensor], Tensor]  # (tokens so far (B, t), logits (B, V)) -> logits
 
 
 class ConstraintMask:
-    """The first hook: each row's allowed tokens from its `Steering` state and length. At
-    the model's own limit every character stays open: choosing one cuts the name there."""
+    """The first hook: each row's allowed tokens from its `Steering` state and length, and
+    its place in the blocklist's trie (followed only when there is a blocklist). At the
+    model's own limit every character stays open: choosing one cuts the name there."""
 
     def __init__(
         self, steering: Steering, vocab: Vocab, batch: int, cut_at: int, device: torch.device
@@ -27,7 +28,9 @@ class ConstraintMask:
         self.cut_at = cut_at  # the model's own limit
         self.device = device
         self.states: list[State] = [steering.start()] * batch
-        self.masks: dict[tuple[State, int], Tensor] = {}
+        self.blocked = steering.blocked
+        self.nodes: list[int] = [self.blocked.start()] * batch
+        self.masks: dict[tuple[State, int, int], Tensor] = {}
         self.targets: dict[tuple[State, int], int] = {}
 
     def __call__(self, tokens: Tensor, logits: Tensor) -> Tensor:
@@ -38,28 +41,40 @@ class ConstraintMask:
                 self.steering.advance(state, chars[t]) if t > EOS else state
                 for state, t in zip(self.states, tokens[:, -1].tolist(), strict=True)
             ]
-        if self.steering.trivial:
+        if not self.blocked.empty and length > len(self.steering.config.prompt):
+            self.nodes = [
+                self.blocked.advance(node, self.vocab.tokens[t]) if t > EOS else OFF_LIST
+                for node, t in zip(self.nodes, tokens[:, -1].tolist(), strict=True)
+            ]
+        if self.steering.trivial and (
+            self.blocked.empty or all(node == OFF_LIST for node in self.nodes)
+        ):
             allowed = self.mask_for(self.states[0], length)
         else:
-            allowed = torch.stack([self.mask_for(state, length) for state in self.states])
+            allowed = torch.stack([
+                self.mask_for(state, length, node)
+                for state, node in zip(self.states, self.nodes, strict=True)
+            ])
         return steer_end(logits, allowed, self._targets(length)).masked_fill(
             ~allowed, float("-inf")
         )
 
-    def mask_for(self, state: State, length: int) -> Tensor:
-        """(V,) bool: the tokens a name in `state`, `length` characters long, may take next."""
-        key = (state, length)
+    def mask_for(self, state: State, length: int, node: int = OFF_LIST) -> Tensor:
+        """(V,) bool: the tokens a name in `state`, `length` characters long, at `node` of
+        the blocklist's trie, may take next."""
+        key = (state, length, node)
         if key not in self.masks:
-            may_end, chars = self.steering.allowed(state, length)
-            if length == self.cut_at and may_end:
+            may_end, chars = self.blocked.allowed(node, state, length)
+            if length == self.cut_at and self.steering.can_end(state, length):
                 chars = tuple(self.steering.chars)  # past the limit: the name is cut
             allowed = torch.zeros(self.vocab.size, dtype=torch.bool)
             allowed[[self.vocab.index[ch] for ch in chars]] = True
             allowed[EOS] = may_end
             self.masks[key] = allowed.to(self.device)
             needed = self.steering.next_needed(state)
-            self.targets[key] = (
-                self.vocab.index[needed] if needed in chars and not may_end else -1
+            steered_end, steered_chars = self.steering.allowed(state, length)
+            self.targets[state, length] = (
+                self.vocab.index[needed] if needed in steered_chars and not steered_end else -1
             )
         return self.masks[key]
 

@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from .beam import CachedNextLogprobs, NextLogprobs, most_likely
 from .checkpoint import Checkpoint, load_checkpoint
 from .constraints import ImpossibleConstraints, Steering
 from .data import BOS, EOS, PAD, Vocab, chars_that_fit
@@ -159,8 +160,6 @@ class Sampler:
             return self.clock() >= deadline or cancelled()
 
         if config.most_likely:
-            from .beam import most_likely
-
             return most_likely(self, config, steering, stop)
         generator = torch.Generator(self.device)
         generator.manual_seed(
@@ -295,6 +294,13 @@ class Sampler:
         names = [self.vocab.decode(row) for row in tokens.tolist()]
         rows = zip(names, logprob.tolist(), cut.tolist(), done.tolist(), strict=True)
         return [(name, lp, was_cut) for name, lp, was_cut, finished in rows if finished]
+
+    def search_logprobs(self, config: SampleConfig) -> NextLogprobs:
+        """The distribution the most-likely search ranks names by: the model's own, given
+        the request's kind (guidance leans draws, not likelihoods). Another distribution (a
+        mix of kinds, say) plugs in here, as any object with `NextLogprobs`' two methods."""
+        del config  # the kind is the start token the search feeds in
+        return CachedNextLogprobs(self.model)
 
     @torch.inference_mode()
     def next_logprobs(self, prefixes: list[list[int]], config: SampleConfig | None = None

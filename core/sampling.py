@@ -258,6 +258,7 @@ class Sample:
     logprob: float  # natural log-probability under the model: characters, then the end token
     source: Source
     cut: bool = False  # ran into the model's length limit unfinished; logprob has no end token
+    proven: bool = False  # most likely: no name the search left unexplored ranks above it
 
     @property
     def logprob_per_token(self) -> float:

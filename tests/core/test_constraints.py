@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import torch
-from minigpt2.core.beam import most_likely
 from minigpt2.core.config import ModelConfig
 from minigpt2.core.constraints import ImpossibleConstraints, Steering
 from minigpt2.core.data import EOS, UnknownCharacterError, Vocab
@@ -322,51 +321,6 @@ def test_a_cancelled_most_likely_request_stops_at_once(sampler: Sampler) -> None
     config = SampleConfig(n=10, most_likely=True, time_limit_s=None)
     assert sampler.sample(config, cancelled=lambda: True) == []
     assert len(sampler.sample(config)) == 10
-
-
-class ChosenDistribution:
-    """A stand-in for a sampler's model in the beam search: characters a..h slightly less
-    likely in turn, and the end (after the third character) far likelier after a late letter.
-    So the likeliest whole names are not the likeliest three-letter prefixes."""
-
-    def __init__(self) -> None:
-        self.vocab = Vocab("abcdefgh")
-        self.device = torch.device("cpu")
-
-    def next_logprobs(self, prefixes: list[list[int]]) -> torch.Tensor:
-        rows = []
-        for prefix in prefixes:
-            logits = torch.full((self.vocab.size,), -1e9)
-            for k, ch in enumerate("abcdefgh"):
-                logits[self.vocab.index[ch]] = -0.1 * k
-            if len(prefix) == 4:  # BOS and three characters
-                last = "abcdefgh".index(self.vocab.tokens[prefix[-1]])
-                logits[EOS] = -5.0 * (7 - last)
-            rows.append(logits.log_softmax(-1))
-        return torch.stack(rows)
-
-    def source_of(self, name: str) -> str:
-        return "novel"
-
-    def total(self, name: str) -> float:
-        ids = [self.vocab.start_id(), *self.vocab.encode(name), EOS]
-        return sum(float(self.next_logprobs([ids[:i]])[0, ids[i]]) for i in range(1, len(ids)))
-
-
-def test_a_beam_wide_enough_for_every_name_finds_the_exact_top_n() -> None:
-    # Names of exactly 3 of 8 letters: 512 candidates. 128 names asked for keep a beam of 4 per
-    # name = 512, every candidate, so the search must equal ranking all 512 by their totals.
-    model = ChosenDistribution()
-    names = ["".join(chars) for chars in itertools.product("abcdefgh", repeat=3)]
-    totals = {name: model.total(name) for name in names}
-    exact = sorted(names, key=totals.__getitem__, reverse=True)[:128]
-    assert {name[-1] for name in exact} == {"g", "h"}  # the ends decide, not the prefixes
-    config = SampleConfig(n=128, most_likely=True, min_len=3, max_len=3, time_limit_s=None)
-    steering = Steering(config, model.vocab.chars, 3)
-    top = most_likely(model, config, steering, lambda: False)  # type: ignore[arg-type]
-    assert {s.name for s in top} == set(exact)
-    assert [s.logprob for s in top] == pytest.approx([totals[s.name] for s in top], abs=1e-4)
-    assert [s.logprob for s in top] == sorted((s.logprob for s in top), reverse=True)
 
 
 def test_min_len_on_the_length_limit_is_possible_and_past_it_says_so(sampler: Sampler) -> None:
