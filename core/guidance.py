@@ -14,7 +14,7 @@ name after a start token of its own.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import torch
@@ -88,3 +88,52 @@ class Blend:
             cache.length += idx.size(1)  # the sampler's cache stays in step, though unused
         assert blended is not None
         return blended, None
+
+
+class MixedNextLogprobs:
+    """The most-likely search's distribution (beam.NextLogprobs) for a mix of kinds, or
+    names like examples: each step's log_softmax(Σ_k s_k·log p(x|k) + lean), where `lean`
+    is a like.py hook's (or nothing). Guidance is left out, as for one kind: it leans draws,
+    not likelihoods. Keeps a KV cache of one row per kind for each of the search's rows."""
+
+    def __init__(self, model: MiniGPT2, starts: list[tuple[int, float]],
+                 lean: Callable[[Tensor], Tensor] | None = None) -> None:
+        self.model = model
+        self.device = next(model.parameters()).device
+        self.starts = torch.tensor([start for start, _ in starts], device=self.device)
+        self.shares = torch.tensor([share for _, share in starts], device=self.device)
+        self.lean = lean  # (B, 2) last two tokens -> (B, V) added before renormalising
+        self.cache = KVCache(model.config, len(starts), self.device)
+        self.last_two = torch.zeros((1, 2), dtype=torch.long, device=self.device)
+
+    def start(self, ids: list[int]) -> tuple[float, Tensor]:
+        kinds = len(self.starts)
+        self.cache = KVCache(self.model.config, kinds, self.device)
+        idx = torch.tensor([ids] * kinds, device=self.device)
+        idx[:, 0] = self.starts
+        logits, _ = self.model(idx, cache=self.cache)  # (K, T, V): the prompt's positions
+        padded = torch.tensor([ids[0], *ids], device=self.device)  # the start pads "before"
+        pairs = torch.stack([padded[:-1], padded[1:]], 1)  # (T, 2): the last two at each step
+        logprobs = self._mixed(logits, pairs)
+        target = torch.tensor(ids[1:], device=self.device)
+        prompt = float(logprobs[:-1].gather(-1, target[:, None]).sum())
+        self.last_two = pairs[-1:]
+        return prompt, logprobs[-1:]
+
+    def step(self, parents: Tensor, tokens: Tensor) -> Tensor:
+        rows = len(self.last_two)
+        kinds = len(self.starts)
+        picks = (torch.arange(kinds, device=self.device)[:, None] * rows + parents).flatten()
+        filled = self.cache.store[:, :, :, :, : self.cache.length].index_select(2, picks)
+        self.cache.store = torch.cat([filled, torch.empty_like(filled[:, :, :, :, :1])], 4)
+        logits, _ = self.model(tokens.repeat(kinds)[:, None], cache=self.cache)
+        self.last_two = torch.stack([self.last_two[parents, 1], tokens], 1)
+        return self._mixed(logits[:, -1].unflatten(0, (kinds, -1)), self.last_two)
+
+    def _mixed(self, logits: Tensor, last_two: Tensor) -> Tensor:
+        """(K, N, V) logits, one slice per kind, to the (N, V) mixed log-probabilities."""
+        logprobs = F.log_softmax(logits.float(), -1)
+        mixed = (self.shares[:, None, None] * logprobs).sum(0)
+        if self.lean is not None:
+            mixed = mixed + self.lean(last_two)
+        return F.log_softmax(mixed, -1)

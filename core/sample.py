@@ -29,7 +29,7 @@ from .beam import CachedNextLogprobs, NextLogprobs, most_likely
 from .checkpoint import Checkpoint, load_checkpoint
 from .constraints import ImpossibleConstraints, Steering
 from .data import BOS, EOS, PAD, Vocab, chars_that_fit
-from .guidance import Blend, kind_streams
+from .guidance import Blend, MixedNextLogprobs, kind_streams
 from .hooks import ConstraintMask, LogitsHook, nucleus, top_k
 from .like import LikeHook, contrast, words_model
 from .model import KVCache, MiniGPT2
@@ -159,8 +159,9 @@ class Sampler:
         def stop() -> bool:
             return self.clock() >= deadline or cancelled()
 
-        if config.most_likely:
-            return most_likely(self, config, steering, stop)
+        if config.most_likely:  # ranked as like the examples, but scored as the model's own
+            found = most_likely(self, config, steering, stop)
+            return self._own_logprobs(found, config.kinds) if config.like else found
         generator = torch.Generator(self.device)
         generator.manual_seed(
             # Unseeded: not from torch's global generator, which a run in training on another
@@ -297,26 +298,23 @@ class Sampler:
 
     def search_logprobs(self, config: SampleConfig) -> NextLogprobs:
         """The distribution the most-likely search ranks names by: the model's own, given
-        the request's kind (guidance leans draws, not likelihoods). Another distribution (a
-        mix of kinds, say) plugs in here, as any object with `NextLogprobs`' two methods."""
-        del config  # the kind is the start token the search feeds in
-        return CachedNextLogprobs(self.model)
+        the request's kind (guidance leans draws, not likelihoods); for a mix of kinds, their
+        renormalised product (as score() reads it); leaned towards `config.like`'s examples
+        as sampling is (like.py)."""
+        like = self.like_hook(config)
+        if len(config.kinds) <= 1 and like is None:
+            return CachedNextLogprobs(self.model)  # the kind is the start token it is fed
+        starts = [(self.vocab.start_id(k), s) for k, s in config.kinds.items()] or [(BOS, 1.0)]
+        return MixedNextLogprobs(self.model, starts, like.bias if like is not None else None)
 
     @torch.inference_mode()
-    def next_logprobs(self, prefixes: list[list[int]], config: SampleConfig | None = None
-                      ) -> Tensor:
-        """(B, V) log-probabilities of the token after each prefix (BOS + characters), under
-        the model, or under the model as `config` samples it (kinds, guidance, examples)."""
+    def next_logprobs(self, prefixes: list[list[int]]) -> Tensor:
+        """(B, V) log-probabilities of the token after each prefix (BOS + characters)."""
         width = max(map(len, prefixes))
         idx = torch.tensor([p + [PAD] * (width - len(p)) for p in prefixes], device=self.device)
-        model = self.model if config is None else self._generating_model(config)
-        logits, _ = model(idx)  # causal: padding after a prefix does not change it
+        logits, _ = self.model(idx)  # causal: padding after a prefix does not change it
         last = torch.tensor([len(p) - 1 for p in prefixes], device=self.device)
-        logits = logits[torch.arange(len(prefixes)), last]
-        if config is not None and (like := self.like_hook(config)):
-            ends = [p[-2:] if len(p) > 1 else [BOS, *p] for p in prefixes]
-            logits = like(torch.tensor(ends, device=self.device), logits)
-        return F.log_softmax(logits, -1)
+        return F.log_softmax(logits[torch.arange(len(prefixes)), last], -1)
 
     def score(self, word: str, category: Kinds = None) -> WordScore:
         """Log-probability of `word` as a whole name (its characters then the end token),

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import torch
+from minigpt2.core.beam import NextLogprobs
 from minigpt2.core.cli import main
 from minigpt2.core.data import default_checkpoint_path
 from minigpt2.core.sample import Sampler
@@ -78,14 +80,24 @@ def test_the_most_likely_names_like_examples(shipped: Sampler) -> None:
     assert trait_share(names, "ix", "end") >= 0.5, names
 
 
-def test_search_steps_read_the_lean_as_sampling_does(shipped: Sampler) -> None:
-    config = SampleConfig(like=IX)
-    prefixes = [[1], [1, *shipped.vocab.encode("tav")], [1, *shipped.vocab.encode("ravi")]]
-    plain, liked = shipped.next_logprobs(prefixes), shipped.next_logprobs(prefixes, config)
-    i, x = shipped.vocab.index["i"], shipped.vocab.index["x"]
-    assert float(liked[1, i]) > float(plain[1, i]) + 1  # "tav" goes on as "tavix" did
-    assert float(liked[2, x]) > float(plain[2, x]) + 1  # and "vi" ends as the examples do
-    assert torch.allclose(liked.exp().sum(-1), torch.ones(3), atol=1e-5)
+def test_the_search_reads_the_lean_as_sampling_does(shipped: Sampler) -> None:
+    vocab = shipped.vocab
+    plain = shipped.search_logprobs(SampleConfig())
+    liked = shipped.search_logprobs(SampleConfig(like=IX))
+    i, x = vocab.index["i"], vocab.index["x"]
+    with torch.inference_mode():
+        check_the_lean(plain, liked, vocab.encode, i, x, vocab.index["v"])
+
+
+def check_the_lean(plain: NextLogprobs, liked: NextLogprobs, encode: Callable[[str], list[int]],
+                   i: int, x: int, v: int) -> None:
+    for search in (plain, liked):
+        search.start([1, *encode("ta")])
+    after_tav = [s.step(torch.tensor([0]), torch.tensor([v])) for s in (plain, liked)]
+    assert float(after_tav[1][0, i]) > float(after_tav[0][0, i]) + 1  # "tav" goes on as "tavix"
+    after_tavi = [s.step(torch.tensor([0]), torch.tensor([i])) for s in (plain, liked)]
+    assert float(after_tavi[1][0, x]) > float(after_tavi[0][0, x]) + 1  # and ends as they do
+    assert torch.allclose(after_tavi[1].exp().sum(-1), torch.ones(1), atol=1e-5)
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -139,6 +139,21 @@ def test_guided_mixed_names_carry_their_log_probability_under_the_mix(shipped: S
         assert sample.logprob == pytest.approx(shipped.score(sample.name, mix).logprob, abs=1e-4)
 
 
+def test_the_most_likely_names_of_a_mix_rank_by_the_mix(shipped: Sampler) -> None:
+    mix = {"animals": 0.5, "fruits-vegetables": 0.5}
+    found = shipped.sample(SampleConfig(n=10, most_likely=True, kinds=mix, time_limit_s=None))
+    logprobs = [s.logprob for s in found]
+    assert len(found) == 10 and logprobs == sorted(logprobs, reverse=True)
+    for sample in found:
+        assert sample.logprob == pytest.approx(shipped.score(sample.name, mix).logprob, abs=1e-4)
+    names = {s.name for s in found}
+    for kind in KINDS:  # a pure kind's likeliest names, read as the mix, rank no higher
+        config = SampleConfig(n=10, most_likely=True, category=kind, time_limit_s=None)
+        for sample in shipped.sample(config):
+            as_mix = shipped.score(sample.name, mix).logprob
+            assert sample.name in names or as_mix <= logprobs[-1] + 1e-4, sample.name
+
+
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     code = main(list(args))
     out, err = capsys.readouterr()
