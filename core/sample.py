@@ -110,8 +110,8 @@ class Sampler:
         return steering
 
     def check_kinds(self, kinds: Kinds) -> None:
-        """Raises UnknownCategoryError for a kind this model lacks, or any mix of kinds on
-        a model without them."""
+        """Raises UnknownCategoryError for a kind this model lacks, and ValueError for a mix
+        of kinds on a model without them."""
         mix = Mix.of(kinds)
         if len(mix) > 1 and not self.categories:
             raise ValueError(f"a mix of kinds ({', '.join(mix)}) needs a model trained on"
