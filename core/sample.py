@@ -171,10 +171,14 @@ class Sampler:
         results: list[Sample] = []
         seen: set[str] = set()
         kept_share = 1.0
-        for _ in range(MAX_ROUNDS):
+        for round_number in range(MAX_ROUNDS):
             wanted = config.n - len(results)
             batch = min(MAX_BATCH, max(32, math.ceil(2 * wanted / kept_share)))
-            drawn = self._generate(steering, batch, config, generator, stop)
+            # The first round always runs to its end: it is short (MAX_BATCH names at most),
+            # and a cold first call on a busy machine must still give names, not "found 0".
+            drawn = self._generate(
+                steering, batch, config, generator, stop if round_number else cancelled
+            )
             before = len(results)
             for name, logprob, cut in drawn:
                 sample = Sample(name, logprob, self.source_of(name), cut)

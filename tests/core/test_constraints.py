@@ -152,7 +152,9 @@ def test_a_request_that_cannot_be_filled_returns_what_it_found_within_its_bound(
     config = SampleConfig(n=5000, unique=True, novel_only=True, max_len=3, time_limit_s=1.0)
     samples = sampler.sample(config)
     assert 0 < len(samples) < 5000
-    assert clock.reads <= 101  # the start, then one read per step until the bound
+    # The start, one read after the first round (which always ends), then one per step until
+    # the bound: the limit holds to a step.
+    assert clock.reads <= 102
     assert len({s.name for s in samples}) == len(samples)
 
 
