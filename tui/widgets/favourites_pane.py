@@ -15,6 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, Static
 
+from ...core.sampling import MAX_LIKE_EXAMPLES
 from ..blocklist import Blocklist
 from ..favourites import EXPORT_FORMATS, Favourite
 from ..messages import FavouriteRemoveRequested, FavouritesExportRequested, MoreLikeRequested
@@ -157,7 +158,9 @@ class FavouritesPane(Vertical):
             return
         chosen = tuple(name for name in names if name in self.marked) or tuple(names)
         what = "marked favourite" if self.marked else "favourite"
-        label = f"{len(chosen)} {what}{'s' if len(chosen) != 1 else ''}"
+        label = f"{len(chosen):,} {what}{'s' if len(chosen) != 1 else ''}"
+        if len(chosen) > MAX_LIKE_EXAMPLES:
+            label += f" (the first {MAX_LIKE_EXAMPLES:,})"
         self.post_message(MoreLikeRequested(chosen, label))
 
     def action_remove(self) -> None:
