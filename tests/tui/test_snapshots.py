@@ -161,6 +161,9 @@ def test_favourites_pane(snap_compare: SnapCompare, make_app: AppFactory, size: 
     (tmp_path / "data" / "blocklist.txt").write_text("kona\nlamilu\n")
 
     async def run_before(pilot: Pilot) -> None:
+        app = pilot.app
+        await wait_for(pilot, lambda: app.model_info is not None,  # type: ignore[attr-defined]
+                       timeout=60, what="the model, which the status line names")
         await pilot.press("f4")
         steady(pilot)
 
