@@ -27,67 +27,52 @@ from .model import KVCache, MiniGPT2
 
 @dataclass(frozen=True)
 class Stream:
-    """One term of a blend: `weight` times the log-probabilities of `model` reading the name
+    """One term of a blend: `weight` times the model's log-probabilities reading the name
     after `start` (BOS for no kind, or a kind's start token)."""
 
-    model: MiniGPT2
     start: int
     weight: float
 
 
-def kind_streams(
-    model: MiniGPT2, vocab: Vocab, kinds: Mapping[str, float], guidance: float
-) -> list[Stream]:
+def kind_streams(vocab: Vocab, kinds: Mapping[str, float], guidance: float) -> list[Stream]:
     """(1 + w)·Σ_k s_k·log p(x|k) − w·log p(x): a mix of kinds, guided; no kind is plain."""
     if not kinds:
-        return [Stream(model, BOS, 1.0)]
-    streams = [Stream(model, vocab.start_id(k), (1 + guidance) * s) for k, s in kinds.items()]
+        return [Stream(BOS, 1.0)]
+    streams = [Stream(vocab.start_id(k), (1 + guidance) * s) for k, s in kinds.items()]
     if guidance:
-        streams.append(Stream(model, BOS, -guidance))
+        streams.append(Stream(BOS, -guidance))
     return streams
 
 
 class Blend:
-    """Stands in for a MiniGPT2 in the sampler's generation loop and the search: each call
-    runs the batch once per stream (one forward pass per model, its streams stacked, the
-    start token swapped for the stream's) and returns the weighted sum of their
-    log-probabilities as logits. It keeps its own caches, renewed whenever the sampler
-    starts a new one."""
+    """Stands in for a MiniGPT2 in the sampler's generation loop: each call runs the batch
+    once per stream in one forward pass (the copies stacked, each with its stream's start
+    token) and returns the weighted sum of their log-probabilities as logits. It keeps its
+    own cache of that many rows, renewed whenever the sampler starts a new one."""
 
-    def __init__(self, streams: list[Stream]) -> None:
-        self.config = streams[0].model.config
-        self._groups: list[tuple[MiniGPT2, Tensor, Tensor]] = []  # model, starts, weights
-        for model in {id(s.model): s.model for s in streams}.values():
-            mine = [s for s in streams if s.model is model]
-            device = next(model.parameters()).device
-            starts = torch.tensor([s.start for s in mine], device=device)
-            weights = torch.tensor([s.weight for s in mine], device=device)
-            self._groups.append((model, starts, weights))
+    def __init__(self, model: MiniGPT2, streams: list[Stream]) -> None:
+        self.model = model
+        self.config = model.config
+        device = next(model.parameters()).device
+        self._starts = torch.tensor([s.start for s in streams], device=device)
+        self._weights = torch.tensor([s.weight for s in streams], device=device)
         self._outer: KVCache | None = None
-        self._inner: list[KVCache] = []
+        self._inner: KVCache | None = None
 
     def __call__(self, idx: Tensor, cache: KVCache | None = None) -> tuple[Tensor, None]:
         starting = cache is None or cache.length == 0  # column 0 holds the start token
+        streams = len(self._starts)
         if cache is not None and cache is not self._outer:
             self._outer = cache
-            self._inner = [
-                KVCache(self.config, len(starts) * idx.size(0), idx.device)
-                for _, starts, _ in self._groups
-            ]
-        blended: Tensor | None = None
-        for number, (model, starts, weights) in enumerate(self._groups):
-            copies = idx.repeat(len(starts), 1)
-            if starting:
-                copies[:, 0] = starts.repeat_interleave(idx.size(0))
-            inner = self._inner[number] if cache is not None else None
-            logits, _ = model(copies, cache=inner)
-            logprobs = F.log_softmax(logits.float(), -1).unflatten(0, (len(starts), idx.size(0)))
-            term = (weights[:, None, None, None] * logprobs).sum(0)
-            blended = term if blended is None else blended + term
+            self._inner = KVCache(self.config, streams * idx.size(0), idx.device)
+        copies = idx.repeat(streams, 1)
+        if starting:
+            copies[:, 0] = self._starts.repeat_interleave(idx.size(0))
+        logits, _ = self.model(copies, cache=self._inner if cache is not None else None)
+        logprobs = F.log_softmax(logits.float(), -1).unflatten(0, (streams, idx.size(0)))
         if cache is not None:
             cache.length += idx.size(1)  # the sampler's cache stays in step, though unused
-        assert blended is not None
-        return blended, None
+        return (self._weights[:, None, None, None] * logprobs).sum(0), None
 
 
 class MixedNextLogprobs:

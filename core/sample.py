@@ -204,10 +204,10 @@ class Sampler:
         """The model, with the start token of the kind asked for (or none); or, for guided
         sampling or a mix of kinds, the blend that stands in for it."""
         guidance = config.guidance if config.kinds else 0.0
-        streams = kind_streams(self.model, self.vocab, config.kinds, guidance)
+        streams = kind_streams(self.vocab, config.kinds, guidance)
         if len(streams) == 1 and streams[0].weight == 1:
             return self.model
-        return Blend(streams)
+        return Blend(self.model, streams)
 
     def like_hook(self, config: SampleConfig) -> LikeHook | None:
         """The lean towards `config.like`'s examples, fitted at the first request for them."""

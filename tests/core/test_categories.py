@@ -204,7 +204,7 @@ def test_guidance_mixes_the_category_and_plain_distributions(
     sampler = Sampler.from_checkpoint(conditioned)
 
     model, vocab = sampler.model, sampler.vocab
-    guided = Blend(kind_streams(model, vocab, {"soft": 1.0}, 2.0))
+    guided = Blend(model, kind_streams(vocab, {"soft": 1.0}, 2.0))
     prompt = torch.tensor([[vocab.start_id("soft"), *vocab.encode("la")]])
     plain = prompt.clone()
     plain[0, 0] = BOS

@@ -120,7 +120,7 @@ def test_a_mix_scores_by_the_renormalised_weighted_product(shipped: Sampler) -> 
 def test_guidance_leans_the_mix_away_from_no_kind(shipped: Sampler) -> None:
     """(1 + w)·Σ s_k·log p(x|k) − w·log p(x), up to a constant per row."""
     vocab, model = shipped.vocab, shipped.model
-    blend = Blend(kind_streams(model, vocab, {"animals": 0.25, "fruits-vegetables": 0.75}, 2.0))
+    blend = Blend(model, kind_streams(vocab, {"animals": 0.25, "fruits-vegetables": 0.75}, 2.0))
     prompt = torch.tensor([[1, *vocab.encode("ba")]])
     with torch.inference_mode():
         parts = {}
