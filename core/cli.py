@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .categories import DEFAULT_GUIDANCE
 from .cli_categories import (
@@ -29,6 +29,9 @@ from .config import DEFAULT_PRESET, PRESETS
 from .data import DEFAULT_DATASET, builtin_datasets, default_checkpoint_path, load_words
 from .sampling import DEFAULT_TIME_LIMIT_S, Sample, SampleConfig
 from .training import TrainPlan, build_trainer
+
+if TYPE_CHECKING:
+    from .sample import Sampler  # torch: imported where a command needs it
 
 DEFAULT_OUT = "minigpt2.safetensors"
 
@@ -298,7 +301,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from .train import evaluate_words
 
     loss, tokens = evaluate_words(sampler.model, sampler.vocab, words, args.category)
-    record = {"loss": round(loss, 4), "words": len(words), "tokens": tokens}
+    record: dict[str, Any] = {"loss": round(loss, 4), "words": len(words), "tokens": tokens}
     if too_long:
         record["too_long"] = {"count": len(too_long), "first": too_long[:SHOWN_TOO_LONG]}
     print(json.dumps(record))
