@@ -10,12 +10,22 @@ from pathlib import Path
 import pytest
 import torch
 from minigpt2.core.categories import load_labelled
-from minigpt2.core.config import ModelConfig, with_data_shape
+from minigpt2.core.config import (
+    AUTO_LR,
+    AUTO_LR_FROM_PRIOR,
+    AUTO_NEW_ALPHABET_CAP,
+    AUTO_PRIOR_KNOWN,
+    PRIOR_CHARS,
+    ModelConfig,
+    resolve_auto,
+    with_data_shape,
+)
 from minigpt2.core.data import Vocab, load_words
 from minigpt2.core.model import MiniGPT2
 from minigpt2.core.repair import Repairer
 from minigpt2.core.sample import Sampler
 from minigpt2.core.sampling import SampleConfig
+from minigpt2.core.training import TrainPlan, build_trainer, chosen_preset, prior_known_share
 
 COMPOSED, DECOMPOSED = "\u00e9", "e\u0301"  # "é" as one code point, and as "e" + an accent
 
@@ -89,3 +99,57 @@ def test_repair_treats_both_spellings_alike(accented: Sampler) -> None:
     assert repairer.suggest(f"th{DECOMPOSED}") == repairer.suggest(f"th{COMPOSED}")
     best = repairer.suggest(f"caf{DECOMPOSED}")[0]  # a known word: the bonus puts it first
     assert (best.name, best.edits, best.source) == (f"caf{COMPOSED}", 0, "train")
+
+
+# --- auto on a list the prior cannot read ---------------------------------------------------
+
+LISTS = Path(__file__).resolve().parents[1] / "data"
+
+
+def test_the_prior_knows_the_characters_auto_counts_on() -> None:
+    from minigpt2.core.prior import load_prior
+
+    assert set(load_prior().vocab.chars) == PRIOR_CHARS
+
+
+def test_the_share_the_prior_knows_counts_characters_with_repeats() -> None:
+    assert prior_known_share(["ab", "αβγδ"]) == pytest.approx(2 / 6)
+    assert prior_known_share(["aaaa", "ω"]) == pytest.approx(4 / 5)
+    assert prior_known_share([]) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("source", "from_prior"),
+    [
+        (LISTS / "greek-names.txt", False),
+        (LISTS / "cyrillic-names.txt", False),
+        (LISTS / "mixed-names.txt", False),  # 29% Latin letters the prior knows
+        (LISTS / "diacritic-names.txt", True),  # 93%: a few accented letters are new
+        ("given-names", True),
+    ],
+)
+def test_auto_starts_a_list_the_prior_cannot_read_from_scratch_for_longer(
+    source: Path | str, from_prior: bool
+) -> None:
+    """The run a user gets (build_trainer, 30 s): the prior's recipe, or the adapted one."""
+    trainer = build_trainer(TrainPlan(data=str(source), threads=1, sample_interval_s=0))
+    config = trainer.config
+    assert config.prior == from_prior
+    if from_prior:
+        assert (config.lr, config.epoch_cap) == (AUTO_LR_FROM_PRIOR, 10)
+    else:
+        assert (config.lr, config.epoch_cap) == (AUTO_LR, AUTO_NEW_ALPHABET_CAP)
+        assert "from scratch: the prior knows" in chosen_preset(
+            TrainPlan(data=str(source)), trainer.data
+        ).description
+
+
+def test_the_readme_documents_the_rule_for_a_new_alphabet() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+    section = readme.split("### How `auto` chooses", 1)[1]
+    row = next(line for line in section.splitlines() if line.startswith("| a list the prior"))
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert f"under {AUTO_PRIOR_KNOWN:.0%}" in cells[0]
+    assert cells[6].startswith(str(AUTO_NEW_ALPHABET_CAP)) and cells[7] == "scratch"
+    small = resolve_auto(5_000, 30.0, prior_known=AUTO_PRIOR_KNOWN - 0.01)
+    assert (small.model.n_layer, small.model.d_model) == tuple(map(int, cells[2].split(" × ")))
