@@ -317,15 +317,13 @@ def _fitting(sampler: Sampler, words: list[str]) -> tuple[list[str], list[str]]:
     from .evaluate import split_too_long
 
     fitting, too_long = split_too_long(words, sampler.model.config.block_size)
-    if too_long:
-        shown = ", ".join(too_long[:SHOWN_TOO_LONG]) + ", ..." * (len(too_long) > SHOWN_TOO_LONG)
-        print(
-            f"minigpt2: left out {len(too_long)} word{'s' * (len(too_long) > 1)} longer than "
-            f"this model's {sampler.max_chars} characters: {shown}",
-            file=sys.stderr,
-        )
+    shown = ", ".join(too_long[:SHOWN_TOO_LONG]) + ", ..." * (len(too_long) > SHOWN_TOO_LONG)
+    limit = f"longer than this model's {sampler.max_chars} characters: {shown}"
     if not fitting:
-        raise ValueError(f"no word fits this model's {sampler.max_chars} characters")
+        raise ValueError(f"every word is {limit}")
+    if too_long:
+        plural = "s" * (len(too_long) > 1)
+        print(f"minigpt2: left out {len(too_long)} word{plural} {limit}", file=sys.stderr)
     return fitting, too_long
 
 

@@ -61,7 +61,8 @@ def test_score_with_no_word_that_fits_exits_2_with_one_line(
 ) -> None:
     code, out, err = run_main(["score", "cuprosklodowskite"], capsys)
     assert code == 2 and out == ""
-    assert err.splitlines()[-1] == "minigpt2: error: no word fits this model's 14 characters"
+    message = "minigpt2: error: every word is longer than this model's 14 characters: "
+    assert err == message + "cuprosklodowskite\n"
 
 
 @pytest.mark.parametrize("typed", ["ELEFANT", "Elefant", "elefant"])
