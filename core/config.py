@@ -169,11 +169,12 @@ PRIOR_MODEL = replace(AUTO_MODEL, n_layer=2, dropout=0.1)  # the shape of assets
 # The characters the prior was trained on (makemore's names.txt; a test reads them from
 # assets/prior.safetensors). A character it never saw starts from a fresh row, and its other
 # weights know nothing of such a character: a list written mostly in other letters (Greek,
-# Cyrillic, a mix of alphabets) learns more from scratch, and for longer than the prior's
-# cap allows (README, "How auto chooses": 0.05 to 0.35 nats on such lists).
+# Cyrillic, a mix of alphabets) learns as much or more from scratch, and for longer than the
+# prior's cap allows. One block learns it as well as two at equal steps, in half the time
+# (README, "How auto chooses").
 PRIOR_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz")
 AUTO_PRIOR_KNOWN = 0.8  # least share of a list's characters the prior must know to start it
-AUTO_NEW_ALPHABET_CAP = 60  # epochs, from scratch: the best came at 20 to 50 epochs
+AUTO_NEW_ALPHABET_CAP = 40  # epochs, from scratch: the best came at 20 to 50 epochs
 
 
 def resolve_auto(
@@ -193,7 +194,7 @@ def resolve_auto(
     new_alphabet = row.prior and prior_known < AUTO_PRIOR_KNOWN
     if new_alphabet:
         longer = row.epoch_cap and max(row.epoch_cap, AUTO_NEW_ALPHABET_CAP)
-        row = replace(row, epoch_cap=longer, prior=False)
+        row = replace(row, n_layer=1, epoch_cap=longer, prior=False)
     n_layer, dropout = row.n_layer, row.dropout
     model = replace(AUTO_MODEL, n_layer=n_layer, d_model=row.d_model, dropout=dropout)
     # About four epochs (at ~8 tokens a word), whatever the budget: the same start for 10 s
