@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .categories import DEFAULT_GUIDANCE
 from .cli_categories import (
@@ -29,6 +29,9 @@ from .config import DEFAULT_PRESET, PRESETS
 from .data import DEFAULT_DATASET, builtin_datasets, default_checkpoint_path, load_words
 from .sampling import DEFAULT_TIME_LIMIT_S, Sample, SampleConfig
 from .training import TrainPlan, build_trainer
+
+if TYPE_CHECKING:
+    from .sample import Sampler  # torch: imported where a command needs it
 
 DEFAULT_OUT = "minigpt2.safetensors"
 
@@ -293,20 +296,43 @@ def _row(s: Sample) -> dict[str, object]:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    sampler = _sampler(args.checkpoint)
+    words, too_long = _fitting(sampler, load_words(args.data, keep_case=not sampler.folds_case))
     from .train import evaluate_words
 
-    sampler = _sampler(args.checkpoint)
-    words = load_words(args.data, keep_case=not sampler.folds_case)
     loss, tokens = evaluate_words(sampler.model, sampler.vocab, words, args.category)
-    print(json.dumps({"loss": round(loss, 4), "words": len(words), "tokens": tokens}))
+    record: dict[str, Any] = {"loss": round(loss, 4), "words": len(words), "tokens": tokens}
+    if too_long:
+        record["too_long"] = {"count": len(too_long), "first": too_long[:SHOWN_TOO_LONG]}
+    print(json.dumps(record))
     return 0
+
+
+SHOWN_TOO_LONG = 5  # the too-long words a report names; it gives the count of all
+
+
+def _fitting(sampler: Sampler, words: list[str]) -> tuple[list[str], list[str]]:
+    """The words the model takes, and those too long for it, reported on stderr. Raises
+    ValueError when none fits."""
+    from .evaluate import split_too_long
+
+    fitting, too_long = split_too_long(words, sampler.model.config.block_size)
+    shown = ", ".join(too_long[:SHOWN_TOO_LONG]) + ", ..." * (len(too_long) > SHOWN_TOO_LONG)
+    limit = f"longer than this model's {sampler.max_chars} characters: {shown}"
+    if not fitting:
+        raise ValueError(f"every word is {limit}")
+    if too_long:
+        plural = "s" * (len(too_long) > 1)
+        print(f"minigpt2: left out {len(too_long)} word{plural} {limit}", file=sys.stderr)
+    return fitting, too_long
 
 
 def cmd_score(args: argparse.Namespace) -> int:
     sampler = _sampler(args.checkpoint)
-    scores = [sampler.score(word, args.category) for word in args.words]
+    words, _ = _fitting(sampler, [sampler.fold(word) for word in args.words])
+    scores = [sampler.score(word, args.category) for word in words]
     if args.json:
-        liked = liked_categories(sampler, args.words)
+        liked = liked_categories(sampler, words)
         print(
             json.dumps(
                 [

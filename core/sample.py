@@ -25,7 +25,7 @@ from torch import Tensor
 from .beam import CachedNextLogprobs, NextLogprobs, most_likely
 from .checkpoint import Checkpoint, load_checkpoint
 from .constraints import ImpossibleConstraints, Steering
-from .data import EOS, PAD, Vocab, chars_that_fit
+from .data import EOS, PAD, Vocab, chars_that_fit, normalise
 from .guidance import GuidedModel
 from .hooks import ConstraintMask, LogitsHook, nucleus, top_k
 from .model import KVCache, MiniGPT2
@@ -79,7 +79,8 @@ class Sampler:
         return all(ch.lower() == ch for ch in self.vocab.chars)
 
     def fold(self, text: str) -> str:
-        return text.lower() if self.folds_case else text
+        """`text` as the training words were written: composed (NFC), lower-cased if they were."""
+        return normalise(text, keep_case=not self.folds_case)
 
     def source_of(self, name: str) -> Source:
         if name in self.train_words:
@@ -102,16 +103,14 @@ class Sampler:
         return steering
 
     def folded(self, config: SampleConfig) -> SampleConfig:
-        """The request with its text folded as the training words were."""
-        if not self.folds_case:
-            return config
+        """The request with its text folded as the training words were (see fold)."""
         return replace(
             config,
-            prompt=config.prompt.lower(),
-            ends_with=config.ends_with.lower(),
-            contains=config.contains.lower(),
-            exclude_chars=config.exclude_chars.lower(),
-            exclude=frozenset(word.lower() for word in config.exclude),
+            prompt=self.fold(config.prompt),
+            ends_with=self.fold(config.ends_with),
+            contains=self.fold(config.contains),
+            exclude_chars=self.fold(config.exclude_chars),
+            exclude=frozenset(self.fold(word) for word in config.exclude),
         )
 
     def sample(
