@@ -4,7 +4,9 @@ the shipped model against the best of 100,000 draws. The blocklist steers sampli
 from __future__ import annotations
 
 import itertools
+import json
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +18,7 @@ from minigpt2.core.data import EOS, PAD, Vocab, default_checkpoint_path
 from minigpt2.core.model import MiniGPT2
 from minigpt2.core.sample import Sampler
 from minigpt2.core.sampling import Sample, SampleConfig
+from test_cli import run_main
 
 LETTERS = "abcdefgh"
 LIMIT = 5  # characters: 37,448 names of 8 letters, few enough to score every one
@@ -213,3 +216,30 @@ def test_where_every_name_left_is_blocked_the_one_way_out_is_taken(shipped: Samp
     assert {s.name for s in shipped.sample(config)} == {"a"}
     with pytest.raises(ImpossibleConstraints):
         shipped.sample(replace(config, exclude=frozenset(letters)))
+
+
+# --- the command line -----------------------------------------------------------------------
+
+
+def test_the_cli_records_whether_the_ranking_is_proven(capsys: pytest.CaptureFixture[str]) -> None:
+    ask = ["sample", "--most-likely", "-n", "5", "--json", "--time-limit", "60"]
+    code, out, err = run_main(ask, capsys)
+    assert code == 0 and [r["proven"] for r in json.loads(out)] == [True] * 5
+    assert "not proven" not in err
+    code, out, err = run_main([*ask, "--contains", "zq"], capsys)
+    assert code == 0 and not all(r["proven"] for r in json.loads(out))
+    assert len(err.splitlines()) == 1 and "ranking is not proven" in err
+    code, out, _ = run_main(["sample", "-n", "5", "--json", "--seed", "0"], capsys)
+    assert code == 0 and not any("proven" in r for r in json.loads(out))  # draws: no ranking
+
+
+def test_the_cli_blocklist_steers_greedy_sampling(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    greedy = ["sample", "--temperature", "0", "-n", "2"]
+    code, out, _ = run_main(greedy, capsys)
+    first = out.split()[0]
+    blocklist = tmp_path / "blocked.txt"
+    blocklist.write_text(first + "\n", encoding="utf-8")
+    code, out, err = run_main([*greedy, "--exclude", str(blocklist)], capsys)
+    assert code == 0 and len(out.split()) == 2 and first not in out.split() and err == ""
