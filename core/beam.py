@@ -27,6 +27,7 @@ but loose, so a per-character ranking is proven only on small searches.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -127,6 +128,7 @@ class _Search:
         self.stop = stop
         self.states = _States(steering, sampler)
         self.found: dict[str, Sample] = {}
+        self.best_ranks: list[float] = []  # a min-heap of the n best ranks found
         # A name ranking above this is sure to be found: min over the passes of the best
         # bound on what each left unexplored.
         self.unexplored = math.inf
@@ -141,10 +143,7 @@ class _Search:
 
     def complete(self) -> bool:
         """Whether the top n are found and proven (or every name is found)."""
-        ranks = sorted((self.config.rank_key(s) for s in self.found.values()), reverse=True)
-        if len(ranks) < self.config.n:
-            return self.unexplored == -math.inf
-        return ranks[self.config.n - 1] >= self.unexplored
+        return self.unexplored == -math.inf or self._bar() >= self.unexplored
 
     def run(self, width: int, give_up_when_full: bool) -> None:
         """One pass, keeping up to `width` partial names per length: the likeliest of each
@@ -205,10 +204,7 @@ class _Search:
 
     def _bar(self) -> float:
         """The n-th best rank found so far: what a new name must reach to count."""
-        if len(self.found) < self.config.n:
-            return -math.inf
-        ranks = sorted((self.config.rank_key(s) for s in self.found.values()), reverse=True)
-        return ranks[self.config.n - 1]
+        return self.best_ranks[0] if len(self.best_ranks) == self.config.n else -math.inf
 
     def _collect_ended(self, rows: _Rows, logprob: Tensor) -> None:
         self._collect(rows, logprob, tokens=rows.tokens.size(1), cut=False)
@@ -229,8 +225,13 @@ class _Search:
     def _offer(self, tokens: Tensor, logprob: float, cut: bool) -> None:
         name = self.sampler.vocab.decode(tokens.tolist())
         sample = Sample(name, logprob, self.sampler.source_of(name), cut)
-        if self.config.accepts(name, sample.source):
-            self.found[name] = sample
+        if name in self.found or not self.config.accepts(name, sample.source):
+            return  # (the proof finds the beam's names again)
+        self.found[name] = sample
+        if len(self.best_ranks) < self.config.n:
+            heapq.heappush(self.best_ranks, self.config.rank_key(sample))
+        else:
+            heapq.heappushpop(self.best_ranks, self.config.rank_key(sample))
 
 
 @dataclass
