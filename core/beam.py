@@ -123,10 +123,13 @@ def most_likely(
 
 
 class _Search:
+    """The names found so far over the passes, and how far they are proven."""
+
     def __init__(
         self, sampler: Sampler, config: SampleConfig, steering: Steering, stop: Callable[[], bool]
     ) -> None:
         self.sampler = sampler
+        self.logprobs = sampler.search_logprobs(config)
         self.config = config
         self.steering = steering
         self.stop = stop
@@ -185,7 +188,6 @@ class _Search:
     def _root(self) -> _Rows:
         ids = [self.sampler.vocab.start_id(self.config.category)]
         ids += self.sampler.vocab.encode(self.config.prompt)
-        self.logprobs = self.sampler.search_logprobs(self.config)
         prompt, next_logprobs = self.logprobs.start(ids)
         device = next_logprobs.device
         return _Rows(

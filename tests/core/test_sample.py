@@ -127,9 +127,11 @@ def test_greedy_stops_after_the_first_round_with_nothing_new(
     assert len(rounds) == 2  # the second round draws the same name again: nothing new
     rounds.clear()
     greedy = sampler.sample(SampleConfig(prompt="b", n=1, temperature=0))[0].name
-    excluded = SampleConfig(prompt="b", n=5, temperature=0, exclude=frozenset({greedy}),
-                            time_limit_s=None)
-    assert sampler.sample(excluded) == [] and len(rounds) == 2  # one round each request
+    excluded = SampleConfig(prompt="b", n=5, temperature=0, unique=True,
+                            exclude=frozenset({greedy}), time_limit_s=None)
+    steered = sampler.sample(excluded)  # the blocklist steers: greedy writes the next name
+    assert [s.name for s in steered] != [greedy] and len(steered) == 1
+    assert len(rounds) == 3  # one for the greedy name, two for the steered one
 
 
 def test_a_low_temperature_sharpens_the_draws_and_a_high_one_flattens_them(
