@@ -118,7 +118,9 @@ def _sample_args(sample: argparse.ArgumentParser) -> None:
     sample.add_argument(
         "--sort", dest="sort_by_likelihood", action="store_true", help="most likely first"
     )
-    sample.add_argument("--most-likely", action="store_true", help="a beam search")
+    sample.add_argument(
+        "--most-likely", action="store_true", help="the likeliest names (an exact search)"
+    )
     sample.add_argument(
         "--rank",
         choices=["total", "per-char"],
@@ -277,12 +279,19 @@ def cmd_sample(args: argparse.Namespace) -> int:
             f"found {len(samples)} of {config.n} names within {config.time_limit_s:g} s",
             file=sys.stderr,
         )
+    if config.most_likely and not all(s.proven for s in samples):
+        print(
+            "the ranking is not proven: the search stopped before it could rule out every "
+            "other name (a rare constraint, per-char ranking, or the time limit)",
+            file=sys.stderr,
+        )
     if args.json:
         applied = config.constraints()
         liked = liked_categories(sampler, [s.name for s in samples])
+        proven = [{"proven": s.proven} if config.most_likely else {} for s in samples]
         rows = [
-            {**_row(s), **extra, "cut": s.cut, "constraints": applied}
-            for s, extra in zip(samples, liked, strict=True)
+            {**_row(s), **extra, "cut": s.cut, **ranked, "constraints": applied}
+            for s, extra, ranked in zip(samples, liked, proven, strict=True)
         ]
         print(json.dumps(rows))
     else:
