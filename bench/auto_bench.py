@@ -5,11 +5,15 @@
   for the same 60 s in the same invocation (its last printed test loss). makemore's split is
   of all 32,033 lines, duplicates kept (153 of its test words are training words too); auto
   then runs on the same split of the deduplicated list as well, every test word unseen.
-- every built-in list: auto for 10, 30 and 120 s and the seed preset's 100 epochs, on the same
-  validation words; auto at 30 s must beat seed by 0.10 nats, and 10 s >= 30 s >= 120 s;
-  at temperature 0.8, at least 70% of sampled names must be novel.
+- every built-in list, and any word-list files given with --files (tests/data/ holds lists in
+  Greek, Cyrillic, Latin with diacritics and a mix, from bench/make_lists.py): auto for 10, 30
+  and 120 s and the seed preset's 100 epochs, on the same validation words; auto at 30 s must
+  beat seed by 0.10 nats, and 10 s >= 30 s >= 120 s; at temperature 0.8, at least 70% of
+  sampled names must be novel. Each list's record gives the share of its characters the
+  prior knows, and whether auto started from the prior.
 
     python bench/auto_bench.py [--quick] [--makemore /tmp/makemore] [--names PATH]
+    python bench/auto_bench.py --skip-names --lists --files tests/data/*.txt  # files alone
 
 makemore imports tensorboard; if it is missing, put it on PYTHONPATH for the run (e.g.
 `pip install --target /tmp/mmlib --no-deps tensorboard protobuf absl-py six markdown werkzeug
@@ -35,7 +39,7 @@ from typing import Any
 
 from minigpt2.core.data import WordData, builtin_datasets
 from minigpt2.core.sampling import SampleConfig
-from minigpt2.core.training import TrainPlan, build_trainer
+from minigpt2.core.training import TrainPlan, build_trainer, prior_known_share
 
 sys.path.insert(0, str(Path(__file__).parent))
 from preset_search import makemore_split, makemore_words  # noqa: E402
@@ -63,6 +67,7 @@ def train(plan: TrainPlan, data: WordData | None = None) -> dict[str, Any]:
         "params": result.params,
         "model": f"{shape.n_layer}x{shape.d_model}, dropout {shape.dropout:g}",
         "novel": round(novel, 3),
+        "from_prior": trainer.config.prior,
     }
 
 
@@ -102,19 +107,27 @@ def run_makemore(checkout: Path, names: Path, budget: float, threads: int) -> di
     return {"test_loss": float(test), "at_step": int(step), "budget_s": budget}
 
 
-def builtin_lists(budgets: list[float], names: list[str] | None, threads: int) -> dict:
+def word_lists(names: list[str] | None, files: list[Path]) -> dict[str, str]:
+    """Label -> source: the built-in lists (those named, or all when `names` is None), then
+    the files, labelled by their stem."""
+    chosen = {info.name: info.name for info in builtin_datasets()
+              if names is None or info.name in names}
+    return {**chosen, **{path.stem: str(path) for path in files}}
+
+
+def lists_bench(budgets: list[float], sources: dict[str, str], threads: int) -> dict:
     results = {}
-    for info in builtin_datasets():
-        if names and info.name not in names:
-            continue
-        common: dict[str, Any] = {"data": info.name, "threads": threads, "device": "cpu",
+    for label, source in sources.items():
+        common: dict[str, Any] = {"data": source, "threads": threads, "device": "cpu",
                                   "sample_interval_s": 0}
         seed = train(TrainPlan(preset="seed", **common))
         autos = {b: train(TrainPlan(time_budget_s=b, **common)) for b in budgets}
         mid = autos[budgets[1]]
         vals = [autos[b]["val_loss"] for b in budgets]
-        results[info.name] = {
-            "words": info.count,
+        words = WordData.from_source(source)
+        results[label] = {
+            "words": len(words.train_words) + len(words.val_words),
+            "prior_knows": round(prior_known_share(words.train_words), 3),
             "seed_100_epochs": seed,
             **{f"auto_{b:g}s": autos[b] for b in budgets},
             "margin_vs_seed_last": round(seed["last_val_loss"] - mid["val_loss"], 4),
@@ -122,7 +135,7 @@ def builtin_lists(budgets: list[float], names: list[str] | None, threads: int) -
             "more_time_never_hurts": all(a >= b for a, b in pairwise(vals)),
             "novel_at_0_8": mid["novel"],
         }
-        print(json.dumps({info.name: results[info.name]}), file=sys.stderr, flush=True)
+        print(json.dumps({label: results[label]}), file=sys.stderr, flush=True)
     return results
 
 
@@ -131,20 +144,24 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="short budgets, two lists")
     parser.add_argument("--names", type=Path, default=NAMES, help="names.txt")
     parser.add_argument("--makemore", type=Path, help="a checkout of karpathy/makemore")
-    parser.add_argument("--lists", nargs="*", help="built-in lists to run (default: all)")
+    parser.add_argument("--lists", nargs="*", help="built-in lists to run (default: all; "
+                        "--lists alone: none)")
+    parser.add_argument("--files", nargs="*", type=Path, default=[],
+                        help="word-list files to run as well (e.g. tests/data/*.txt)")
     parser.add_argument("--threads", type=int, default=1, help="threads for the built-in lists")
     parser.add_argument("--names-threads", type=int, default=2, help="threads for names.txt")
     parser.add_argument("--skip-names", action="store_true")
     parser.add_argument("--skip-lists", action="store_true")
     args = parser.parse_args()
     budgets = [2.0, 4.0, 8.0] if args.quick else [10.0, 30.0, 120.0]
-    lists = args.lists or (["given-names", "seed"] if args.quick else None)
+    lists = ["given-names", "seed"] if args.quick and args.lists is None else args.lists
     report: dict[str, object] = {"quick": args.quick}
     if not args.skip_names:
         budget = 10.0 if args.quick else 60.0
         report["names_txt"] = names_txt(args.names, budget, args.names_threads, args.makemore)
         print(json.dumps(report["names_txt"]), file=sys.stderr, flush=True)
-    per_list = {} if args.skip_lists else builtin_lists(budgets, lists, args.threads)
+    sources = word_lists(lists, args.files)
+    per_list = {} if args.skip_lists else lists_bench(budgets, sources, args.threads)
     report["lists"] = per_list
     if not per_list:
         print(json.dumps(report, indent=2))

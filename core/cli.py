@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .categories import DEFAULT_GUIDANCE
 from .cli_categories import (
@@ -45,6 +45,9 @@ from .sampling import (
     SampleConfig,
 )
 from .training import TrainPlan, build_trainer
+
+if TYPE_CHECKING:
+    from .sample import Sampler  # torch: imported where a command needs it
 
 DEFAULT_OUT = "minigpt2.safetensors"
 
@@ -131,7 +134,9 @@ def _sample_args(sample: argparse.ArgumentParser) -> None:
     sample.add_argument(
         "--sort", dest="sort_by_likelihood", action="store_true", help="most likely first"
     )
-    sample.add_argument("--most-likely", action="store_true", help="a beam search")
+    sample.add_argument(
+        "--most-likely", action="store_true", help="the likeliest names (an exact search)"
+    )
     sample.add_argument(
         "--rank",
         choices=["total", "per-char"],
@@ -324,13 +329,20 @@ def cmd_sample(args: argparse.Namespace) -> int:
             f"found {len(samples)} of {config.n} names within {config.time_limit_s:g} s",
             file=sys.stderr,
         )
+    if config.most_likely and not all(s.proven for s in samples):
+        print(
+            "the ranking is not proven: the search stopped before it could rule out every "
+            "other name (a rare constraint, per-char ranking, or the time limit)",
+            file=sys.stderr,
+        )
     if args.json:
         applied = config.constraints()
         liked = liked_categories(sampler, [s.name for s in samples])
         asked = {**kinds_field(Mix.of(config.kinds)), **_like_field(config)}
+        proven = [{"proven": s.proven} if config.most_likely else {} for s in samples]
         rows = [
-            {**_row(s), **extra, **asked, "cut": s.cut, "constraints": applied}
-            for s, extra in zip(samples, liked, strict=True)
+            {**_row(s), **extra, **asked, "cut": s.cut, **ranked, "constraints": applied}
+            for s, extra, ranked in zip(samples, liked, proven, strict=True)
         ]
         print(json.dumps(rows))
     else:
@@ -350,24 +362,46 @@ def _row(s: Sample) -> dict[str, object]:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from .train import evaluate_words
-
     kinds = kinds_of(args)
     sampler = _sampler(args.checkpoint)
+    words, too_long = _fitting(sampler, load_words(args.data, keep_case=not sampler.folds_case))
+    from .train import evaluate_words
+
     sampler.check_kinds(kinds)
-    words = load_words(args.data, keep_case=not sampler.folds_case)
     loss, tokens = evaluate_words(sampler.model, sampler.vocab, words, kinds)
-    summary = {"loss": round(loss, 4), "words": len(words), "tokens": tokens}
-    print(json.dumps({**summary, **kinds_field(kinds)}))
+    record: dict[str, Any] = {"loss": round(loss, 4), "words": len(words), "tokens": tokens}
+    if too_long:
+        record["too_long"] = {"count": len(too_long), "first": too_long[:SHOWN_TOO_LONG]}
+    print(json.dumps({**record, **kinds_field(kinds)}))
     return 0
+
+
+SHOWN_TOO_LONG = 5  # the too-long words a report names; it gives the count of all
+
+
+def _fitting(sampler: Sampler, words: list[str]) -> tuple[list[str], list[str]]:
+    """The words the model takes, and those too long for it, reported on stderr. Raises
+    ValueError when none fits."""
+    from .evaluate import split_too_long
+
+    fitting, too_long = split_too_long(words, sampler.model.config.block_size)
+    shown = ", ".join(too_long[:SHOWN_TOO_LONG]) + ", ..." * (len(too_long) > SHOWN_TOO_LONG)
+    limit = f"longer than this model's {sampler.max_chars} characters: {shown}"
+    if not fitting:
+        raise ValueError(f"every word is {limit}")
+    if too_long:
+        plural = "s" * (len(too_long) > 1)
+        print(f"minigpt2: left out {len(too_long)} word{plural} {limit}", file=sys.stderr)
+    return fitting, too_long
 
 
 def cmd_score(args: argparse.Namespace) -> int:
     kinds = kinds_of(args)
     sampler = _sampler(args.checkpoint)
-    scores = [sampler.score(word, kinds) for word in args.words]
+    words, _ = _fitting(sampler, [sampler.fold(word) for word in args.words])
+    scores = [sampler.score(word, kinds) for word in words]
     if args.json:
-        liked = liked_categories(sampler, args.words)
+        liked = liked_categories(sampler, words)
         print(
             json.dumps(
                 [

@@ -7,6 +7,7 @@ costs over a second.
 from __future__ import annotations
 
 import random
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -126,7 +127,7 @@ def decode_text(data: bytes, name: str) -> str:
 
 def clean_word(raw: str, name: str, number: int, keep_case: bool) -> str | None:
     """The line's word, None for a blank line. Raises WordListError naming the line."""
-    word = raw.strip()
+    word = normalise(raw.strip(), keep_case)
     if not word:
         return None
     if len(word) > MAX_WORD_LENGTH:
@@ -135,7 +136,14 @@ def clean_word(raw: str, name: str, number: int, keep_case: bool) -> str | None:
         )
     if bad := [c for c in word if not c.isprintable()]:
         raise WordListError(f"{name}:{number}: unprintable character {bad[0]!r}")
-    return word if keep_case else word.lower()
+    return word
+
+
+def normalise(text: str, keep_case: bool = False) -> str:
+    """`text` as words are stored: lower-cased unless `keep_case`, then in Unicode's composed
+    form (NFC), so that "é" is one character whether it was typed as one code point or as
+    "e" and a combining accent."""
+    return unicodedata.normalize("NFC", text if keep_case else text.lower())
 
 
 # --- vocabulary --------------------------------------------------------------------------

@@ -83,6 +83,13 @@ def evaluate(model: MiniGPT2, tokens: Tensor, lengths: np.ndarray) -> float:
     return total / max(count, 1)
 
 
+def split_too_long(words: list[str], block_size: int) -> tuple[list[str], list[str]]:
+    """The words a model of `block_size` positions takes whole, and the ones longer than its
+    chars_that_fit (both in the given order): a caller reports the second and goes on."""
+    limit = chars_that_fit(block_size)
+    return [w for w in words if len(w) <= limit], [w for w in words if len(w) > limit]
+
+
 def evaluate_words(
     model: MiniGPT2, vocab: Vocab, words: list[str], category: Kinds = None
 ) -> tuple[float, int]:
@@ -91,7 +98,7 @@ def evaluate_words(
 
     Raises UnknownCharacterError or ValueError (a word too long for the model)."""
     block = model.config.block_size
-    if too_long := [w for w in words if len(w) > chars_that_fit(block)]:
+    if too_long := split_too_long(words, block)[1]:
         limit = chars_that_fit(block)
         raise ValueError(f"{too_long[0]!r} is longer than this model's {limit} characters")
     mix = Mix.of(category)

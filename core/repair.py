@@ -58,8 +58,10 @@ class Repairer:
         known_bonus: float = DEFAULT_KNOWN_BONUS,
         budget_s: float = DEFAULT_BUDGET_S,
         clock: Callable[[], float] = time.perf_counter,
+        fold: Callable[[str], str] = str,
     ) -> None:
         self.scorer = scorer
+        self.fold = fold  # typed text as the model's words are written (Sampler.fold)
         self.alphabet = "".join(sorted(set(alphabet)))
         self.known = frozenset(known)
         self.source_of = source_of or (lambda w: "train" if w in self.known else "novel")
@@ -94,13 +96,14 @@ class Repairer:
             sampler.vocab.chars,
             words,
             source_of=sampler.source_of,
+            fold=sampler.fold,
             **options,  # type: ignore[arg-type]
         )
 
     def suggest(self, word: str, n: int = 5) -> list[Correction]:
         """The `n` most likely intended words, best first (the typed word may be one)."""
         start = self.clock()
-        word = word.strip()
+        word = self.fold(word.strip())
         if not word:
             return []
         edits: dict[str, int] = {word: 0}
@@ -127,7 +130,7 @@ class Repairer:
     def did_you_mean(self, word: str, n: int = 5) -> list[Correction]:
         """Corrections worth offering: none when the word is known, or likely (see
         is_likely), or when the model finds the word as typed likelier than any correction."""
-        word = word.strip()
+        word = self.fold(word.strip())
         if not word or word in self.known or self.is_likely(word):
             return []
         ranked = self.suggest(word, n + 1)

@@ -28,7 +28,7 @@ from torch import Tensor
 from .beam import CachedNextLogprobs, NextLogprobs, most_likely
 from .checkpoint import Checkpoint, load_checkpoint
 from .constraints import ImpossibleConstraints, Steering
-from .data import BOS, EOS, PAD, Vocab, chars_that_fit
+from .data import BOS, EOS, PAD, Vocab, chars_that_fit, normalise
 from .guidance import Blend, MixedNextLogprobs, kind_streams
 from .hooks import ConstraintMask, LogitsHook, nucleus, top_k
 from .like import LikeHook, contrast, words_model
@@ -86,7 +86,8 @@ class Sampler:
         return all(ch.lower() == ch for ch in self.vocab.chars)
 
     def fold(self, text: str) -> str:
-        return text.lower() if self.folds_case else text
+        """`text` as the training words were written: composed (NFC), lower-cased if they were."""
+        return normalise(text, keep_case=not self.folds_case)
 
     def source_of(self, name: str) -> Source:
         if name in self.train_words:
@@ -131,17 +132,15 @@ class Sampler:
                                  f" {self.max_chars} characters")
 
     def folded(self, config: SampleConfig) -> SampleConfig:
-        """The request with its text folded as the training words were."""
-        if not self.folds_case:
-            return config
+        """The request with its text folded as the training words were (see fold)."""
         return replace(
             config,
-            prompt=config.prompt.lower(),
-            ends_with=config.ends_with.lower(),
-            contains=config.contains.lower(),
-            exclude_chars=config.exclude_chars.lower(),
-            exclude=frozenset(word.lower() for word in config.exclude),
-            like=tuple(name.lower() for name in config.like),
+            prompt=self.fold(config.prompt),
+            ends_with=self.fold(config.ends_with),
+            contains=self.fold(config.contains),
+            exclude_chars=self.fold(config.exclude_chars),
+            exclude=frozenset(self.fold(word) for word in config.exclude),
+            like=tuple(self.fold(name) for name in config.like),
         )
 
     def sample(

@@ -18,9 +18,7 @@ def sampler(trained_path: Path, device: str) -> Sampler:
 def test_every_name_starts_with_the_prompt(sampler: Sampler) -> None:
     samples = sampler.sample(SampleConfig(prompt="ca", n=50, seed=0))
     assert len(samples) == 50
-    # The prompt alone is a name too (min-len counts the prompt): on CUDA, whose generator
-    # draws other names than the CPU's from seed 0, "ca" itself came up.
-    assert all(s.name.startswith("ca") for s in samples)
+    assert all(s.name.startswith("ca") and len(s.name) > 2 for s in samples)
 
 
 def test_same_seed_same_names(sampler: Sampler) -> None:
@@ -129,12 +127,11 @@ def test_greedy_stops_after_the_first_round_with_nothing_new(
     assert len(rounds) == 2  # the second round draws the same name again: nothing new
     rounds.clear()
     greedy = sampler.sample(SampleConfig(prompt="b", n=1, temperature=0))[0].name
-    excluded = SampleConfig(prompt="b", n=5, temperature=0, exclude=frozenset({greedy}),
-                            time_limit_s=None)
-    # The blocklist steers greedy decoding onto the likeliest path it leaves open.
-    steered = sampler.sample(excluded)
-    assert steered and greedy not in {s.name for s in steered}
-    assert len(rounds) == 2  # one round each request
+    excluded = SampleConfig(prompt="b", n=5, temperature=0, unique=True,
+                            exclude=frozenset({greedy}), time_limit_s=None)
+    steered = sampler.sample(excluded)  # the blocklist steers: greedy writes the next name
+    assert [s.name for s in steered] != [greedy] and len(steered) == 1
+    assert len(rounds) == 3  # one for the greedy name, two for the steered one
 
 
 def test_a_low_temperature_sharpens_the_draws_and_a_high_one_flattens_them(
@@ -199,14 +196,3 @@ def test_the_shortest_name_is_one_character_unless_asked_otherwise() -> None:
     assert SampleConfig(min_len=3).min_chars == 3 and not SampleConfig(min_len=3).accepts("ab")
     assert SampleConfig(prompt="abc").min_chars == 3
     assert SampleConfig(prompt="ab", min_len=4).min_chars == 4
-
-
-def test_a_cold_first_round_ends_with_names_whatever_the_clock(sampler: Sampler) -> None:
-    """A clock already past the limit (a cold first call on a busy machine) still gives the
-    first round's names: the limit cuts the rounds after it."""
-    own_clock, sampler.clock = sampler.clock, iter([0.0, *[1e9] * 10_000]).__next__
-    try:
-        samples = sampler.sample(SampleConfig(n=3, seed=0, time_limit_s=0.5))
-    finally:
-        sampler.clock = own_clock
-    assert len(samples) == 3

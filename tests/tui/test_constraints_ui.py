@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from minigpt2.core.data import default_checkpoint_path
 from minigpt2.core.sampling import SampleConfig
 from minigpt2.tui.session import SETTINGS_FILE
 from minigpt2.tui.widgets.explore_pane import ExplorePane
@@ -120,9 +121,24 @@ async def test_most_likely_switch_gives_the_likeliest_names(make_app: AppFactory
         assert max(best) >= max(sampled)
         assert sorted(best, reverse=True)[len(best) // 2] >= sorted(sampled, reverse=True)[
             len(sampled) // 2]  # the search's median beats the draws' median
+        unproven = not all(c.proven for c in explore.candidates)
+        assert ("ranking not proven" in message(explore)) == unproven
         await pilot.click(explore.query_one("#per-char", Checkbox))
         await wait_for(pilot, lambda: explore.shown_request is not None
                        and explore.shown_request.rank == "per_char", what="per-char ranking")
+
+
+async def test_a_ranking_the_search_cannot_prove_says_so(make_app: AppFactory) -> None:
+    app = make_app(checkpoint=default_checkpoint_path())  # the shipped model, 26 letters
+    async with app.run_test(size=SIZE) as pilot:
+        explore = await ready(pilot, app)
+        await pilot.click(explore.query_one("#most-likely", Checkbox))
+        # Nearly every prefix is likelier than the best name with "zq": no proof in reach.
+        await type_into(pilot, explore, "contains", "zq",
+                        lambda r: r.contains == "zq" and r.most_likely)
+        assert explore.candidates and all("zq" in n for n in explore.shown_names())
+        assert not all(c.proven for c in explore.candidates)
+        assert "ranking not proven" in message(explore)
 
 
 async def test_sort_follows_the_ranking(make_app: AppFactory) -> None:

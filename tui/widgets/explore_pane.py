@@ -270,6 +270,8 @@ class ExplorePane(Vertical):
         note = f" (found {count} of {request.n})" if 0 < count < request.n else ""
         if any(c.cut for c in message.candidates):
             note += " · … = cut at the length limit"
+        if request.most_likely and not all(c.proven for c in message.candidates):
+            note += " · ranking not proven (search cut short)"
         if count:
             self._say(f"{count} names{start}{note} · ↓ then ctrl+f keeps one")
         else:

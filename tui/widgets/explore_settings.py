@@ -34,7 +34,7 @@ SWITCHES = (
     ("Only new names", "novel-only", "Hide names that are in the word list"),
     ("Sort by score", "sort", "Most likely first, by the ranking below"),
     ("Most likely", "most-likely",
-     "The most likely names (a beam search under the same constraints), not random draws"),
+     "The most likely names (an exact search under the same constraints), not random draws"),
     ("Rank per char", "per-char",
      "Rank by log-probability per character, not in total: favours longer names"),
 )
