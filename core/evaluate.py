@@ -10,16 +10,22 @@ import torch
 from torch import Tensor
 
 from .config import TrainConfig
-from .data import EOS, FRAME, PAD, UnknownCharacterError, Vocab, WordData, chars_that_fit
+from .data import (
+    EOS,
+    FRAME,
+    PAD,
+    UnknownCharacterError,
+    Vocab,
+    WordData,
+    chars_that_fit,
+    in_parts,
+)
 from .model import MiniGPT2
 
 # Rows per forward pass when validating: 1,024 rows held ~50 MB of activations at once (the
 # app's peak RSS with a 4,500-word list: 379 vs 329 MB at 256), and 256 is also faster on a
 # CPU (23 vs 41 ms for 1,000 names), its activations staying in cache.
 EVAL_BATCH = 256
-# Words encoded at a time: bounds the index arrays encoding builds (~40 bytes a character)
-# and paces its progress reports.
-ENCODE_CHUNK = 100_000
 Encoded = tuple[Tensor, np.ndarray]  # (N, length) token ids, and each row's unpadded length
 Progress = Callable[[float], None]  # 0..1 of the work done
 
@@ -36,24 +42,27 @@ def encode_words(
     token is BOS, or the row's category's (see data.Vocab).
 
     Ids are stored as small integers (int16 for most vocabularies; a batch is made `long`
-    when used) and written with numpy, all of a chunk's characters at once: a million words
-    take ~50 MB and well under a second, where a Python list per word took 10 s, 400 MB and
-    held the GIL throughout (the app froze). Raises UnknownCharacterError, or ValueError for
-    a word that does not fit `length` tokens."""
-    lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
-    if len(words) and int(lengths.max()) > chars_that_fit(length):
-        raise ValueError(f"a word of {int(lengths.max())} characters does not fit {length} tokens")
+    when used) and written with numpy, all the characters of PART_WORDS words at once: a
+    million words take ~50 MB and well under a second, where a Python list per word took
+    10 s, 400 MB and held the GIL throughout (the app froze). Raises UnknownCharacterError, or
+    ValueError for a word that does not fit `length` tokens."""
     rows = np.full((len(words), length), PAD, dtype=token_dtype(vocab.size))
     if categories is None:
         rows[:, 0] = vocab.start_id()
     else:
         start_ids = {c: vocab.start_id(c) for c in set(categories)}
         rows[:, 0] = [start_ids[c] for c in categories]
-    for start in range(0, len(words), ENCODE_CHUNK):
-        chunk = slice(start, start + ENCODE_CHUNK)
-        _write_chars(rows[chunk], lengths[chunk], char_ids(vocab, "".join(words[chunk])))
+    lengths = np.zeros(len(words), dtype=np.int64)
+    done = 0
+    for part in in_parts(words):
+        counts = np.fromiter(map(len, part), dtype=np.int64, count=len(part))
+        if counts.max() > chars_that_fit(length):
+            raise ValueError(f"a word of {counts.max()} characters does not fit {length} tokens")
+        _write_chars(rows[done : done + len(part)], counts, char_ids(vocab, "".join(part)))
+        lengths[done : done + len(part)] = counts
+        done += len(part)
         if on_progress is not None:
-            on_progress(min(start + ENCODE_CHUNK, len(words)) / len(words))
+            on_progress(done / len(words))
     rows[np.arange(len(words)), lengths + 1] = EOS
     return torch.from_numpy(rows).to(device), lengths + FRAME
 

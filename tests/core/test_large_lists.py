@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from minigpt2.core import data as data_module
 from minigpt2.core import train as train_module
-from minigpt2.core.checkpoint import load_checkpoint
+from minigpt2.core.checkpoint import json_list, load_checkpoint
 from minigpt2.core.config import ModelConfig, TrainConfig
 from minigpt2.core.data import MAX_VAL_WORDS, UnknownCharacterError, WordData, split_words
 from minigpt2.core.evaluate import encode_words
@@ -157,3 +158,12 @@ def test_cli_summary_names_the_subset_and_reports_every_word(tmp_path: Path) -> 
     every_word, _ = evaluate_words(model, ckpt.vocab, ckpt.val_words)
     assert abs(summary["val_loss"] - every_word) <= 5e-5 + 1e-6  # the saved weights, all words
     assert summary["val_subset_loss"] == round(ckpt.best_val_loss, 4)  # what chose them
+
+
+def test_a_long_word_list_is_written_as_json_a_part_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(data_module, "PART_WORDS", 3)
+    for words in ([], ["a"], ["a", "b", "c"], ['q"uote', "é", "x", "\\", "日本", "z", "w"]):
+        assert json.loads(json_list(words)) == words
+        assert json_list(words) == json.dumps(words)
