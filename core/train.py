@@ -362,7 +362,10 @@ class Trainer:
         (seeded by the step: the generator dropout draws from is untouched). A young model
         rarely ends its names: they come cut at the limit, marked so."""
         config = SampleConfig(n=SAMPLES_PER_EVENT, seed=self.step, include_cut=True)
-        return tuple(s.shown for s in self.snapshot_sampler().sample(config))
+        # Names only: a sampler given the words would build sets of them all, every few
+        # seconds (a tenth of a second and more on a large list), to say which are novel.
+        sampler = Sampler(self.model_copy(), self.data.vocab)
+        return tuple(s.shown for s in sampler.sample(config))
 
     def _emit(self, kind: EventKind, tokens: int, train_loss: float | None,
               val_loss: float | None, samples: tuple[str, ...] = (), *,
