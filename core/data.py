@@ -33,9 +33,9 @@ LoadProgress = Callable[[str, float], None]  # what loading is doing, and how fa
 # app's event loop waits for it (a million words at once stalled it for a second).
 PART_WORDS = 100_000
 # Shares of the time a trainer takes to load a large list (reading and splitting the words,
-# then encoding them, core/train.py), by which progress is reported; measured on 1M words.
-READ_SHARE = 0.8
-SPLIT_AT = 0.6  # of reading: cleaning the lines comes before, shuffling and the vocabulary after
+# then encoding them, core/train.py), by which progress is reported; about those of 1M words.
+READ_SHARE = 0.7
+SPLIT_AT = 0.5  # of reading: cleaning the lines comes before, shuffling and the vocabulary after
 
 
 class WordListError(ValueError):

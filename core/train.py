@@ -1,9 +1,9 @@
 """The trainer: a loop a UI thread can watch (events), pause, resume and stop.
 
-It validates regularly, on a fixed subset of the validation words when they are many, ends
-on the best weights (best.py) and measures them once on all the validation words; schedule
-and bounds live in
-schedule.py, evaluation and batching in evaluate.py, checkpoint capture in checkpoint.py.
+It validates regularly (on a fixed subset of the validation words when they are many), ends
+on the best weights (best.py) and measures them once on every validation word; schedule and
+bounds live in schedule.py, evaluation and batching in evaluate.py, checkpoint capture in
+checkpoint.py.
 It never prints, and building one leaves the process as it was (entry points set threads).
 """
 
@@ -39,9 +39,10 @@ __all__ = ["Trainer", "default_threads", "evaluate", "evaluate_words", "resolve_
 SAMPLES_PER_EVENT = 5
 FINAL_TRAIN_WORDS = 2000  # the final training-set loss is measured on at most this many words
 # Validation while training uses at most this many validation words, a seeded sample chosen
-# once: every 200 steps a pass over a 234K-word list's 47K took half the run; 2,000 cost
-# ~3% (bench/size_bench.py), and their loss is precise enough (~0.01 nats) to pick the best
-# weights. The final weights are then measured once on every validation word.
+# once: every 200 steps a pass over a 234K-word list's 47K took half the run. With 2,000, a
+# 60 s run makes as many steps as one given a 1,000-word validation file (bench/size_bench.py)
+# and their loss is precise enough (~0.01 nats) to pick the best weights. The final weights
+# are then measured once on every validation word.
 VAL_SUBSET_WORDS = 2000
 
 
