@@ -6,6 +6,8 @@ JSON object.
   Validation on a subset must leave the first at least 90% of the second's steps.
 - `million`: `minigpt2 train --steps 200` on a 1,000,000-word list: the process's wall time,
   torch's import, loading and saving included (target: 10 s), and its peak RSS (1 GB).
+- `stall`: the app's worry: a thread ticking every 5 ms (as the event loop) beside a thread
+  that loads the million words, trains 20 steps and saves; its largest gap between ticks.
 
 Every run is a `minigpt2 train` process of its own, timed from start to exit; its peak RSS is
 the kernel's figure for that process (wait4). Runs that are compared run at the same time.
@@ -44,18 +46,23 @@ MILLION_WALL_TARGET_S = 10.0
 MILLION_RSS_TARGET_MB = 1024
 
 
+def shim(folder: Path, name: str, code: Path) -> Path:
+    """A folder that makes `import minigpt2.core` import another checkout's core/."""
+    path = folder / f"shim-{name}"
+    (path / "minigpt2").mkdir(parents=True, exist_ok=True)
+    for package in ("core", "tui", "assets"):
+        link = path / "minigpt2" / package
+        if not link.exists():
+            link.symlink_to(code.resolve() / package)
+    return path
+
+
 def run(args: list[str], out: Path, code: Path | None) -> dict[str, Any]:
     """One `minigpt2 train` process: its summary, wall time and peak RSS (that process's own,
     from wait4)."""
     env = dict(os.environ)
-    if code is not None:  # another checkout's core, under the same import name
-        shim = out.parent / f"shim-{out.stem}"
-        (shim / "minigpt2").mkdir(parents=True, exist_ok=True)
-        for package in ("core", "tui", "assets"):
-            link = shim / "minigpt2" / package
-            if not link.exists():
-                link.symlink_to(code.resolve() / package)
-        env["PYTHONPATH"] = str(shim)
+    if code is not None:
+        env["PYTHONPATH"] = str(shim(out.parent, out.stem, code))
     command = [sys.executable, "-m", "minigpt2.core.cli", "train", *args, "--quiet",
                "--out", str(out)]  # fmt: skip
     with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
@@ -118,6 +125,48 @@ def million_runs(words: Path, folder: Path, sides: dict[str, Path | None]) -> di
     return report
 
 
+STALL_SCRIPT = """
+import json, sys, threading, time
+from minigpt2.core.training import TrainPlan, build_trainer
+import torch  # imported before timing: the app imports it at start-up
+gaps, done = [], threading.Event()
+def tick():
+    last = time.perf_counter()
+    while not done.is_set():
+        time.sleep(0.005)
+        now = time.perf_counter()
+        gaps.append(now - last)
+        last = now
+def work():
+    trainer = build_trainer(TrainPlan(data=sys.argv[1], steps=20, threads=1, sample_interval_s=0))
+    trainer.run()
+    trainer.save(sys.argv[2])
+ticker = threading.Thread(target=tick)
+ticker.start()
+worker = threading.Thread(target=work)
+worker.start()
+worker.join()
+done.set()
+ticker.join()
+print(json.dumps({"largest_stall_ms": round(max(gaps) * 1000),
+                  "stalls_over_100ms": sum(g > 0.1 for g in gaps)}))
+"""
+
+
+def stalls(words: Path, folder: Path, sides: dict[str, Path | None]) -> dict[str, Any]:
+    """The largest stall of a ticking thread while another loads, trains and saves, per side,
+    one side after the other (a stall is the GIL held; side by side, it is also the other
+    side's work)."""
+    report = {}
+    for side, code in sides.items():
+        env = dict(os.environ, PYTHONPATH=str(shim(folder, side, code))) if code else None
+        out = folder / f"{side}-stall.safetensors"
+        result = subprocess.run([sys.executable, "-c", STALL_SCRIPT, str(words), str(out)],
+                                capture_output=True, text=True, env=env, check=True)  # fmt: skip
+        report[side] = json.loads(result.stdout.splitlines()[-1])
+    return report
+
+
 def at_once(runs: dict[Any, tuple[list[str], Path, Path | None]]) -> dict[Any, dict[str, Any]]:
     with ThreadPoolExecutor(len(runs)) as pool:
         futures = {key: pool.submit(run, *job) for key, job in runs.items()}
@@ -144,6 +193,7 @@ def main() -> None:
                            "val_file": VAL_FILE_WORDS, "million": MILLION}  # fmt: skip
         sides = {"new": None, **({"old": args.old_src} if args.old_src else {})}
         report["million"] = million_runs(million, folder, sides)
+        report["stall"] = stalls(million, folder, sides)
         if not args.skip_steps:
             report["steps"] = steps_comparison(words, val_file, args.budget, folder, sides)
     report["load_after"] = os.getloadavg()
