@@ -11,7 +11,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .data import WordData, WordListError, clean_word, decode_text, resolve_source, split_words
+from .data import (
+    WordData,
+    WordListError,
+    clean_lines,
+    clean_word,
+    decode_text,
+    resolve_source,
+    split_words,
+)
 
 if TYPE_CHECKING:
     from .sample import Sampler
@@ -32,11 +40,14 @@ def load_labelled(source: str | Path, *, keep_case: bool = False) -> list[tuple[
     except OSError as exc:
         raise WordListError(f"{path}: cannot read ({exc.strerror})") from None
     text = decode_text(data, str(path))
+    own = path.stem  # once: per line, it took longer than the rest of the loop
+    if "\t" not in text:  # a plain list, the usual case: no line to split, one category
+        return [(word, own) for word in clean_lines(text, str(path), keep_case)]
     pairs: dict[tuple[str, str], None] = {}
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()  # a tab that only indents is no label
         word_part, tab, category = line.partition("\t")
-        category = category.strip() if tab else path.stem
+        category = category.strip() if tab else own
         word = clean_word(word_part, str(path), number, keep_case)
         if word is None:
             continue

@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar
 
-from ..core.data import UnknownCharacterError, WordListError
+from ..core.data import LoadProgress, UnknownCharacterError, WordListError
 from ..core.sampling import AttentionMap, Sample, SampleConfig
 from ..core.training import TrainEvent, TrainPlan, TrainResult
 from .engine_explore import ExploreQueries
@@ -110,11 +110,12 @@ class Engine(ExploreQueries):  # Explore's extras: engine_explore.py
     # --- training --------------------------------------------------------------------------
 
     def train(self, plan: TrainPlan, on_events: Callable[[list[TrainEvent]], None], *,
-              continue_current: bool = False, autosave: Autosave | None = None
-              ) -> tuple[TrainResult, ModelInfo] | None:
+              continue_current: bool = False, autosave: Autosave | None = None,
+              on_load: LoadProgress | None = None) -> tuple[TrainResult, ModelInfo] | None:
         """Train as `plan` says; blocking, so call it on a worker thread. Events arrive in
         batches through `on_events`, on this thread. None: stopped before the first step.
-        With `autosave`, the model is kept during the run and when it ends or is stopped."""
+        With `autosave`, the model is kept during the run and when it ends or is stopped.
+        `on_load` hears how far loading the words is, before the run starts."""
         batcher = EventBatcher(on_events)
 
         def on_event(event: TrainEvent) -> None:
@@ -126,7 +127,7 @@ class Engine(ExploreQueries):  # Explore's extras: engine_explore.py
         # sampling would wait up to the default 5 ms switch interval for each retake.
         sys.setswitchinterval(SWITCH_INTERVAL_S)
         try:
-            trainer = self._make_trainer(plan, on_event, continue_current)
+            trainer = self._make_trainer(plan, on_event, continue_current, on_load)
             with self._lock:  # a stop or pause pressed while the trainer was built applies now
                 if self._wanted == "stop":
                     return None
@@ -157,7 +158,7 @@ class Engine(ExploreQueries):  # Explore's extras: engine_explore.py
             self.autosave_error = str(exc)
 
     def _make_trainer(self, plan: TrainPlan, on_event: Callable[[TrainEvent], None],
-                      continue_current: bool) -> Trainer:
+                      continue_current: bool, on_load: LoadProgress | None) -> Trainer:
         from ..core.training import build_trainer
 
         interval = SAMPLES_INTERVAL_S if plan.sample_interval_s is None else plan.sample_interval_s
@@ -166,7 +167,7 @@ class Engine(ExploreQueries):  # Explore's extras: engine_explore.py
         if current is not None:  # the run continues on the current model's own words
             plan = replace(plan, data=None, val_data=None, preset=None, keep_case=False)
         try:
-            trainer = build_trainer(plan, on_event, current=current)
+            trainer = build_trainer(plan, on_event, current=current, on_load=on_load)
         except ValueError as exc:  # WordListError, CheckpointError, a bad preset or value
             raise EngineError(str(exc) if isinstance(exc, WordListError)
                               else f"Cannot train: {exc}") from None
