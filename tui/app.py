@@ -34,7 +34,7 @@ from .launch import (
     parse_args,
     shipped_checkpoint,
 )
-from .memory import freeze_survivors
+from .memory import freeze_survivors, tune_malloc
 from .messages import (
     AutoTrain,
     FavouriteRemoveRequested,
@@ -88,6 +88,8 @@ class MiniGPT2App(App[None]):
         self.options = options or LaunchOptions()
         self.engine = engine or Engine(self.options.threads)
         self.engine.opening()  # the boot opens one: Explore's first requests wait for it
+        if self.options.freeze_gc:  # as the command line runs it: the process is the app's
+            tune_malloc()
         self.keeper = FavouritesKeeper(self.options.favourites or default_favourites_path())
         self.model_info: ModelInfo | None = None
         self.notices: list[tuple[str, str]] = []  # (severity, text) of every notification
