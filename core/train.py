@@ -13,6 +13,7 @@ import copy
 import math
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +21,10 @@ import torch
 from torch import Tensor
 
 from .best import BestWeights
+from .categories import KIND_GAIN
 from .checkpoint import Checkpoint, capture, load_checkpoint, save_checkpoint
 from .config import ModelConfig, TrainConfig, with_data_shape
-from .data import WordData
+from .data import BOS, Vocab, WordData
 from .device import default_threads, resolve_device, rng_state, set_rng_state
 from .evaluate import Encoded, Progress, encode_split, epoch_batches, evaluate, evaluate_words
 from .graphs import GraphedStep
@@ -68,13 +70,19 @@ class Trainer:
         self.on_event = on_event
         self.device = resolve_device(config.device)
         self.model_config = with_data_shape(model_config, data.vocab.size, data.max_len)
+        if data.categories and checkpoint is None:
+            # Kinds reach every position (ModelConfig.kind_gain); a resumed run keeps its
+            # own, so a model saved before kind offsets (0) goes on as it was trained.
+            self.model_config = replace(self.model_config, kind_gain=KIND_GAIN)
         # Seeded apart from the process's generator; dropout then draws from a stream that
         # continues from here and travels in checkpoints (see run()).
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
             self.model = MiniGPT2(self.model_config)
-            if config.prior and checkpoint is None:
-                graft_prior(self.model, data.vocab)
+            if checkpoint is None:
+                if config.prior:
+                    graft_prior(self.model, data.vocab)
+                start_kinds_as_none(self.model, data.vocab)
             self.model.to(self.device)
             self._rng: dict[str, Tensor] = {"cpu": torch.get_rng_state()}
         self._use_graphs = self.device.type == "cuda" and config.cuda_graphs
@@ -395,3 +403,12 @@ def val_subset(rows: int, seed: int, size: int = VAL_SUBSET_WORDS) -> np.ndarray
     if rows <= size:
         return np.arange(rows)
     return np.sort(np.random.default_rng((seed, rows)).choice(rows, size, replace=False))
+
+
+def start_kinds_as_none(model: MiniGPT2, vocab: Vocab) -> None:
+    """Give every category's start token BOS's row: a fresh model with kinds starts as the
+    same model without them (its kind offsets are zero) and learns how each kind differs,
+    rather than first undoing a random row (measured: README, "Categories")."""
+    with torch.no_grad():
+        for row in vocab.category_ids:
+            model.tok_emb.weight[row] = model.tok_emb.weight[BOS]
