@@ -22,7 +22,7 @@ import numpy as np
 from safetensors.numpy import load as load_safetensors
 
 from .config import ModelConfig
-from .data import Vocab
+from .data import BOS, Vocab
 
 FORMAT = "minigpt2/1"  # as core/checkpoint.py writes it
 MODEL_PREFIX = "model."
@@ -91,7 +91,10 @@ class NumpyModel:
         if idx.shape[1] > self.config.block_size:
             raise ValueError(f"sequence of {idx.shape[1]} tokens exceeds block size "
                              f"{self.config.block_size}")
-        x = self.w["tok_emb.weight"][idx] + self.positions[: idx.shape[1]]
+        embedding = self.w["tok_emb.weight"]
+        x = embedding[idx] + self.positions[: idx.shape[1]]
+        if self.config.kind_gain:  # as MiniGPT2.kind_offset: the kind reaches every position
+            x = x + self.config.kind_gain * (embedding[idx[:, :1]] - embedding[BOS])
         all_weights = []
         for layer in range(self.config.n_layer):
             block = f"blocks.{layer}"
