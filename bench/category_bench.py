@@ -10,6 +10,16 @@ conditioned model against the separate ones.
     python bench/category_bench.py [--data animals --data fruits-vegetables] [--preset default]
         [--epochs N] [--threads 1] [--device cpu] [--samples 500] [--out CKPT]
 
+With `--checkpoint [CKPT]` (the shipped model when no file is given) it trains nothing and
+measures how far a saved model's kinds differ, as tests/core/test_default_model.py checks
+the shipped one: per kind, the share of KIND_NAMES novel, unique names sampled for it that
+score higher under it than under every other kind, at the default guidance and at 0; the
+share of names drawn for one kind that are also drawn for another at guidance 0 with the
+same seed; held-out loss with the right kind, none and the wrong one; and the held-out loss
+of the union's split with no kind (for the shipped model, the `seed` list's split).
+
+    python bench/category_bench.py --checkpoint [CKPT] [--threads 1]
+
 Prints one JSON object.
 """
 
@@ -20,14 +30,18 @@ import json
 import time
 
 import torch
+from minigpt2.core.categories import DEFAULT_GUIDANCE, best_categories
+from minigpt2.core.checkpoint import Checkpoint, load_checkpoint
 from minigpt2.core.config import get_preset
-from minigpt2.core.data import WordData
+from minigpt2.core.data import WordData, default_checkpoint_path
 from minigpt2.core.sample import Sampler
 from minigpt2.core.sampling import SampleConfig
 from minigpt2.core.scoring import category_logprobs, word_logprobs
 from minigpt2.core.train import Trainer, evaluate_words
 
 DEFAULT_LISTS = ["animals", "fruits-vegetables"]
+KIND_NAMES = 100  # names sampled per kind for --checkpoint's figures (the issue's measure)
+KIND_SEED = 7
 
 
 def main() -> None:
@@ -42,8 +56,18 @@ def main() -> None:
     parser.add_argument(
         "--guidance", type=float, action="append", help="guidance weights (default: 0 1 2 3)"
     )
+    parser.add_argument(
+        "--checkpoint",
+        nargs="?",
+        const=str(default_checkpoint_path()),
+        help="measure this saved model's kinds instead of training (default: the shipped one)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    if args.checkpoint:
+        outcomes = kind_outcomes(load_checkpoint(args.checkpoint))
+        print(json.dumps({"checkpoint": args.checkpoint, **outcomes}))
+        return
     lists = args.data or DEFAULT_LISTS
     preset = get_preset(args.preset)
     config = preset.train.updated(device=args.device, threads=args.threads, sample_interval_s=0)
@@ -118,6 +142,59 @@ def main() -> None:
     )
 
 
+def kind_outcomes(ckpt: Checkpoint) -> dict[str, object]:
+    """How far a saved model's kinds differ (see the module's docstring)."""
+    sampler = Sampler.from_checkpoint(ckpt)
+    kinds = sampler.categories
+    agreement = {
+        f"guidance_{w:g}": {k: round(kind_agreement(sampler, k, w), 4) for k in kinds}
+        for w in (DEFAULT_GUIDANCE, 0.0)
+    }
+    draws = {k: drawn_names(sampler, k) for k in kinds}
+    shared = max(
+        sum(name in set(draws[other]) for name in draws[k]) / KIND_NAMES
+        for k in kinds
+        for other in kinds
+        if other != k
+    )
+    val = val_words_by_category(ckpt.word_data())
+    losses = {k: held_out_losses(sampler, val[k], k) for k in kinds}
+    union = sorted(set(ckpt.val_words))
+    return {
+        "names_per_kind": KIND_NAMES,
+        "seed": KIND_SEED,
+        "agreement": agreement,
+        "shared_names_guidance_0": round(shared, 4),
+        "held_out_loss": {
+            k: {
+                **{name: round(v, 4) for name, v in loss.items()},
+                "ordered": loss["right"] < loss["none"] < loss["wrong"],
+            }
+            for k, loss in losses.items()
+        },
+        "held_out_loss_no_kind_union": round(
+            evaluate_words(sampler.model, sampler.vocab, union, None)[0], 4
+        ),
+    }
+
+
+def kind_agreement(sampler: Sampler, kind: str, guidance: float) -> float:
+    """Share of KIND_NAMES novel, unique names sampled for `kind` that the model finds
+    likelier under it than under any other kind."""
+    config = SampleConfig(
+        n=KIND_NAMES, category=kind, guidance=guidance, seed=KIND_SEED,
+        novel_only=True, unique=True, time_limit_s=None,
+    )  # fmt: skip
+    names = [s.name for s in sampler.sample(config)]
+    return best_categories(sampler, names).count(kind) / len(names)
+
+
+def drawn_names(sampler: Sampler, kind: str) -> list[str]:
+    """KIND_NAMES plain draws for `kind` at guidance 0, with the seed every kind shares."""
+    config = SampleConfig(n=KIND_NAMES, category=kind, seed=KIND_SEED, time_limit_s=None)
+    return [s.name for s in sampler.sample(config)]
+
+
 def train(data: WordData, model, config) -> tuple[Trainer, float]:  # noqa: ANN001
     trainer = Trainer(data, model, config)
     start = time.perf_counter()
@@ -152,7 +229,7 @@ def held_out_losses(sampler: Sampler, words: list[str], category: str) -> dict[s
 
 
 def own_category_share(sampler: Sampler, category: str, n: int, guidance: float) -> float:
-    config = SampleConfig(n=n, category=category, guidance=guidance, seed=7)
+    config = SampleConfig(n=n, category=category, guidance=guidance, seed=7, time_limit_s=None)
     names = [s.name for s in sampler.sample(config)]
     scores = category_logprobs(sampler.model, sampler.vocab, names)
     others = [c for c in sampler.categories if c != category]
@@ -165,7 +242,7 @@ def own_category_share(sampler: Sampler, category: str, n: int, guidance: float)
 def separate_share(samplers: dict[str, Sampler], category: str, n: int) -> float:
     """The same share for one model per list: names from the list's model that it scores
     higher than every other list's model does (what the data lets two models tell apart)."""
-    config = SampleConfig(n=n, seed=7)
+    config = SampleConfig(n=n, seed=7, time_limit_s=None)
     names = [s.name for s in samplers[category].sample(config)]
     scores = {c: word_logprobs(s.model, s.vocab, names) for c, s in samplers.items()}
     others = [c for c in samplers if c != category]

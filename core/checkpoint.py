@@ -16,7 +16,7 @@ from torch import Tensor
 
 from .best import BestWeights
 from .config import ModelConfig, TrainConfig
-from .data import Vocab, WordData
+from .data import Vocab, WordData, in_parts
 from .io import atomic_write_bytes
 from .model import MiniGPT2
 from .optim import Optimizer
@@ -133,8 +133,8 @@ def save_checkpoint(path: Path | str, ckpt: Checkpoint) -> None:
         "model_config": json.dumps(asdict(ckpt.model_config)),
         "train_config": json.dumps(asdict(ckpt.train_config)),
         "vocab": json.dumps(ckpt.vocab.chars),
-        "train_words": json.dumps(ckpt.train_words),
-        "val_words": json.dumps(ckpt.val_words),
+        "train_words": json_list(ckpt.train_words),
+        "val_words": json_list(ckpt.val_words),
         "step": str(ckpt.step),
         "source": ckpt.source,
         "preset": ckpt.preset,
@@ -152,6 +152,12 @@ def save_checkpoint(path: Path | str, ckpt: Checkpoint) -> None:
                 tensors[f"{OPTIM_PREFIX}{param_id}.{slot}"] = value.detach().cpu().contiguous()
         metadata["optimizer_groups"] = json.dumps(ckpt.optimizer_state["param_groups"])
     atomic_write_bytes(path, save_safetensors(tensors, metadata))
+
+
+def json_list(words: list[str]) -> str:
+    """json.dumps(words), a part at a time: one call holds the interpreter, and a million
+    words kept the app's event loop waiting for a second (an autosave while training)."""
+    return "[" + ", ".join(json.dumps(part)[1:-1] for part in in_parts(words)) + "]"
 
 
 def load_checkpoint(path: Path | str) -> Checkpoint:

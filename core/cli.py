@@ -26,7 +26,7 @@ from .cli_categories import (
     kinds_of,
     liked_categories,
 )
-from .cli_progress import ProgressBar
+from .cli_progress import LoadingBar, ProgressBar
 from .config import DEFAULT_PRESET, PRESETS
 from .data import (
     DEFAULT_DATASET,
@@ -44,7 +44,7 @@ from .sampling import (
     Sample,
     SampleConfig,
 )
-from .training import TrainPlan, build_trainer
+from .training import TrainPlan, TrainResult, build_trainer
 
 if TYPE_CHECKING:
     from .sample import Sampler  # torch: imported where a command needs it
@@ -75,7 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"built-in list name or word file (default: {DEFAULT_DATASET}); "
         "give it again to train one model on several lists, each a category",
     )
-    train.add_argument("--val-data", help="validation word file (default: 20%% of --data)")
+    train.add_argument(
+        "--val-data", help="validation word file (default: 20%% of --data, at most 10,000 words)"
+    )
     train.add_argument(
         "--preset", choices=list(PRESETS), help=f"(default: {DEFAULT_PRESET})"
     )
@@ -234,7 +236,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         keep_case=args.keep_case,
         resume=args.resume,
     )
-    trainer = build_trainer(plan)
+    with LoadingBar(enabled=not args.quiet and sys.stderr.isatty()) as loading:
+        trainer = build_trainer(plan, on_load=loading.update)
     out = Path(args.out or args.resume or DEFAULT_OUT)
     _check_writable(out)
 
@@ -258,7 +261,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                 "epochs": round(result.epochs, 3),
                 "wall_s": round(result.wall_s, 3),
                 "train_loss": round(result.train_loss, 4),
-                "val_loss": None if result.val_loss is None else round(result.val_loss, 4),
+                "val_loss": _rounded(result.val_loss),  # the final weights, every val word
+                **_subset_fields(result),
                 "tokens_per_s": round(result.tokens_per_s, 1),
                 "device": str(trainer.device),
                 "stopped_early": result.stopped,
@@ -268,6 +272,21 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
     )
     return 0
+
+
+def _rounded(loss: float | None) -> float | None:
+    return None if loss is None else round(loss, 4)
+
+
+def _subset_fields(result: TrainResult) -> dict[str, object]:
+    """On a list validated on a subset while training: its size, and the loss on it that
+    chose the weights kept (the figure the progress bar showed)."""
+    if result.val_subset_words is None:
+        return {}
+    return {
+        "val_subset_words": result.val_subset_words,
+        "val_subset_loss": _rounded(result.best_val_loss),
+    }
 
 
 def _check_writable(path: Path) -> None:

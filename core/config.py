@@ -30,8 +30,14 @@ class ModelConfig:
     init: Init = (
         "torch"  # "torch": PyTorch defaults, as the article; "gpt2": N(0, 0.02), scaled residuals
     )
+    # A model with categories: every position's input also gets kind_gain x (its name's start
+    # token's row - BOS's row), so the kind reaches every letter directly, not only through
+    # attention to the first position. 0: the start token alone (models saved before).
+    kind_gain: float = 0.0
 
     def __post_init__(self) -> None:
+        if not (math.isfinite(self.kind_gain) and self.kind_gain >= 0):
+            raise ValueError(f"kind_gain must be 0 or more (got {self.kind_gain})")
         if self.d_model % self.n_head:
             raise ValueError(f"d_model {self.d_model} is not divisible by n_head {self.n_head}")
         if self.positions == "sinusoidal" and self.d_model % 2:

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .config import ModelConfig
-from .data import PAD
+from .data import BOS, PAD
 
 
 def _dropout(p: float) -> nn.Module:
@@ -38,6 +38,9 @@ class KVCache:
         shape = (config.n_layer, 2, batch_size, config.n_head, config.block_size, head_dim)
         self.store = torch.zeros(shape, device=device, dtype=dtype)
         self.length = 0  # positions filled so far
+        # The kind's offset (MiniGPT2.kind_offset), taken from the first call's start tokens:
+        # later calls pass only the new tokens.
+        self.kind_offset: Tensor | None = None
 
     def update(self, layer: int, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
         """Write this step's keys/values for `layer`; return all keys/values so far."""
@@ -198,6 +201,18 @@ class MiniGPT2(nn.Module):
             loss = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=PAD)
         return logits, loss
 
+    def kind_offset(self, idx: Tensor, cache: KVCache | None = None) -> Tensor:
+        """(B, 1, C): kind_gain x (the row of each sequence's start token - BOS's row), added
+        at every position. Zero for a name without a kind, so a model whose kinds start from
+        BOS's row starts out as the model without them. `idx` starts with the start tokens
+        unless `cache` already holds them."""
+        if cache is not None and cache.kind_offset is not None:
+            return cache.kind_offset
+        offset = self.config.kind_gain * (self.tok_emb(idx[:, :1]) - self.tok_emb.weight[BOS])
+        if cache is not None:
+            cache.kind_offset = offset
+        return offset
+
     @torch.no_grad()
     def attention(self, idx: Tensor) -> Tensor:
         """Attention weights of every layer and head: (n_layer, B, n_head, T, T)."""
@@ -209,6 +224,8 @@ class MiniGPT2(nn.Module):
     ) -> tuple[Tensor, list[Tensor]]:
         start = cache.length if cache is not None else 0
         x = self.tok_emb(idx) + self.positions(start, idx.size(1))
+        if self.config.kind_gain:
+            x = x + self.kind_offset(idx, cache)
         x = self.emb_dropout(x)
         all_weights = []
         for block in self.blocks:

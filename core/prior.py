@@ -59,7 +59,10 @@ def graft_prior(model: MiniGPT2, vocab: Vocab, prior: Checkpoint | None = None) 
 
 
 def _same_shape(model: ModelConfig, prior: ModelConfig) -> bool:
-    """Equal but for what the data decides (vocabulary, length) and dropout (not a weight)."""
-    return replace(model, vocab_size=0, block_size=0, dropout=0.0) == replace(
-        prior, vocab_size=0, block_size=0, dropout=0.0
-    )
+    """Equal but for what the data decides (vocabulary, length, kinds) and dropout (not a
+    weight)."""
+    return _weights_shape(model) == _weights_shape(prior)
+
+
+def _weights_shape(config: ModelConfig) -> ModelConfig:
+    return replace(config, vocab_size=0, block_size=0, dropout=0.0, kind_gain=0.0)

@@ -1,7 +1,9 @@
 """The trainer: a loop a UI thread can watch (events), pause, resume and stop.
 
-It validates regularly and ends on the best weights (best.py); schedule and bounds live in
-schedule.py, evaluation and batching in evaluate.py, checkpoint capture in checkpoint.py.
+It validates regularly (on a fixed subset of the validation words when they are many), ends
+on the best weights (best.py) and measures them once on every validation word; schedule and
+bounds live in schedule.py, evaluation and batching in evaluate.py, checkpoint capture in
+checkpoint.py.
 It never prints, and building one leaves the process as it was (entry points set threads).
 """
 
@@ -11,17 +13,20 @@ import copy
 import math
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import Tensor
 
 from .best import BestWeights
+from .categories import KIND_GAIN
 from .checkpoint import Checkpoint, capture, load_checkpoint, save_checkpoint
 from .config import ModelConfig, TrainConfig, with_data_shape
-from .data import WordData
+from .data import BOS, Vocab, WordData
 from .device import default_threads, resolve_device, rng_state, set_rng_state
-from .evaluate import encode_split, epoch_batches, evaluate, evaluate_words
+from .evaluate import Encoded, Progress, encode_split, epoch_batches, evaluate, evaluate_words
 from .graphs import GraphedStep
 from .model import MiniGPT2
 from .optim import load_optimizer_state, make_optimizer, set_lr
@@ -35,6 +40,12 @@ __all__ = ["Trainer", "default_threads", "evaluate", "evaluate_words", "resolve_
 
 SAMPLES_PER_EVENT = 5
 FINAL_TRAIN_WORDS = 2000  # the final training-set loss is measured on at most this many words
+# Validation while training uses at most this many validation words, a seeded sample chosen
+# once: every 200 steps a pass over a 234K-word list's 47K took half the run. With 2,000, a
+# 60 s run makes as many steps as one given a 1,000-word validation file (bench/size_bench.py)
+# and their loss is precise enough (~0.01 nats) to pick the best weights. The final weights
+# are then measured once on every validation word.
+VAL_SUBSET_WORDS = 2000
 
 
 class Trainer:
@@ -51,6 +62,7 @@ class Trainer:
         *,
         preset: str = "",
         checkpoint: Checkpoint | None = None,
+        on_load: Progress | None = None,
     ) -> None:
         self.data = data
         self.config = config
@@ -58,20 +70,31 @@ class Trainer:
         self.on_event = on_event
         self.device = resolve_device(config.device)
         self.model_config = with_data_shape(model_config, data.vocab.size, data.max_len)
+        if data.categories and checkpoint is None:
+            # Kinds reach every position (ModelConfig.kind_gain); a resumed run keeps its
+            # own, so a model saved before kind offsets (0) goes on as it was trained.
+            self.model_config = replace(self.model_config, kind_gain=KIND_GAIN)
         # Seeded apart from the process's generator; dropout then draws from a stream that
         # continues from here and travels in checkpoints (see run()).
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
             self.model = MiniGPT2(self.model_config)
-            if config.prior and checkpoint is None:
-                graft_prior(self.model, data.vocab)
+            if checkpoint is None:
+                if config.prior:
+                    graft_prior(self.model, data.vocab)
+                start_kinds_as_none(self.model, data.vocab)
             self.model.to(self.device)
             self._rng: dict[str, Tensor] = {"cpu": torch.get_rng_state()}
         self._use_graphs = self.device.type == "cuda" and config.cuda_graphs
         self._graphed: GraphedStep | None = None  # built at the first step of run()
         self.optimizer = make_optimizer(self.model, config, capturable=self._use_graphs)
-        train, val = encode_split(data, self.device)
+        train, val = encode_split(data, self.device, on_load)
         (self.train_tokens, self.train_lengths), (self.val_tokens, self.val_lengths) = train, val
+        self.val_subset = val_subset(len(self.val_lengths), config.seed)
+        self._subset: Encoded = (
+            self.val_tokens[torch.from_numpy(self.val_subset).to(self.device)],
+            self.val_lengths[self.val_subset],
+        )
         self.steps_per_epoch = math.ceil(len(data.train_words) / config.batch_size)
         self.bounds = RunBounds(config, self.steps_per_epoch)
         self.step = 0
@@ -92,12 +115,14 @@ class Trainer:
         source: Path | str | Checkpoint,
         config: TrainConfig | None = None,
         on_event: Callable[[TrainEvent], None] | None = None,
+        on_load: Progress | None = None,
     ) -> Trainer:
         """Continue a run: same words, weights, optimizer state, step, schedule and RNG."""
         ckpt = source if isinstance(source, Checkpoint) else load_checkpoint(source)
         data = ckpt.word_data()
         config = config or ckpt.train_config
-        return cls(data, ckpt.model_config, config, on_event, preset=ckpt.preset, checkpoint=ckpt)
+        return cls(data, ckpt.model_config, config, on_event, preset=ckpt.preset,
+                   checkpoint=ckpt, on_load=on_load)  # fmt: skip
 
     def _restore(self, ckpt: Checkpoint) -> None:
         self.model.load_state_dict(ckpt.resume_state or ckpt.model_state)
@@ -205,7 +230,7 @@ class Trainer:
             epoch, batch = divmod(self.step, self.steps_per_epoch)
             if epoch != current_epoch:
                 order, widths, counts = epoch_batches(
-                    self.train_tokens, self.train_lengths, self.config, epoch
+                    self.train_lengths, self.config, epoch, self.device
                 )
                 current_epoch = epoch
             if self.between_steps is not None:
@@ -243,7 +268,10 @@ class Trainer:
         if window_steps:
             last_train_loss = float(window_loss) / window_steps
         train_loss, final_val = self._finish(stopped, last_train_loss)
-        self._emit("done", tokens_done, train_loss, final_val)
+        # The final figure, on every validation word; a stopped run without one, its best.
+        whole = final_val is not None
+        self._emit("done", tokens_done, train_loss, final_val if whole else self.best.val_loss,
+                   whole=whole)  # fmt: skip
         return TrainResult(
             steps=self.step,
             epochs=self.step / self.steps_per_epoch,
@@ -255,18 +283,33 @@ class Trainer:
             stopped=stopped,
             best_step=self.best.step,
             early_stopped=patience_out,
+            best_val_loss=self.best.val_loss,
+            val_subset_words=self.val_subset_words,
         )
+
+    @property
+    def val_subset_words(self) -> int | None:
+        """The size of the validation subset runs validate on, None when they use every
+        validation word (the list is small enough)."""
+        subset = len(self.val_subset)
+        return subset if subset < len(self.val_lengths) else None
 
     def _finish(self, stopped: bool, last_train_loss: float) -> tuple[float, float | None]:
         """Validate the last weights unless just done, switch the model to the best ones, and
-        measure them on (at most FINAL_TRAIN_WORDS of) the training words. A stopped run
-        skips both passes so that it returns at once, whatever the list's size, and reports
-        the mean loss of its last steps."""
+        measure them on every validation word (when validation used a subset) and on (at most
+        FINAL_TRAIN_WORDS of) the training words. Returns the two losses.
+
+        A stopped run skips these passes so that it returns at once, whatever the list's size:
+        it reports the mean loss of its last steps, and a validation loss only when the
+        subset was every validation word (None otherwise)."""
         evaluated = bool(self.history) and self.history[-1]["step"] == self.step
         if not stopped and len(self.val_tokens) and not evaluated:
             self._evaluate_and_record(last_train_loss)
         with self._lock:
             self.best.show_best(self.model, self.step)
+        val_loss = self.best.val_loss
+        if self.val_subset_words is not None:
+            val_loss = None if stopped else evaluate(self.model, self.val_tokens, self.val_lengths)
         if stopped and not math.isnan(last_train_loss):
             train_loss = last_train_loss
         else:
@@ -275,11 +318,12 @@ class Trainer:
                 self.train_tokens[:FINAL_TRAIN_WORDS],
                 self.train_lengths[:FINAL_TRAIN_WORDS],
             )
-        return train_loss, self.best.val_loss
+        return train_loss, val_loss
 
     def _train_step(self, order: Tensor, batch: int, width: int) -> Tensor:
         size = self.config.batch_size
-        rows = order[batch * size : (batch + 1) * size, :width]  # trim padding past the longest
+        picked = order[batch * size : (batch + 1) * size]
+        rows = self.train_tokens[picked, :width].long()  # trim padding past the longest
         if self._use_graphs:
             if self._graphed is None:
                 self._graphed = GraphedStep(
@@ -314,7 +358,9 @@ class Trainer:
             set_lr(self.optimizer, self.bounds.lr(self.step, self._clock.elapsed))
 
     def _evaluate_and_record(self, train_loss: float) -> float:
-        val_loss = evaluate(self.model, self.val_tokens, self.val_lengths)
+        """Validate on the subset, record the loss in the history, offer the weights as the
+        best."""
+        val_loss = evaluate(self.model, *self._subset)
         self.history.append({"step": self.step, "train_loss": train_loss, "val_loss": val_loss})
         with self._lock:
             self.best.offer(self.model, self.step, val_loss)
@@ -325,10 +371,14 @@ class Trainer:
         (seeded by the step: the generator dropout draws from is untouched). A young model
         rarely ends its names: they come cut at the limit, marked so."""
         config = SampleConfig(n=SAMPLES_PER_EVENT, seed=self.step, include_cut=True)
-        return tuple(s.shown for s in self.snapshot_sampler().sample(config))
+        # Names only: a sampler given the words would build sets of them all, every few
+        # seconds (a tenth of a second and more on a large list), to say which are novel.
+        sampler = Sampler(self.model_copy(), self.data.vocab)
+        return tuple(s.shown for s in sampler.sample(config))
 
     def _emit(self, kind: EventKind, tokens: int, train_loss: float | None,
-              val_loss: float | None, samples: tuple[str, ...] = ()) -> None:  # fmt: skip
+              val_loss: float | None, samples: tuple[str, ...] = (), *,
+              whole: bool = False) -> None:  # fmt: skip
         # Called on the training thread, never with self._lock held: a callback may take a
         # snapshot (snapshot_sampler) without deadlocking.
         if self.on_event is None:
@@ -342,5 +392,23 @@ class Trainer:
                 tokens_per_s=tokens / elapsed if elapsed > 0 else 0.0, elapsed_s=elapsed,
                 remaining_s=remaining, progress=progress, samples=samples,
                 best_step=self.best.step, best_val_loss=self.best.val_loss,
+                val_subset_words=None if whole else self.val_subset_words,
             )  # fmt: skip
         )
+
+
+def val_subset(rows: int, seed: int, size: int = VAL_SUBSET_WORDS) -> np.ndarray:
+    """Which of `rows` validation rows runs validate on: all of them when they are at most
+    `size`, else `size` of them drawn with `seed`, the same for a run and its resumptions."""
+    if rows <= size:
+        return np.arange(rows)
+    return np.sort(np.random.default_rng((seed, rows)).choice(rows, size, replace=False))
+
+
+def start_kinds_as_none(model: MiniGPT2, vocab: Vocab) -> None:
+    """Give every category's start token BOS's row: a fresh model with kinds starts as the
+    same model without them (its kind offsets are zero) and learns how each kind differs,
+    rather than first undoing a random row (measured: README, "Categories")."""
+    with torch.no_grad():
+        for row in vocab.category_ids:
+            model.tok_emb.weight[row] = model.tok_emb.weight[BOS]

@@ -21,7 +21,7 @@ from .config import (
     get_preset,
     resolve_auto,
 )
-from .data import DEFAULT_DATASET, WordData
+from .data import DEFAULT_DATASET, READ_SHARE, LoadProgress, WordData
 
 if TYPE_CHECKING:
     from .checkpoint import Checkpoint
@@ -89,14 +89,18 @@ class TrainEvent:
     total_steps: int | None
     epoch: float  # epochs done, fractional
     train_loss: float | None  # mean over the steps since the previous event
-    val_loss: float | None  # the latest validation loss
+    val_loss: float | None  # the latest validation loss, on the subset if val_subset_words
     tokens_per_s: float
     elapsed_s: float  # training time, pauses excluded
     remaining_s: float | None
     progress: float | None  # 0..1 of the run's bound (steps, epochs or time)
     samples: tuple[str, ...] = ()
     best_step: int | None = None  # the step of the weights with the lowest validation loss
-    best_val_loss: float | None = None
+    best_val_loss: float | None = None  # theirs (on the subset if val_subset_words)
+    # The validation words these losses are on, when a list has more than a run validates on
+    # every few hundred steps (train.VAL_SUBSET_WORDS); None: on all of them. The "done"
+    # event's val_loss is on all of them unless a stopped run skipped that pass.
+    val_subset_words: int | None = None
 
 
 @dataclass(frozen=True)
@@ -105,12 +109,16 @@ class TrainResult:
     epochs: float
     wall_s: float
     train_loss: float
-    val_loss: float | None
+    val_loss: float | None  # the final weights on every validation word (None: not measured)
     tokens_per_s: float
     params: int
     stopped: bool  # stopped early from outside
     best_step: int | None = None  # the run ends on the weights of this step (lowest val loss)
     early_stopped: bool = False  # validation stopped improving for `patience` evaluations
+    # The loss that chose the best weights, on the validation subset if val_subset_words
+    # (a stopped run skips the pass over every validation word: then val_loss is None).
+    best_val_loss: float | None = None
+    val_subset_words: int | None = None  # as in TrainEvent
 
 
 def _flag(field: str) -> str:
@@ -124,10 +132,12 @@ def build_trainer(
     *,
     current: Checkpoint | None = None,
     data: WordData | None = None,
+    on_load: LoadProgress | None = None,
 ) -> Trainer:
     """The one way a plan becomes a trainer: a fresh run on a preset, or a saved run (the
     `plan.resume` file, or the app's `current` model) continued exactly. `data` replaces the
     plan's words with words already split (a benchmark's: makemore's split of names.txt).
+    `on_load` hears how far loading the words is (a large list takes seconds), up to 1.0.
 
     The words are read and the preset checked before torch is imported, so a typo fails at
     once. Raises ValueError (WordListError, CheckpointError) with a message for the user.
@@ -157,24 +167,33 @@ def build_trainer(
         ckpt = current if current is not None else load_checkpoint(plan.resume)  # type: ignore[arg-type]
         config = ckpt.train_config.updated(**overrides).bounded(**plan.bound)
         set_threads(config)
-        return Trainer.from_checkpoint(ckpt, config, on_event)
+        return Trainer.from_checkpoint(ckpt, config, on_event, _encoding(on_load, 0.0))
 
-    data = plan_data(plan) if data is None else data
+    data = plan_data(plan, on_load) if data is None else data
     from .device import resolve_device, set_threads
     from .train import Trainer
 
     preset = chosen_preset(plan, data, resolve_device(plan.device or "auto").type)
     config = preset.train.updated(**overrides).bounded(**plan.bound)
     set_threads(config)
-    return Trainer(data, preset.model, config, on_event, preset=preset.name)
+    return Trainer(data, preset.model, config, on_event, preset=preset.name,
+                   on_load=_encoding(on_load, READ_SHARE))  # fmt: skip
 
 
-def plan_data(plan: TrainPlan) -> WordData:
+def _encoding(on_load: LoadProgress | None, start: float) -> Callable[[float], None] | None:
+    """A trainer's progress in encoding its words, as the rest of loading after `start`."""
+    if on_load is None:
+        return None
+    return lambda done: on_load("encoding", start + (1 - start) * done)
+
+
+def plan_data(plan: TrainPlan, on_progress: LoadProgress | None = None) -> WordData:
     """The words a fresh run of this plan trains and validates on (torch-free)."""
     seed = get_preset(plan.preset or DEFAULT_PRESET).train.updated(seed=plan.seed).seed
     return WordData.from_source(
-        plan.data or DEFAULT_DATASET, plan.val_data, seed=seed, keep_case=plan.keep_case
-    )
+        plan.data or DEFAULT_DATASET, plan.val_data, seed=seed, keep_case=plan.keep_case,
+        on_progress=on_progress,
+    )  # fmt: skip
 
 
 def chosen_preset(plan: TrainPlan, data: WordData, device: str = "cpu") -> Preset:

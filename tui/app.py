@@ -34,7 +34,7 @@ from .launch import (
     parse_args,
     shipped_checkpoint,
 )
-from .memory import freeze_survivors
+from .memory import freeze_survivors, tune_malloc
 from .messages import (
     AutoTrain,
     FavouriteRemoveRequested,
@@ -47,11 +47,10 @@ from .messages import (
 )
 from .model_info import ModelInfo
 from .session import Session, Settings, default_data_dir
-from .startup import choose_preset, initial_tab, start_messages
+from .startup import choose_preset, initial_tab, mark, open_first_model
 from .train_state import TrainState
 from .widgets.explore_pane import ExplorePane
 from .widgets.favourites_pane import FavouritesPane
-from .widgets.help_screen import HelpScreen
 from .widgets.key_footer import KeyFooter
 from .widgets.main_screen import MainScreen, show_pane
 from .widgets.quit_screen import QuitChoice, QuitScreen
@@ -89,6 +88,9 @@ class MiniGPT2App(App[None]):
         super().__init__()
         self.options = options or LaunchOptions()
         self.engine = engine or Engine(self.options.threads)
+        self.engine.opening()  # the boot opens one: Explore's first requests wait for it
+        if self.options.freeze_gc:  # as the command line runs it: the process is the app's
+            tune_malloc()
         self.keeper = FavouritesKeeper(self.options.favourites or default_favourites_path())
         self.model_info: ModelInfo | None = None
         self.notices: list[tuple[str, str]] = []  # (severity, text) of every notification
@@ -146,21 +148,27 @@ class MiniGPT2App(App[None]):
         if self.query_one(TabbedContent).active == TABS["explore"]:
             self.explore.prompt.focus()
         self._update_status()
-        self._boot()
+        # Boot once the first frame is drawn: its imports (torch) would hold the GIL the UI
+        # thread needs to draw it.
+        self.call_after_refresh(self._boot)
 
     # --- start-up: find a model to explore -------------------------------------------------
 
     @work(thread=True, group="boot", exit_on_error=False)
     def _boot(self) -> None:
-        """Import torch off the UI thread, then load a model or start training one."""
+        """Off the UI thread: open a model (names from numpy first, while torch loads) or
+        start training one."""
+        mark("boot")
         try:
-            self.engine.warm_up()
-            for message in start_messages(self.engine, self.options, self.session,
-                                          self._preset, shipped_checkpoint()):
-                self.post_message(message)
+            open_first_model(self.engine, self.options, self.session, self._preset,
+                             shipped_checkpoint(), self.post_message)
+            mark("torch_ready")
+            self.engine.warm_up()  # the trainer's modules too, before the first Start
             freeze_survivors(self.options.freeze_gc)
         except Exception as exc:  # a broken install: say so, keep the app open
             self.post_message(Notice(f"Could not start the model: {exc!r}", "error"))
+        finally:
+            self.engine.opened()  # or none will be: requests say so from now on
 
     @on(Notice)
     def _notice(self, message: Notice) -> None:
@@ -332,6 +340,8 @@ class MiniGPT2App(App[None]):
             self.notify(f"Could not keep your settings: {exc}", severity="warning")
 
     def action_help(self) -> None:
+        from .widgets.help_screen import HelpScreen  # Markdown: not imported before it is asked
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 

@@ -7,6 +7,10 @@ second and more, and must not delay the first frame): call those from worker thr
 Threads: the trainer runs on one worker thread; sampling runs on others, one at a time.
 While a model trains, each sampling request copies its weights as they are at that moment
 (between two steps), so Explore never samples weights older than the request.
+
+At start-up the model is opened twice: with numpy alone (`open_quickly`, a tenth of a
+second), then with torch (`load_checkpoint`, seconds). In between, the requests that the
+numpy sampler supports (core/numpy_sample.py) are answered by it, the others wait.
 """
 
 from __future__ import annotations
@@ -18,14 +22,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar
 
-from ..core.data import UnknownCharacterError, WordListError
+from ..core.data import LoadProgress, UnknownCharacterError, Vocab, WordListError
 from ..core.sampling import AttentionMap, Sample, SampleConfig
 from ..core.training import TrainEvent, TrainPlan, TrainResult
 from .engine_explore import ExploreQueries
 from .model_info import EventBatcher, ModelInfo
 
-if TYPE_CHECKING:  # torch-heavy modules: types only at import time
+if TYPE_CHECKING:  # torch-heavy modules (and numpy): types only at import time
     from ..core.checkpoint import Checkpoint
+    from ..core.numpy_sample import NumpySampler
     from ..core.sample import Sampler
     from ..core.train import Trainer
     from .session import Autosave
@@ -36,6 +41,9 @@ SWITCH_INTERVAL_S = 0.0005  # GIL hand-over while training (Python's default: 0.
 # way: on 2 cores the two shared a core and the GIL, which cost a request 5-6 ms of its 22.
 YIELD_TO_SAMPLING_S = 0.1
 SAMPLES_INTERVAL_S = 3.0  # a few names from the model in training, as makemore prints them
+# Loading torch holds the GIL for seconds (its libraries' loading, long stretches at once): a
+# model opened quickly first answers Explore's first request, up to this long.
+QUICK_FIRST_S = 2.0
 
 
 class EngineError(Exception):
@@ -53,6 +61,10 @@ class Engine(ExploreQueries):  # Explore's extras: engine_explore.py
         self._checkpoint: Checkpoint | None = None  # the loaded model, when not trained here
         self._sampler: Sampler | None = None
         self._sampler_of: Trainer | None = None  # the run whose weights _sampler copies
+        self._quick: NumpySampler | None = None  # the model opened with numpy, torch loading
+        self._ready = threading.Event()  # set unless a model is being opened (start-up)
+        self._ready.set()
+        self._quick_answered = threading.Event()  # the quick model's first names are out
         self.sampling_from: tuple[str, int] | None = None  # (preset, step) Explore samples
         self.info: ModelInfo | None = None
         self.autosave_error: str | None = None  # why the last autosave failed
@@ -66,8 +78,48 @@ class Engine(ExploreQueries):  # Explore's extras: engine_explore.py
 
     # --- checkpoints -----------------------------------------------------------------------
 
+    def opening(self) -> None:
+        """A model is on its way (the app's start-up): until `opened()`, or until it has
+        loaded, requests for names wait for it instead of failing ("no model yet")."""
+        self._ready.clear()
+
+    def opened(self) -> None:
+        self._ready.set()
+
+    def open_quickly(self, path: Path) -> ModelInfo | None:
+        """Open the checkpoint at `path` with numpy alone, for Explore to sample from until
+        `load_checkpoint(path)` has returned. None if numpy cannot: the load will say why."""
+        from ..core.numpy_model import load_numpy_checkpoint
+        from ..core.numpy_sample import NumpySampler
+
+        try:
+            ckpt = load_numpy_checkpoint(path)
+        except Exception:  # whatever is wrong, load_checkpoint says it to the user
+            return None
+        info = ModelInfo.of(ckpt, ckpt.model.num_params())
+        with self._lock:
+            self._quick, self.info, self.sampling_from = NumpySampler(ckpt), info, (
+                ckpt.preset, ckpt.step)
+            self._ready.clear()
+        return info
+
     def load_checkpoint(self, path: Path) -> ModelInfo:
-        """Make the checkpoint at `path` the model Explore samples from and training continues."""
+        """Make the checkpoint at `path` the model Explore samples from and training continues.
+        Ends a quick opening of it (open_quickly), whether it loads or not."""
+        info = None
+        try:
+            info = self._load_checkpoint(path)
+            return info
+        finally:
+            with self._lock:
+                if info is None and self._quick is not None:  # opened quickly, yet unusable
+                    self.info = self.sampling_from = None
+                self._quick = None
+            self._ready.set()
+
+    def _load_checkpoint(self, path: Path) -> ModelInfo:
+        if self._quick is not None:
+            self._quick_answered.wait(QUICK_FIRST_S)
         from ..core.checkpoint import CheckpointError, load_checkpoint
         from ..core.sample import Sampler
 
@@ -104,17 +156,19 @@ class Engine(ExploreQueries):  # Explore's extras: engine_explore.py
         return ckpt.step
 
     def _current_checkpoint(self) -> Checkpoint | None:  # a trainer's: between two steps
+        self._ready.wait()  # a model being opened is there once torch has it
         with self._lock:
             return self._trainer.snapshot() if self._trainer is not None else self._checkpoint
 
     # --- training --------------------------------------------------------------------------
 
     def train(self, plan: TrainPlan, on_events: Callable[[list[TrainEvent]], None], *,
-              continue_current: bool = False, autosave: Autosave | None = None
-              ) -> tuple[TrainResult, ModelInfo] | None:
+              continue_current: bool = False, autosave: Autosave | None = None,
+              on_load: LoadProgress | None = None) -> tuple[TrainResult, ModelInfo] | None:
         """Train as `plan` says; blocking, so call it on a worker thread. Events arrive in
         batches through `on_events`, on this thread. None: stopped before the first step.
-        With `autosave`, the model is kept during the run and when it ends or is stopped."""
+        With `autosave`, the model is kept during the run and when it ends or is stopped.
+        `on_load` hears how far loading the words is, before the run starts."""
         batcher = EventBatcher(on_events)
 
         def on_event(event: TrainEvent) -> None:
@@ -126,7 +180,7 @@ class Engine(ExploreQueries):  # Explore's extras: engine_explore.py
         # sampling would wait up to the default 5 ms switch interval for each retake.
         sys.setswitchinterval(SWITCH_INTERVAL_S)
         try:
-            trainer = self._make_trainer(plan, on_event, continue_current)
+            trainer = self._make_trainer(plan, on_event, continue_current, on_load)
             with self._lock:  # a stop or pause pressed while the trainer was built applies now
                 if self._wanted == "stop":
                     return None
@@ -157,7 +211,7 @@ class Engine(ExploreQueries):  # Explore's extras: engine_explore.py
             self.autosave_error = str(exc)
 
     def _make_trainer(self, plan: TrainPlan, on_event: Callable[[TrainEvent], None],
-                      continue_current: bool) -> Trainer:
+                      continue_current: bool, on_load: LoadProgress | None) -> Trainer:
         from ..core.training import build_trainer
 
         interval = SAMPLES_INTERVAL_S if plan.sample_interval_s is None else plan.sample_interval_s
@@ -166,7 +220,7 @@ class Engine(ExploreQueries):  # Explore's extras: engine_explore.py
         if current is not None:  # the run continues on the current model's own words
             plan = replace(plan, data=None, val_data=None, preset=None, keep_case=False)
         try:
-            trainer = build_trainer(plan, on_event, current=current)
+            trainer = build_trainer(plan, on_event, current=current, on_load=on_load)
         except ValueError as exc:  # WordListError, CheckpointError, a bad preset or value
             raise EngineError(str(exc) if isinstance(exc, WordListError)
                               else f"Cannot train: {exc}") from None
@@ -214,26 +268,34 @@ class Engine(ExploreQueries):  # Explore's extras: engine_explore.py
         while waiting or while sampling: the sampler checks it every step, so a stale request
         stops mid-way. Raises EngineError."""
         wanted = replace(config, include_cut=True)
-        names = self._use_sampler("Cannot sample", cancelled,
-                                  lambda sampler: sampler.sample(wanted, cancelled))
+        quick = self._quick
+        if quick is not None and quick.supports(wanted):
+            try:
+                names: list[Sample] | None = explained(
+                    "Cannot sample", quick.vocab, lambda: quick.sample(wanted, cancelled))
+            finally:
+                self._quick_answered.set()
+        else:
+            names = self._use_sampler("Cannot sample", cancelled,
+                                      lambda sampler: sampler.sample(wanted, cancelled))
         return None if cancelled() else names
 
     def attention(self, word: str) -> AttentionMap | None:
+        if (quick := self._quick) is not None:
+            return explained("No attention map", quick.vocab, lambda: quick.attention(word))
         return self._use_sampler("No attention map", lambda: False,
                                  lambda sampler: sampler.attention(word))
 
     def _use_sampler(self, what: str, cancelled: Callable[[], bool],
                      use: Callable[[Sampler], T]) -> T | None:
+        while not self._ready.wait(0.05):  # a model being opened: torch still loading it
+            if cancelled():
+                return None
         with self._sampling:
             if cancelled():  # a newer keystroke came while this one waited its turn
                 return None
             sampler = self._current_sampler()
-            try:
-                return use(sampler)
-            except ValueError as exc:  # said in words; an unknown character with the known
-                known = "".join(sampler.vocab.chars)
-                also = f" It knows: {known}" if isinstance(exc, UnknownCharacterError) else ""
-                raise EngineError(f"{what}: {exc}.{also}") from None
+            return explained(what, sampler.vocab, lambda: use(sampler))
 
     def _current_sampler(self) -> Sampler:
         with self._lock:
@@ -258,3 +320,12 @@ class Engine(ExploreQueries):  # Explore's extras: engine_explore.py
             self.sampling_from = (trainer.preset, step)
         return sampler
 
+
+def explained(what: str, vocab: Vocab, use: Callable[[], T]) -> T:
+    """`use()`, its ValueError said in words (an unknown character with the known ones)."""
+    try:
+        return use()
+    except ValueError as exc:
+        known = "".join(vocab.chars)
+        also = f" It knows: {known}" if isinstance(exc, UnknownCharacterError) else ""
+        raise EngineError(f"{what}: {exc}.{also}") from None

@@ -12,6 +12,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 if TYPE_CHECKING:
+    from ..core.numpy_sample import NumpySampler
     from ..core.repair import Correction, Repairer
     from ..core.sample import Sampler
 
@@ -60,6 +61,8 @@ class ExploreQueries:
         return RepairCache()
 
     if TYPE_CHECKING:
+        _quick: NumpySampler | None
+
         def _use_sampler(self, what: str, cancelled: Callable[[], bool],
                          use: Callable[[Sampler], T]) -> T | None: ...
 
@@ -87,6 +90,8 @@ class ExploreQueries:
         """Per name, the category whose model likes it most (all None without categories)."""
         from ..core.categories import best_categories
 
+        if (quick := self._quick) is not None:  # opened quickly: numpy scores them as torch
+            return quick.best_categories(names)
         found = self._use_sampler("No categories", lambda: False,
                                   lambda sampler: best_categories(sampler, names))
         return found or [None] * len(names)

@@ -47,7 +47,12 @@ class LaunchOptions:
     sample_seed: int = 0  # Explore's first seed; ctrl+r moves on to the next
     threads: int | None = None  # torch threads for training; None = the core's default
     theme: str = DARK
-    freeze_gc: bool = False  # memory.freeze_survivors once started (the command line: on)
+    # memory.tune_malloc, and memory.freeze_survivors once started (the command line: on)
+    freeze_gc: bool = False
+    # The first names from numpy while torch loads (the command line: on). Off in tests by
+    # default: the same seed gives other names in numpy than in torch, and snapshots wait
+    # on names.
+    quick_names: bool = False
 
 
 def unwritable_reason(path: Path) -> str | None:
@@ -85,6 +90,6 @@ def parse_args(argv: list[str] | None = None) -> LaunchOptions:
     args = parser.parse_args(argv)
     return LaunchOptions(data=args.data, checkpoint=args.checkpoint, preset=args.preset,
                          favourites=args.favourites, fresh=args.fresh,
-                         theme=LIGHT if args.light else DARK, freeze_gc=True)
+                         theme=LIGHT if args.light else DARK, freeze_gc=True, quick_names=True)
 
 

@@ -31,6 +31,27 @@ def release_free_memory() -> None:
         libc.malloc_trim(0)
 
 
+M_MMAP_THRESHOLD, M_ARENA_MAX = -3, -8  # glibc's mallopt parameters (malloc.h)
+# Blocks this large or larger are mapped on their own and unmapped when freed. glibc's own
+# threshold starts at 128 KB and rises with every large block freed, up to 32 MB: torch's
+# activations (validation batches of a few MB, each step's 100 KB-1 MB tensors) then come from
+# the heap, whose freed pages stay resident. Training the built-in lists for 600 steps
+# (engine alone): peak RSS 313 MB, 288 MB with the threshold fixed.
+MMAP_THRESHOLD = 256 * 1024
+# An arena per thread that allocates (the UI, the trainer, each sampling worker), each keeping
+# its own freed memory: two are plenty for one trainer and one sampler (295 MB alone).
+MALLOC_ARENAS = 2
+
+
+def tune_malloc() -> None:
+    """For the app's process, before its threads allocate: freed tensors go back to the
+    system instead of piling up in glibc's heaps. Elsewhere than glibc: nothing."""
+    libc = _libc()
+    if libc is not None:
+        libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+        libc.mallopt(M_ARENA_MAX, MALLOC_ARENAS)
+
+
 # Objects allocated between two young-generation passes (CPython's default: 700). Textual
 # makes and drops thousands a frame; at 700 the full passes (20 ms, every thread stopped) came
 # 6 times in 20 s of typing while training, at 5,000 0-1 times, with the same peak RSS.

@@ -51,6 +51,14 @@ class TrainingProgress(Message):
 
 
 @dataclass
+class TrainingLoading(Message):
+    """How far loading the words of a run about to start is: a large list takes seconds."""
+
+    what: str
+    done: float  # 0..1
+
+
+@dataclass
 class TrainingEnded(Message):
     """The training worker returned: with its result and the model it made, with neither
     (stopped before the first step), or with an error to show."""

@@ -13,6 +13,7 @@ from ..core.training import TrainEvent
 
 if TYPE_CHECKING:
     from ..core.checkpoint import Checkpoint
+    from ..core.numpy_model import NumpyCheckpoint
 
 FLUSH_INTERVAL_S = 0.2  # at most ~5 UI updates a second from the trainer
 
@@ -32,7 +33,7 @@ class ModelInfo:
     categories: tuple[str, ...] = ()  # the kinds of names it can be asked for; () = one list
 
     @classmethod
-    def of(cls, ckpt: Checkpoint, params: int) -> ModelInfo:
+    def of(cls, ckpt: Checkpoint | NumpyCheckpoint, params: int) -> ModelInfo:
         history = tuple((int(h["step"]), float(h["train_loss"]), float(h["val_loss"]))
                         for h in ckpt.history if {"step", "train_loss", "val_loss"} <= h.keys())
         return cls(ckpt.preset, ckpt.step, ckpt.source, params, len(ckpt.train_words),

@@ -1,9 +1,14 @@
 """What the app opens on: the model the command line names, training on the data it names,
 the last model trained here, the shipped model, or else a model trained at once. Runs on a
-worker thread (loading imports torch); returns the messages that tell the UI."""
+worker thread (loading imports torch), once the first frame is drawn; tells the UI with
+messages as it goes: names from a model opened with numpy come first, while torch loads."""
 
 from __future__ import annotations
 
+import json
+import os
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from textual.message import Message
@@ -16,42 +21,59 @@ from .launch import TABS, LaunchOptions
 from .messages import AutoTrain, ModelChanged, Notice
 from .session import Session, Settings
 
+TIMINGS_ENV = "MINIGPT2_TUI_TIMINGS"  # a file to note start-up moments in (the benchmark's)
 
-def start_messages(engine: Engine, options: LaunchOptions, session: Session, preset: str,
-                   shipped: Path | None) -> list[Message]:
-    said: list[Message] = []
+
+def mark(moment: str) -> None:
+    """Note when a moment of start-up came (e.g. "torch_ready") in the file that
+    MINIGPT2_TUI_TIMINGS names, for bench/startup_bench.py; nothing when it is unset. The
+    time is the system's monotonic clock, which the benchmark's process shares."""
+    path = os.environ.get(TIMINGS_ENV)
+    if path:
+        with open(path, "a", encoding="utf-8") as file:
+            file.write(json.dumps({"event": moment, "monotonic": time.monotonic()}) + "\n")
+
+
+def open_first_model(engine: Engine, options: LaunchOptions, session: Session, preset: str,
+                     shipped: Path | None, tell: Callable[[Message], None]) -> None:
+    """Open what the app starts on, telling the UI as it goes (`tell` posts a message)."""
 
     def load(path: Path, which: str = "") -> bool:
+        quick = engine.open_quickly(path) if options.quick_names else None
+        if quick is not None:  # names at once, from numpy, while torch loads
+            tell(ModelChanged(quick, "loaded", path.name))
         try:
             info = engine.load_checkpoint(path)
         except EngineError as exc:
-            said.append(Notice(str(exc), "error"))
+            tell(Notice(str(exc), "error"))
             return False
-        said.append(ModelChanged(info, "loaded", path.name))
+        if info != quick:  # the same model, whichever opened it: Explore's names stand
+            tell(ModelChanged(info, "loaded", path.name))
         if which:
-            said.append(Notice(f"Reopened {which}: {info.describe()} ({path}). "
-                               "minigpt2-tui --fresh starts from the shipped model."))
+            tell(Notice(f"Reopened {which}: {info.describe()} ({path}). "
+                        "minigpt2-tui --fresh starts from the shipped model."))
         return True
 
     if options.checkpoint is not None:
         if load(options.checkpoint):
-            return said
+            return
         fallback = "the built-in model" if shipped else "training a new one"
-        said.append(Notice(f"Using {fallback} instead.", "warning"))
+        tell(Notice(f"Using {fallback} instead.", "warning"))
     elif options.data is not None:
         try:
             WordData.from_source(options.data)  # a typo is an error now, not at Start
         except WordListError as exc:
-            said.append(Notice(f"{exc}. Using the built-in list instead.", "error"))
+            tell(Notice(f"{exc}. Using the built-in list instead.", "error"))
         else:
-            return [*said, AutoTrain(TrainPlan(data=options.data, preset=preset),
-                                     f"Training on {options.data}")]
+            tell(AutoTrain(TrainPlan(data=options.data, preset=preset),
+                           f"Training on {options.data}"))
+            return
     last = None if options.fresh or options.data else session.last_model()
     if last is not None and load(last, "your last model"):
-        return said
+        return
     if shipped is not None and load(shipped):
-        return said
-    return [*said, AutoTrain(TrainPlan(preset=preset), "No trained model yet: training one now")]
+        return
+    tell(AutoTrain(TrainPlan(preset=preset), "No trained model yet: training one now"))
 
 
 def choose_preset(wanted: str | None, presets: list[Preset]) -> str:

@@ -4,11 +4,13 @@ import itertools
 import json
 import subprocess
 import sys
+from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import torch
-from minigpt2.core.categories import best_categories, load_labelled
+from minigpt2.core.categories import KIND_GAIN, KIND_REPEATS, best_categories, load_labelled
 from minigpt2.core.checkpoint import load_checkpoint
 from minigpt2.core.config import ModelConfig, TrainConfig
 from minigpt2.core.data import (
@@ -75,6 +77,46 @@ def test_each_list_is_a_category_and_a_word_in_two_keeps_both(tmp_path: Path) ->
     labelled = {w for w, c in rows if c is not None}
     assert set(dropped) <= labelled and 0.3 < len(dropped) / len(labelled) < 0.7
     assert None not in data.val_categories
+
+
+def test_a_small_kind_comes_twice_at_most(tmp_path: Path) -> None:
+    small = write(tmp_path / "small.txt", [f"s{i}" for i in range(10)])
+    half = write(tmp_path / "half.txt", [f"h{i}" for i in range(50)])
+    large = write(tmp_path / "large.txt", [f"l{i}" for i in range(100)])
+    data = WordData.from_source([small, half, large], dropout=0.5)
+    assert data.train_categories is not None and data.val_categories is not None
+    rows = Counter(zip(data.train_words, data.train_categories, strict=True))
+    times = {c: {n for (_, kind), n in rows.items() if kind == c} for c in data.categories}
+    assert times == {"small": {KIND_REPEATS}, "half": {2}, "large": {1}}
+    assert {n for (_, kind), n in rows.items() if kind is None} == {1}  # no-kind rows once
+    val_rows = list(zip(data.val_words, data.val_categories, strict=True))
+    assert len(set(val_rows)) == len(val_rows)  # validation measures the lists as they are
+
+
+def test_kinds_of_about_one_size_come_once(two_lists: tuple[Path, Path]) -> None:
+    data = WordData.from_source(list(two_lists))
+    assert data.train_categories is not None
+    pairs = list(zip(data.train_words, data.train_categories, strict=True))
+    assert len(pairs) == len(set(pairs))
+
+
+def test_a_fresh_model_with_kinds_starts_as_the_model_without_them(
+    two_lists: tuple[Path, Path],
+) -> None:
+    data = WordData.from_source(list(two_lists))
+    model = ModelConfig(n_layer=1, n_head=2, d_model=32, positions="learned")
+    trainer = Trainer(data, model, TrainConfig(epochs=1, sample_interval_s=0))
+    assert trainer.model_config.kind_gain == KIND_GAIN
+    scores = [word_logprobs(trainer.model, data.vocab, ["lamo", "katoz"], c)
+              for c in (None, *data.categories)]  # fmt: skip
+    assert scores[1] == scores[0] and scores[2] == scores[0]
+
+
+def test_a_model_saved_before_kind_offsets_resumes_without_them(conditioned: Path) -> None:
+    ckpt = load_checkpoint(conditioned)
+    assert ckpt.model_config.kind_gain == KIND_GAIN
+    older = replace(ckpt, model_config=replace(ckpt.model_config, kind_gain=0.0))
+    assert Trainer.from_checkpoint(older).model_config.kind_gain == 0.0
 
 
 def test_one_category_only_is_a_plain_model(tmp_path: Path) -> None:

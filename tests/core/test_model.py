@@ -7,6 +7,7 @@ import math
 import pytest
 import torch
 from minigpt2.core.config import ModelConfig, get_preset, with_data_shape
+from minigpt2.core.data import BOS
 from minigpt2.core.model import KVCache, MiniGPT2, sinusoidal_positions
 
 VOCAB, BLOCK = 30, 12
@@ -72,14 +73,33 @@ def test_residual_projections_get_the_scaled_init() -> None:
     assert residual == pytest.approx(0.02 / 4, rel=0.1)  # 1/sqrt(2 * 8)
 
 
-def test_kv_cache_decoding_equals_full_recomputation(tiny: ModelConfig, device: str) -> None:
-    model = build(tiny, device)
+@pytest.mark.parametrize("kind_gain", [0.0, 3.0])
+def test_kv_cache_decoding_equals_full_recomputation(
+    tiny: ModelConfig, device: str, kind_gain: float
+) -> None:
+    model = build(dataclasses.replace(tiny, kind_gain=kind_gain), device)
     idx = torch.randint(3, VOCAB, (3, BLOCK), device=device)
     full, _ = model(idx)
     cache = KVCache(model.config, batch_size=3, device=torch.device(device))
     prefill, _ = model(idx[:, :4], cache=cache)
     steps = [prefill] + [model(idx[:, t : t + 1], cache=cache)[0] for t in range(4, BLOCK)]
     torch.testing.assert_close(torch.cat(steps, dim=1), full, atol=1e-5, rtol=1e-5)
+
+
+@torch.no_grad()
+def test_a_kind_gain_feeds_the_start_token_to_every_position(tiny: ModelConfig) -> None:
+    plain, kinded = build(tiny), build(dataclasses.replace(tiny, kind_gain=3.0))
+    idx = torch.randint(3, VOCAB, (1, BLOCK))
+    idx[0, 0] = BOS
+    # Starting with BOS, the offset is zero: the same weights give the same logits.
+    torch.testing.assert_close(plain(idx)[0], kinded(idx)[0])
+    other = idx.clone()
+    other[0, 0] = VOCAB - 1  # another start token, as a kind's
+    through_attention = (plain(other)[0] - plain(idx)[0]).abs().amax(-1)[0]
+    offset_too = (kinded(other)[0] - kinded(idx)[0]).abs().amax(-1)[0]
+    assert bool((offset_too[1:] > 2 * through_attention[1:]).all())
+    with pytest.raises(ValueError, match="kind_gain"):
+        dataclasses.replace(tiny, kind_gain=-1.0)
 
 
 def test_attention_weights_are_causal_distributions(tiny: ModelConfig) -> None:

@@ -102,10 +102,9 @@ async def test_the_table_shows_the_kind_that_likes_each_name_most(make_app: AppF
         assert "Likeliest kind" in str(explore.query_one("#candidates-header").render())
         for y, row in enumerate(explore.table.rows):
             name, kind = row.candidate.name, row.kind
-            pure = {soft_share([name])}
-            if pure == {1.0}:
+            if all(ch in "".join(SOFT) for ch in name):
                 assert kind == "soft", name
-            elif pure == {0.0}:
+            elif all(ch in "".join(HARD) for ch in name):  # a mix like "likoko" may go either way
                 assert kind == "hard", name
             assert kind is not None and kind in explore.table.render_line(y).text
 

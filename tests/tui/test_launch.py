@@ -80,8 +80,8 @@ def test_parse_args() -> None:
                           "large", "--favourites", "f.json", "--light"])
     assert options == LaunchOptions(data="seed", checkpoint=Path("m.safetensors"),
                                     preset="large", favourites=Path("f.json"),
-                                    theme="textual-light", freeze_gc=True)
-    assert parse_args([]) == LaunchOptions(freeze_gc=True)  # the app, not a test's
+                                    theme="textual-light", freeze_gc=True, quick_names=True)
+    assert parse_args([]) == LaunchOptions(freeze_gc=True, quick_names=True)  # not a test's
 
 
 def test_unknown_flag_exits_with_usage(capsys: pytest.CaptureFixture[str]) -> None:

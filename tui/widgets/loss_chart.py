@@ -71,10 +71,15 @@ class LossChart(PlotextPlot):
 
     def on_mount(self) -> None:
         super().on_mount()
-        # A legend in the border: plotext's own would cover the first, highest points.
-        self.border_title = "Loss  [$primary]━━ train[/]  [$warning]━━ validation[/]"
+        self.label_validation(None)
         self.set_interval(REDRAW_INTERVAL_S, self._redraw_if_stale)
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._redraw_if_stale())
+
+    def label_validation(self, subset_words: int | None) -> None:
+        """The legend, in the border (plotext's own would cover the first, highest points);
+        it says when the validation curve is on a subset of a large list's words."""
+        subset = f" ({subset_words:,} words)" if subset_words else ""
+        self.border_title = f"Loss  [$primary]━━ train[/]  [$warning]━━ validation{subset}[/]"
 
     def add(self, train: Iterable[Point] = (), val: Iterable[Point] = ()) -> None:
         before = len(self.train_points) + len(self.val_points)

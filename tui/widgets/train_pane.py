@@ -23,7 +23,13 @@ from ...core.data import DEFAULT_DATASET, DatasetInfo
 from ...core.training import TrainPlan
 from ..engine import Engine, EngineError, ModelInfo
 from ..memory import release_free_memory
-from ..messages import ModelChanged, TrainingEnded, TrainingProgress, TrainingStateChanged
+from ..messages import (
+    ModelChanged,
+    TrainingEnded,
+    TrainingLoading,
+    TrainingProgress,
+    TrainingStateChanged,
+)
 from ..session import AUTOSAVE_INTERVAL_S, Autosave
 from ..train_state import TrainState
 from .loss_chart import LossChart
@@ -56,6 +62,7 @@ class TrainPane(Horizontal, ModelFiles):  # Horizontal first: its CSS applies
         self.autosave_interval_s = autosave_interval_s
         self._form_args = (datasets, presets, data or DEFAULT_DATASET, preset)
         self.last_event: TrainEvent | None = None
+        self._starting = ""  # the message while a run starts
         self.sample_lines: deque[str] = deque(maxlen=SAMPLE_LINES)
 
     def compose(self) -> ComposeResult:
@@ -151,8 +158,9 @@ class TrainPane(Horizontal, ModelFiles):  # Horizontal first: its CSS applies
         continuing = self.form.continue_current
         if not continuing:
             self._clear_run()
-        self.show_message("Training the current model further…" if continuing else
+        self._starting = ("Training the current model further…" if continuing else
                           f"Training the {plan.preset} preset on {data_names(plan.data)}…")
+        self.show_message(self._starting)
         self.state = TrainState.STARTING
         self._train(plan, continuing)
 
@@ -197,9 +205,13 @@ class TrainPane(Horizontal, ModelFiles):  # Horizontal first: its CSS applies
         autosave = (
             Autosave(self.autosave_to, self.autosave_interval_s) if self.autosave_to else None
         )
+        def loading(what: str, done: float) -> None:
+            if not worker.is_cancelled:
+                self.post_message(TrainingLoading(what, done))
+
         try:
             outcome = self.engine.train(plan, deliver, continue_current=continue_current,
-                                        autosave=autosave)
+                                        autosave=autosave, on_load=loading)
         except EngineError as exc:
             self.post_message(TrainingEnded(None, None, str(exc)))
         except Exception as exc:  # keep the app alive whatever goes wrong in the core
@@ -210,6 +222,15 @@ class TrainPane(Horizontal, ModelFiles):  # Horizontal first: its CSS applies
             release_free_memory()  # the run's freed heap, back to the system
 
     # --- what the trainer reports ----------------------------------------------------------
+
+    @on(TrainingLoading)
+    def _loading(self, message: TrainingLoading) -> None:
+        message.stop()
+        if self.state is TrainState.STARTING:  # the words load on the worker: no freeze
+            done = message.done < 1
+            self.show_message(f"{self._starting} Loading the words: {message.what}, "
+                              f"{message.done:.0%}." if done else self._starting)
+            self.query_one(ProgressBar).update(total=1.0, progress=message.done)
 
     @on(TrainingProgress)
     def _progress(self, message: TrainingProgress) -> None:
@@ -231,6 +252,8 @@ class TrainPane(Horizontal, ModelFiles):  # Horizontal first: its CSS applies
             elif event.kind == "resumed" and self.state is not TrainState.STOPPING:
                 self.state = TrainState.RUNNING
         first = self.last_event is None
+        if first:
+            self.chart.label_validation(message.events[0].val_subset_words)
         self.chart.add(train, val)
         # Only "progress" events carry a train loss and only "eval" ones a fresh val loss:
         # show the latest of each in the batch, with the counters of its last event.
@@ -274,7 +297,7 @@ class TrainPane(Horizontal, ModelFiles):  # Horizontal first: its CSS applies
             self.query_one(ProgressBar).update(progress=1.0)
         self.state = TrainState.DONE
         self.chart.redraw_now()
-        self.show_message(run_summary(result, self.last_event, kept))
+        self.show_message(run_summary(result, kept))
         self.post_message(ModelChanged(info, "stopped" if result.stopped else "finished"))
 
     def show_history(self, info: ModelInfo) -> None:

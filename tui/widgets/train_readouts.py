@@ -44,15 +44,14 @@ def data_names(data: str | tuple[str, ...] | None) -> str:
     return " + ".join(Path(source).name for source in sources)
 
 
-def run_summary(result: TrainResult, last_event: TrainEvent | None, kept: str) -> str:
+def run_summary(result: TrainResult, kept: str) -> str:
     """How a run ended, on which weights, and whether the model was kept."""
     said = (f"{'Stopped' if result.stopped else 'Finished'} at step {result.steps:,}: train "
             f"loss {format_loss(result.train_loss)}, val loss {format_loss(result.val_loss)}.")
-    if result.best_step is not None:  # the trainer's last report has the best loss
-        best = last_event.best_val_loss if last_event and last_event.best_step == \
-            result.best_step else result.val_loss
+    if result.best_step is not None:
+        on = f" on {result.val_subset_words:,} of its words" if result.val_subset_words else ""
         said += (f" Ends on the best weights, from step {result.best_step:,} "
-                 f"(val loss {format_loss(best)}).")
+                 f"(val loss {format_loss(result.best_val_loss)}{on}).")
     return f"{said} {kept}".rstrip()
 
 

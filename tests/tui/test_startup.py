@@ -1,0 +1,106 @@
+"""Start-up: the first frame before any model work, and the first names from numpy while
+torch loads (as the command line starts the app: `quick_names`)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from minigpt2.core.sampling import SampleConfig
+from minigpt2.tui import app as app_module
+from minigpt2.tui.engine import Engine
+from minigpt2.tui.widgets.main_screen import MainScreen
+from tui_helpers import SIZE, AppFactory, press, wait_for
+
+
+async def test_the_first_frame_is_drawn_before_the_boot_opens_a_model(
+        make_app: AppFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opening a model imports torch, which holds the GIL that drawing needs."""
+    happened: list[str] = []
+    draw, boot = MainScreen._compositor_refresh, app_module.open_first_model
+
+    def drawn(screen: MainScreen) -> None:
+        happened.append("frame")
+        draw(screen)
+
+    def booted(*args: object) -> None:
+        happened.append("boot")
+        boot(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(MainScreen, "_compositor_refresh", drawn)
+    monkeypatch.setattr(app_module, "open_first_model", booted)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: bool(app.explore.candidates), what="names")
+    assert happened.index("frame") < happened.index("boot")
+
+
+class HeldTorch:
+    """Holds every torch load until `release()`: torch is then "still loading"."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.loads = 0
+        self._go = threading.Event()
+        load = Engine._load_checkpoint
+
+        def held(engine: Engine, path: Path) -> object:
+            self.loads += 1
+            self._go.wait(60)
+            return load(engine, path)
+
+        monkeypatch.setattr(Engine, "_load_checkpoint", held)
+
+    def release(self) -> None:
+        self._go.set()
+
+
+async def test_the_first_names_come_from_numpy_while_torch_loads(
+        make_app: AppFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    torch = HeldTorch(monkeypatch)
+    app = make_app(checkpoint=None, quick_names=True)  # a first launch: the shipped model
+    async with app.run_test(size=SIZE) as pilot:
+        explore = app.explore
+        await wait_for(pilot, lambda: len(explore.candidates) == 20, what="the first names")
+        assert torch.loads == 1 and app.engine._quick is not None  # torch not loaded yet
+        assert app.model_info is not None and app.model_info.preset == "auto"
+        assert "step 1,140" in str(app.query_one("#status").render())
+        first = explore.shown_names()
+        # What the list says of each name is the model's: as torch says, once loaded.
+        kinds = [explore._kinds[name] for name in first]
+        shown = list(explore.candidates)
+
+        torch.release()
+        await wait_for(pilot, lambda: app.engine._quick is None, what="torch to load")
+        await pilot.pause(0.2)
+        assert explore.shown_names() == first  # the same model: its names stay
+        sampler = app.engine._sampler
+        assert sampler is not None
+        for name in shown:
+            if not name.cut:
+                assert name.logprob == pytest.approx(sampler.score(name.name).logprob, abs=1e-4)
+            assert name.source == sampler.source_of(name.name)
+        assert kinds == app.engine.best_categories(first)
+
+        await press(pilot, "m")  # from now on, torch samples
+        await wait_for(pilot, lambda: explore.shown_request is not None
+                       and explore.shown_request.prompt == "m", what="names for 'm'")
+        assert all(name.startswith("m") for name in explore.shown_names())
+
+
+async def test_what_numpy_cannot_sample_waits_for_torch(
+        make_app: AppFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kind of name (guided by the model's categories) is torch's alone."""
+    torch = HeldTorch(monkeypatch)
+    app = make_app(checkpoint=None, quick_names=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.engine._quick is not None, what="a quick opening")
+        answer: list[object] = []
+        asked = threading.Thread(target=lambda: answer.append(app.engine.sample(
+            SampleConfig(n=5, category="animals", guidance=2.0, seed=0, time_limit_s=None))))
+        asked.start()
+        asked.join(0.5)
+        assert not answer  # waiting for torch, not answered by numpy
+        torch.release()
+        asked.join(60)
+        assert answer and len(answer[0]) == 5  # type: ignore[arg-type]
