@@ -90,6 +90,7 @@ class MixedNextLogprobs:
         self.lean = lean  # (B, 2) last two tokens -> (B, V) added before renormalising
         self.cache = KVCache(model.config, len(starts), self.device)
         self.last_two = torch.zeros((1, 2), dtype=torch.long, device=self.device)
+        self.kind_offsets: Tensor | None = None
 
     def start(self, ids: list[int]) -> tuple[float, Tensor]:
         kinds = len(self.starts)
@@ -97,6 +98,7 @@ class MixedNextLogprobs:
         idx = torch.tensor([ids] * kinds, device=self.device)
         idx[:, 0] = self.starts
         logits, _ = self.model(idx, cache=self.cache)  # (K, T, V): the prompt's positions
+        self.kind_offsets = self.cache.kind_offset  # (K, 1, C) with a kind_gain model, or None
         padded = torch.tensor([ids[0], *ids], device=self.device)  # the start pads "before"
         pairs = torch.stack([padded[:-1], padded[1:]], 1)  # (T, 2): the last two at each step
         logprobs = self._mixed(logits, pairs)
@@ -111,6 +113,8 @@ class MixedNextLogprobs:
         picks = (torch.arange(kinds, device=self.device)[:, None] * rows + parents).flatten()
         filled = self.cache.store[:, :, :, :, : self.cache.length].index_select(2, picks)
         self.cache.store = torch.cat([filled, torch.empty_like(filled[:, :, :, :, :1])], 4)
+        if self.kind_offsets is not None:  # each row's kind, in the cache's kind-major order
+            self.cache.kind_offset = self.kind_offsets.repeat_interleave(len(parents), 0)
         logits, _ = self.model(tokens.repeat(kinds)[:, None], cache=self.cache)
         self.last_two = torch.stack([self.last_two[parents, 1], tokens], 1)
         return self._mixed(logits[:, -1].unflatten(0, (kinds, -1)), self.last_two)
