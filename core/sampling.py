@@ -24,7 +24,7 @@ DEFAULT_TIME_LIMIT_S = 0.5
 CONSTRAINTS = ("prompt", "ends_with", "contains", "min_len", "max_len", "exclude_chars", "exclude")
 # Names like examples (like.py): the guidance weight towards what the examples share, and
 # how many examples a request keeps (more say nothing new). At 0 (sampling from the model
-# as adapted to five examples), 52% to 93% of names share their trait, plain sampling 0%;
+# as adapted to five examples), 50% to 88% of names share their trait, plain sampling 0%;
 # 0.5 reaches 82% to 100% but the names lose more of their look (bench/like_bench.py).
 DEFAULT_LIKE_STRENGTH = 0.0
 MAX_LIKE_EXAMPLES = 1000
