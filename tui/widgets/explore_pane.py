@@ -159,6 +159,7 @@ class ExplorePane(Vertical):
         trains, only when the user has left Explore alone for a while: names should not
         change under the cursor of someone choosing one."""
         info = self.engine.info
+        self.did_you_mean.forget_text()
         wanted = self._restore.pop("category", None)  # as the user left it last time
         with self.prevent(Select.Changed):
             self.form.set_categories(info.categories if info is not None else (),
