@@ -128,6 +128,7 @@ async def test_names_as_it_learns_come_from_the_trainer(make_app: AppFactory, wo
             assert int(step.removeprefix("step").replace(",", "")) > 0
             assert len(names.split()) == 5  # SAMPLES_PER_EVENT names from the trainer
             assert line in text
+        assert text.splitlines()[0] == pane.sample_lines[-1]  # newest first: a short box shows it
 
 
 async def test_bad_form_values_are_explained(make_app: AppFactory, word_file: Path) -> None:
