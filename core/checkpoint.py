@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 from safetensors import SafetensorError
@@ -15,6 +15,8 @@ from safetensors.torch import save as save_safetensors
 from torch import Tensor
 
 from .best import BestWeights
+from .checkpoint_header import check_shapes, read_header
+from .checkpoint_header import model_config as checked_model_config
 from .config import ModelConfig, TrainConfig
 from .data import Vocab, WordData, in_parts
 from .io import atomic_write_bytes
@@ -26,6 +28,7 @@ MODEL_PREFIX = "model."
 OPTIM_PREFIX = "optim."
 RESUME_PREFIX = "resume."  # the live weights, where the model saved is an earlier best
 RNG_PREFIX = "rng."  # random generator states (uint8 tensors), so dropout resumes exactly
+V = TypeVar("V")
 
 
 class CheckpointError(ValueError):
@@ -175,23 +178,43 @@ def load_checkpoint(path: Path | str) -> Checkpoint:
 
 
 def _parse(data: bytes) -> Checkpoint:
+    """The checkpoint in `data`; its config is checked against the tensor shapes in the
+    header before any tensor is read or any model built (checkpoint_header.py)."""
     try:
-        tensors = load_safetensors(data)
-        metadata = _read_metadata(data)
-    except (SafetensorError, ValueError, OSError) as exc:
+        metadata, shapes = read_header(data)
+    except (ValueError, KeyError, TypeError) as exc:
         raise CheckpointError(
             f"not a readable safetensors file, corrupt or truncated ({exc})"
         ) from None
     if metadata.get("format") != FORMAT:
         raise CheckpointError(f"not a minigpt2 checkpoint (format {metadata.get('format')!r})")
     try:
-        model_config = ModelConfig(
-            **_only_fields(ModelConfig, json.loads(metadata["model_config"]))
+        claimed = _only_fields(ModelConfig, json.loads(metadata["model_config"]))
+        vocab = Vocab(json.loads(metadata["vocab"]), json.loads(metadata.get("categories", "[]")))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"damaged metadata ({type(exc).__name__}: {exc})") from None
+    try:  # before any tensor is read or any model built: the config may claim terabytes
+        model_config = checked_model_config(claimed)
+        check_shapes(model_config, _with_prefix(shapes, MODEL_PREFIX))
+        if resume_shapes := _with_prefix(shapes, RESUME_PREFIX):
+            check_shapes(model_config, resume_shapes, "last weights")
+    except ValueError as exc:
+        raise CheckpointError(str(exc)) from None
+    if vocab.size != model_config.vocab_size:
+        raise CheckpointError(
+            f"vocabulary of {vocab.size} tokens does not match "
+            f"the model's {model_config.vocab_size}"
         )
+    try:
+        tensors = load_safetensors(data)
+    except (SafetensorError, ValueError, OSError) as exc:
+        raise CheckpointError(
+            f"not a readable safetensors file, corrupt or truncated ({exc})"
+        ) from None
+    try:
         train_config = TrainConfig(
             **_only_fields(TrainConfig, json.loads(metadata["train_config"]))
         )
-        vocab = Vocab(json.loads(metadata["vocab"]), json.loads(metadata.get("categories", "[]")))
         ckpt = Checkpoint(
             model_config=model_config,
             vocab=vocab,
@@ -214,18 +237,7 @@ def _parse(data: bytes) -> Checkpoint:
             ckpt.best_step, ckpt.best_val_loss = int(best["step"]), float(best["val_loss"])
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"damaged metadata ({type(exc).__name__}: {exc})") from None
-    if vocab.size != model_config.vocab_size:
-        raise CheckpointError(
-            f"vocabulary of {vocab.size} tokens does not match "
-            f"the model's {model_config.vocab_size}"
-        )
     return ckpt
-
-
-def _read_metadata(data: bytes) -> dict[str, str]:
-    header_len = int.from_bytes(data[:8], "little")
-    header = json.loads(data[8 : 8 + header_len])
-    return dict(header.get("__metadata__") or {})
 
 
 def _only_fields(cls: type, values: dict[str, Any]) -> dict[str, Any]:
@@ -236,7 +248,7 @@ def _only_fields(cls: type, values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _with_prefix(tensors: dict[str, Tensor], prefix: str) -> dict[str, Tensor]:
+def _with_prefix(tensors: dict[str, V], prefix: str) -> dict[str, V]:
     return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
 
 

@@ -108,6 +108,9 @@ class Trainer:
         self._unpaused.set()
         self._stop = threading.Event()
         self.between_steps: Callable[[], None] | None = None  # e.g. to let a UI go first
+        # "samples" events also after this many steps, if sooner than sample_interval_s: a fast
+        # run changes its names long before the interval is up (None: by time only).
+        self.sample_interval_steps: int | None = None
 
     @classmethod
     def from_checkpoint(
@@ -210,6 +213,7 @@ class Trainer:
         eval_loss = torch.zeros((), device=self.device)  # since the last evaluation
         eval_steps = 0
         last_event = last_samples = 0.0
+        last_samples_step = self.step
         val_loss = self.history[-1]["val_loss"] if self.history else None
         current_epoch = -1
         patience_out = False
@@ -255,12 +259,9 @@ class Trainer:
                 window_loss.zero_()
                 window_steps = 0
                 last_event = now
-            if (
-                self.config.sample_interval_s
-                and now - last_samples >= self.config.sample_interval_s
-            ):
+            if self._samples_due(now - last_samples, self.step - last_samples_step):
                 self._emit("samples", tokens_done, None, val_loss, self._quick_samples())
-                last_samples = now
+                last_samples, last_samples_step = now, self.step
 
         set_rng_state(process_rng, self.device, self.config.seed)
         stopped = self._stop.is_set()
@@ -365,6 +366,13 @@ class Trainer:
         with self._lock:
             self.best.offer(self.model, self.step, val_loss)
         return val_loss
+
+    def _samples_due(self, seconds: float, steps: int) -> bool:
+        """Since the last "samples" event: is the next one due? Never with an interval of 0."""
+        interval_s, interval_steps = self.config.sample_interval_s, self.sample_interval_steps
+        if not interval_s:
+            return False
+        return seconds >= interval_s or (interval_steps is not None and steps >= interval_steps)
 
     def _quick_samples(self) -> tuple[str, ...]:
         """A few names from a copy of the current weights, as makemore prints while training

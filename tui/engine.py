@@ -40,7 +40,10 @@ SWITCH_INTERVAL_S = 0.0005  # GIL hand-over while training (Python's default: 0.
 # Between two training steps the trainer waits up to this long for a sampling request under
 # way: on 2 cores the two shared a core and the GIL, which cost a request 5-6 ms of its 22.
 YIELD_TO_SAMPLING_S = 0.1
-SAMPLES_INTERVAL_S = 3.0  # a few names from the model in training, as makemore prints them
+# A few names from the model in training, as makemore prints them: every 2 s, or every 200
+# steps if sooner (a fast run's names from 3 s ago were 700 steps old).
+SAMPLES_INTERVAL_S = 2.0
+SAMPLES_INTERVAL_STEPS = 200
 # Loading torch holds the GIL for seconds (its libraries' loading, long stretches at once): a
 # model opened quickly first answers Explore's first request, up to this long.
 QUICK_FIRST_S = 2.0
@@ -225,6 +228,7 @@ class Engine(ExploreQueries):  # Explore's extras: engine_explore.py
             raise EngineError(str(exc) if isinstance(exc, WordListError)
                               else f"Cannot train: {exc}") from None
         trainer.between_steps = self._yield_to_sampling
+        trainer.sample_interval_steps = SAMPLES_INTERVAL_STEPS
         return trainer
 
     def _yield_to_sampling(self) -> None:

@@ -22,8 +22,10 @@ CORRECTIONS = 5
 
 
 class RepairCache:
-    """One Repairer per category for the sampler in use, built at its first question (the
-    model's weights may change under it while training: its scorer reads them live)."""
+    """One Repairer per category for the sampler in use, built at its first question. While
+    a model trains, its weights change under the sampler: the scorers read them live, and
+    what a Repairer learnt from the weights it first saw (how likely known words are) is
+    forgotten when they change, or a young model's verdicts would outlive the run."""
 
     # The Repairer's own options, e.g. a clock for tests: how far its time budget goes (and so
     # which corrections it finds) must not depend on how fast or busy the machine is.
@@ -31,16 +33,24 @@ class RepairCache:
 
     def __init__(self) -> None:
         self._sampler: Sampler | None = None
+        self._weights: object = None  # which weights the sampler had at the last question
         self._repairers: dict[str | None, Repairer] = {}
         self._known: list[str] = []  # sorted: is the text the start of a known word?
 
-    def did_you_mean(self, sampler: Sampler, text: str, category: str | None) -> list[Correction]:
+    def did_you_mean(self, sampler: Sampler, weights: object, text: str, category: str | None
+                     ) -> list[Correction]:
+        """Corrections of `text` by `sampler`'s model, whose weights are `weights` (any value
+        that changes when they do, e.g. the training step they are from)."""
         from ..core.repair import Repairer
 
         text = text.strip()
         if self._sampler is not sampler:
             self._sampler, self._repairers = sampler, {}
             self._known = sorted(sampler.train_words | sampler.val_words)
+        elif self._weights != weights:
+            for repairer in self._repairers.values():
+                repairer.weights_changed()
+        self._weights = weights
         if len(text) < MIN_WORD_CHARS or self._starts_known_word(text):
             return []  # a known word, or the start of one: the user is still typing
         if category not in self._repairers:
@@ -62,6 +72,7 @@ class ExploreQueries:
 
     if TYPE_CHECKING:
         _quick: NumpySampler | None
+        sampling_from: tuple[str, int] | None  # (preset, step) of the weights sampled
 
         def _use_sampler(self, what: str, cancelled: Callable[[], bool],
                          use: Callable[[Sampler], T]) -> T | None: ...
@@ -83,7 +94,8 @@ class ExploreQueries:
             return []  # sampler, which the candidates for the same keystroke are waiting for
         corrections = self._use_sampler(
             "No corrections", cancelled,
-            lambda sampler: self._repairs.did_you_mean(sampler, text, category))
+            lambda sampler: self._repairs.did_you_mean(sampler, self.sampling_from, text,
+                                                       category))
         return corrections or []
 
     def best_categories(self, names: list[str]) -> list[str | None]:

@@ -97,6 +97,28 @@ def test_did_you_mean_only_for_an_unknown_unlikely_word_a_correction_beats() -> 
     assert repairer.suggest("  ") == []
 
 
+def test_a_likely_slip_of_a_known_word_is_corrected_from_six_letters() -> None:
+    # Per token (letters + end): banana -0.86, papaya -2.0 (the known words' floor); the
+    # slips banama -1.0 and bnana -0.83 both look likely on their own.
+    _, scorer = lexicon_scorer({"banana": -6.0, "papaya": -14.0, "banama": -7.0, "bnana": -5.0})
+    repairer = Repairer(scorer, "abmnpy", ["banana", "papaya"], edit_cost=2.0, known_bonus=8.0)
+    assert repairer.is_likely("banama") and repairer.is_likely("bnana")
+    assert repairer.suggest("bnana", 1)[0].name == "banana"
+    assert [c.name for c in repairer.did_you_mean("banama", 1)] == ["banana"]
+    assert repairer.did_you_mean("bnana") == []  # short and likely: a start being typed
+
+
+def test_how_likely_known_words_are_is_measured_again_when_the_weights_change() -> None:
+    likely = {"cat": -4.0, "cut": -4.0, "cot": -6.0}  # per token: known -1.0, cot -1.5
+    _, scorer = lexicon_scorer(likely)
+    repairer = Repairer(scorer, "acotu", ["cat", "cut"])
+    assert not repairer.is_likely("cot")
+    likely |= {"cat": -8.0, "cut": -8.0}  # the model trained on: known words now -2.0
+    assert not repairer.is_likely("cot")  # the floor stays the one measured first...
+    repairer.weights_changed()
+    assert repairer.is_likely("cot")  # ...until the weights are said to have changed
+
+
 def test_repair_with_a_trained_model(trained_path: Path) -> None:
     sampler = Sampler.from_checkpoint(trained_path)
     repairer = Repairer.from_sampler(sampler, budget_s=60.0)

@@ -48,6 +48,19 @@ def test_events_report_progress_and_evaluations(
     assert [e.epoch for e in progress] == [step / 6 for step in range(1, 4 * 6 + 1)]
 
 
+def test_names_as_it_learns_come_every_few_steps_if_sooner_than_their_interval(
+    data: WordData, tiny: ModelConfig, device: str
+) -> None:
+    """A fast run: the interval (a day) never runs out, the step count does."""
+    events: list[TrainEvent] = []
+    config = TrainConfig(steps=20, batch_size=8, sample_interval_s=86_400.0, device=device)
+    trainer = Trainer(data, tiny, config, events.append)
+    trainer.sample_interval_steps = 6
+    trainer.run()
+    samples = [e for e in events if e.kind == "samples"]
+    assert [e.step for e in samples] == [6, 12, 18] and all(e.samples for e in samples)
+
+
 def test_pause_resume_and_stop_from_another_thread(
     data: WordData, tiny: ModelConfig, device: str
 ) -> None:

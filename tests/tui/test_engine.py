@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import queue
 import threading
 import time
@@ -91,6 +92,26 @@ def test_corrupt_checkpoint_is_an_engine_error(tmp_path: Path) -> None:
     path.write_bytes(b"nonsense")
     with pytest.raises(EngineError, match="bad.safetensors"):
         Engine().load_checkpoint(path)
+
+
+def test_a_checkpoint_whose_config_lies_is_an_engine_error(tiny_checkpoint: Path,
+                                                           tmp_path: Path) -> None:
+    """The tiny model's file claiming a 1,000-layer model: refused with the file's name,
+    and the model in use stays."""
+    data = tiny_checkpoint.read_bytes()
+    length = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8 : 8 + length])
+    config = json.loads(header["__metadata__"]["model_config"]) | {"n_layer": 1000}
+    header["__metadata__"]["model_config"] = json.dumps(config)
+    encoded = json.dumps(header).encode()
+    encoded += b" " * (-len(encoded) % 8)
+    lying = tmp_path / "lying.safetensors"
+    lying.write_bytes(len(encoded).to_bytes(8, "little") + encoded + data[8 + length :])
+    engine = Engine()
+    engine.load_checkpoint(tiny_checkpoint)
+    with pytest.raises(EngineError, match="lying.safetensors: its config claims 1,000 layers"):
+        engine.load_checkpoint(lying)
+    assert engine.sample(SampleConfig(n=3, seed=0))
 
 
 def train_in_background(engine: Engine, plan: TrainPlan, pause_at: int

@@ -91,6 +91,11 @@ class DidYouMean(Widget, can_focus=True):
         self.can_focus = bool(names)
         self.refresh()
 
+    def forget_text(self) -> None:
+        """The model changed: the next candidates ask again for the same text, as the new
+        model may correct what the last did not. The names shown stay until then."""
+        self.for_text, self.for_category = "", None
+
     @property
     def chosen(self) -> str | None:
         return self.names[self.cursor] if self.names else None

@@ -181,6 +181,7 @@ class ExplorePane(Vertical):
         trains, only when the user has left Explore alone for a while: names should not
         change under the cursor of someone choosing one."""
         info = self.engine.info
+        self.did_you_mean.forget_text()
         wanted = self._restore.pop("category", None)  # as the user left it last time
         weights = self._restore.pop("kind_weights", None)
         with self.prevent(Select.Changed):

@@ -265,7 +265,8 @@ class TrainPane(Horizontal, ModelFiles):  # Horizontal first: its CSS applies
             self.post_message(ModelChanged(None, "training"))
 
     def _show_samples(self) -> None:
-        text = Text("\n".join(self.sample_lines)) if self.sample_lines else NO_SAMPLES
+        """Newest first: a box cut short (a small terminal) still shows the latest names."""
+        text = Text("\n".join(reversed(self.sample_lines))) if self.sample_lines else NO_SAMPLES
         self.query_one("#samples", Static).update(text, layout=False)  # fixed height
 
     def _show_event(self, event: TrainEvent, train_loss: float | None,
