@@ -76,9 +76,11 @@ class MiniGPT2App(App[None]):
         Binding("ctrl+s", "train('save')", "Save model"),
         Binding("ctrl+o", "train('load')", "Load model"),
         Binding("f1,question_mark", "help", "Help"),
-        Binding("f2", "show_tab('train')", "Train", show=False),
-        Binding("f3", "show_tab('explore')", "Explore", show=False),
-        Binding("f4", "show_tab('favourites')", "Favourites", show=False),
+        # Priority: handled as the key arrives, before the keys typed after it go to the
+        # widget focused until then (a binding found by bubbling runs after they are sent).
+        Binding("f2", "show_tab('train')", "Train", show=False, priority=True),
+        Binding("f3", "show_tab('explore')", "Explore", show=False, priority=True),
+        Binding("f4", "show_tab('favourites')", "Favourites", show=False, priority=True),
         Binding("ctrl+t", "toggle_dark", "Theme"),
         Binding("ctrl+q", "quit_asking", "Quit", priority=True),
     ]

@@ -23,6 +23,7 @@ from minigpt2.core.training import TrainEvent
 from minigpt2.tui import app as app_module
 from minigpt2.tui.messages import TrainingProgress
 from minigpt2.tui.widgets import train_choice
+from minigpt2.tui.widgets.quit_screen import QuitScreen
 from textual.pilot import Pilot
 from textual.widgets import Input
 from tui_helpers import AppFactory, wait_for
@@ -87,6 +88,20 @@ def test_explore_pane_light_theme(snap_compare: SnapCompare, make_app: AppFactor
     assert snap_compare(app, terminal_size=(80, 24), run_before=explore_ma)
 
 
+def test_explore_pane_with_a_did_you_mean_line(snap_compare: SnapCompare, make_app: AppFactory
+                                              ) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        explore = pilot.app.explore  # type: ignore[attr-defined]
+        await wait_for(pilot, lambda: explore.shown_request is not None, what="first candidates")
+        await pilot.press(*"jolluto")  # a training word of the tiny model, one letter doubled
+        await wait_for(pilot, lambda: explore.did_you_mean.names[:1] == ["joluto"],
+                       what="its correction")
+        steady(pilot)
+
+    app = make_app(favourites=Path("favourites.json"))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
 @SIZES
 def test_train_pane_with_a_loaded_model(snap_compare: SnapCompare, make_app: AppFactory, size: Size
                                         ) -> None:
@@ -142,6 +157,25 @@ def test_train_pane_while_training(snap_compare: SnapCompare, make_app: AppFacto
 
     app = make_app(favourites=Path("favourites.json"))
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+def test_quit_dialog_while_training(snap_compare: SnapCompare, make_app: AppFactory) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        app = pilot.app
+        await wait_for(pilot, lambda: app.model_info is not None,  # type: ignore[attr-defined]
+                       what="the model")
+        await pilot.press("f2", "f7")
+        pane = app.train_pane  # type: ignore[attr-defined]
+        pane.state = "running"  # as if a run were on
+        pane.post_message(TrainingProgress(fake_run()))
+        await wait_for(pilot, lambda: pane.readout("step") == "400/1,000", what="the events")
+        pane.chart.redraw_now()
+        await pilot.press("ctrl+q")
+        await wait_for(pilot, lambda: isinstance(app.screen, QuitScreen), what="the dialog")
+        steady(pilot)
+
+    app = make_app(favourites=Path("favourites.json"))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
 
 @SIZES

@@ -69,8 +69,8 @@ class ExplorePane(Vertical):
         # map under the settings when wide, under both when narrow (see app.tcss).
         with Vertical(id="explore-main"):
             yield Label("Start of the name", classes="field-label")
-            yield TypingInput(id="prompt", compact=True, placeholder="Type a few letters, e.g."
-                              " 'ma', or leave empty for any name")
+            yield TypingInput(id="prompt", compact=True,  # whole at 80x24
+                              placeholder="Type a start, e.g. 'ma' (empty: any name)")
             yield DidYouMean(id="did-you-mean")
             yield Static("", id="like-marker")
             yield Static("Loading the model…", id="explore-message", classes="message")

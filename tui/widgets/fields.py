@@ -3,11 +3,18 @@ that repaints itself alone as the user types."""
 
 from __future__ import annotations
 
+from textual import events
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.geometry import Size
 from textual.reactive import Reactive
 from textual.validation import Validator
 from textual.widgets import Input, Label
+
+# Input's own keys, not those it inherits (↓ scrolls a widget; in the prompt it goes on to
+# the candidates): key -> action.
+EDITING_KEYS = {key.strip(): binding.action for binding in Input.BINDINGS
+                if isinstance(binding, Binding) for key in binding.key.split(",")}
 
 
 class TypingInput(Input):
@@ -18,6 +25,20 @@ class TypingInput(Input):
     the virtual size itself, so it still follows the cursor."""
 
     virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+
+    async def _on_key(self, event: events.Key) -> None:
+        """Its own editing keys (ctrl+a home, ctrl+k delete to the end, ...) at once, in the
+        order typed. Textual runs a widget's binding only once the key has bubbled up to the
+        app, while a letter goes in as it arrives: with keys queued behind ctrl+a ctrl+k (a
+        quick typist, a busy event loop) the word typed after them went in first and was
+        then deleted."""
+        action = next((EDITING_KEYS[key] for key in event.aliases if key in EDITING_KEYS), None)
+        if action is None:  # a letter, or a key for the widgets around (↓: the candidates)
+            await super()._on_key(event)
+            return
+        event.stop()
+        event.prevent_default()
+        await self.run_action(action)
 
 
 def number_field(label: str, name: str, validator: Validator, placeholder: str = "", *,

@@ -22,6 +22,10 @@ from textual_plotext.plot import Plot
 
 REDRAW_INTERVAL_S = 0.5  # a fresh drawing at most this often while points arrive
 DOTS_PER_CELL = 2  # braille: two dots across each character cell
+# Plotext takes 3 rows for the axis, its ticks and label: under 4 rows of curve (a small
+# terminal) its labels overlap, so one sparkline a curve is drawn instead, with its latest loss.
+MIN_CHART_ROWS = 7
+BARS = "▁▂▃▄▅▆▇█"
 
 Point = tuple[float, float]
 EMPTY = Text("The train and validation loss curves appear here once training runs.",
@@ -150,6 +154,8 @@ class LossChart(PlotextPlot):
         """The chart as plotext draws it, on a plot of its own (thread-safe)."""
         self.drawings += 1
         width, height = drawing.size
+        if height < MIN_CHART_ROWS:
+            return sparklines(width, train, val, colours)
         plt = Plot()
         plt.plotsize(width, height)
         plt._set_size(width, height)  # as PlotextPlot.render does: plotsize alone may not stick
@@ -174,15 +180,44 @@ class LossChart(PlotextPlot):
         return self._shown[1] if self._shown is not None else Text()
 
 
+def sparklines(width: int, train: list[Point], val: list[Point], colours: tuple[str, str]
+               ) -> Text:
+    """A line a curve: "train ▇▅▃▂▂▁ 1.9326", both on one scale (the chart's), so that the
+    validation line reads against the training one."""
+    losses = [y for _, y in train + val]
+    if not losses:
+        return Text()
+    low, high = loss_range(losses)
+    text = Text(no_wrap=True, overflow="crop")
+    for label, points, colour in (("train", train, colours[0]), ("val  ", val, colours[1])):
+        if not points:
+            continue
+        latest = f" {points[-1][1]:.4f}"
+        cells = max(1, width - len(label) - 1 - len(latest))
+        levels = [(min(y, high) - low) / (high - low) if high > low else 0.0
+                  for _, y in downsample(points, cells)]
+        bars = "".join(BARS[round(level * (len(BARS) - 1))] for level in levels)
+        if text:
+            text.append("\n")
+        text.append(f"{label} ", style="dim")
+        text.append(bars, style=Color.parse(colour).hex)
+        text.append(latest, style="bold")
+    return text
+
+
 def _frame(plt: Plot, points: list[Point]) -> None:
-    """Whole-number steps on x; on y, the interesting range: a first loss many times the
-    current one (a large learning rate's first steps) would flatten the rest."""
+    """Whole-number steps on x; on y, the interesting range (loss_range)."""
     steps = [x for x, _ in points]
     low, high = min(steps), max(steps)
     if high > low:
         ticks = sorted({round(low + (high - low) * i / 4) for i in range(5)})
         plt.xticks([float(t) for t in ticks], [f"{t:,}" for t in ticks])
-    losses = [y for _, y in points]
-    floor = min(losses)
-    ceiling = min(max(losses), max(floor * 2.5, floor + 1.0))
+    floor, ceiling = loss_range([y for _, y in points])
     plt.ylim(floor * 0.97, ceiling)
+
+
+def loss_range(losses: list[float]) -> tuple[float, float]:
+    """The interesting range: a first loss many times the current one (a large learning
+    rate's first steps) would flatten the rest."""
+    floor = min(losses)
+    return floor, min(max(losses), max(floor * 2.5, floor + 1.0))

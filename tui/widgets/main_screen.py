@@ -24,6 +24,9 @@ def show_pane(tabs: TabbedContent, pane: str, focus: Widget) -> None:
     give), in the same frame: one layout pass and one render, not a second for the focus."""
     # Unfocus first: hiding a focused widget makes Textual focus one of its (also hidden)
     # siblings, which drags the old tab back.
-    tabs.screen.set_focus(None)
+    screen = tabs.screen
+    screen.set_focus(None)
     tabs.active = pane
-    (focus if focus.focusable else tabs.query_one(Tabs)).focus()
+    # At once, not as Widget.focus does (later, through the app's queue): keys typed right
+    # after the tab key are in that queue before it, and went to no widget at all.
+    screen.set_focus(focus if focus.focusable else tabs.query_one(Tabs))

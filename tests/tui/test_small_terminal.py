@@ -1,0 +1,55 @@
+"""The classic 80x24 terminal: F3 lands in the prompt, and no line of text is cut."""
+
+from __future__ import annotations
+
+import pytest
+from minigpt2.tui.widgets.quit_screen import QuitScreen
+from textual import events
+from textual.widgets import Input, Label
+from tui_helpers import SIZE, AppFactory, wait_for
+
+SIZES = pytest.mark.parametrize("size", [(80, 24), SIZE], ids=["80x24", "large"])
+
+
+@SIZES
+@pytest.mark.parametrize("focused_before", ["#start", "#epochs", "#data-lists"])
+async def test_keys_typed_right_after_f3_reach_the_prompt(
+        make_app: AppFactory, size: tuple[int, int], focused_before: str) -> None:
+    """F3 then ctrl+a, ctrl+k and a word, all queued before the app handles F3 (a quick
+    typist, or a busy event loop): every key after F3 lands in the prompt."""
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        explore = app.explore
+        await wait_for(pilot, lambda: explore.shown_request is not None, what="candidates")
+        explore.prompt.value = "old"
+        await pilot.press("f2")
+        widget = app.train_pane.query_one(focused_before)
+        widget.focus()
+        await wait_for(pilot, lambda: app.focused is widget, what=f"{focused_before} focused")
+        for key in ("f3", "ctrl+a", "ctrl+k", "k", "o"):
+            app.post_message(events.Key(key, key if len(key) == 1 else None))
+        await wait_for(pilot, lambda: explore.prompt.value == "ko",
+                       what=f"'ko' in the prompt (it holds {explore.prompt.value!r})")
+        assert app.focused is explore.prompt
+
+
+async def test_the_quit_dialog_says_everything_at_80x24(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.model_info is not None, what="the model")
+        app.train_pane.state = "running"  # as if a run were on
+        await pilot.press("ctrl+q")
+        await wait_for(pilot, lambda: isinstance(app.screen, QuitScreen), what="the dialog")
+        await pilot.pause()
+        for label in app.screen.query(Label):
+            assert label.size.height * label.size.width >= len(str(label.render())), label
+            assert label.content_region.right <= app.screen.region.right
+        app.train_pane.state = "idle"
+
+
+async def test_the_prompts_placeholder_fits_at_80x24(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        prompt = app.explore.query_one("#prompt", Input)
+        await wait_for(pilot, lambda: prompt.size.width > 0, what="the prompt laid out")
+        assert len(prompt.placeholder) <= prompt.content_size.width
