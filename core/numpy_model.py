@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 from safetensors.numpy import load as load_safetensors
 
+from .checkpoint_header import check_shapes, read_header
+from .checkpoint_header import model_config as checked_model_config
 from .config import ModelConfig
 from .data import BOS, Vocab
 
@@ -193,11 +195,14 @@ def load_numpy_checkpoint(path: Path) -> NumpyCheckpoint:
     """Raises OSError, or ValueError for a file that is not a minigpt2 checkpoint or whose
     weights do not fit its config."""
     data = path.read_bytes()
-    header = json.loads(data[8 : 8 + int.from_bytes(data[:8], "little")])
-    metadata = dict(header.get("__metadata__") or {})
+    # The same checks as core/checkpoint.py, before any tensor is read: a file whose config
+    # lies about its tensors is refused here too.
+    metadata, shapes = read_header(data)
     if metadata.get("format") != FORMAT:
         raise ValueError(f"not a minigpt2 checkpoint (format {metadata.get('format')!r})")
-    config = ModelConfig(**json.loads(metadata["model_config"]))
+    config = checked_model_config(json.loads(metadata["model_config"]))
+    check_shapes(config, {name[len(MODEL_PREFIX):]: shape for name, shape in shapes.items()
+                          if name.startswith(MODEL_PREFIX)})
     vocab = Vocab(json.loads(metadata["vocab"]), json.loads(metadata.get("categories", "[]")))
     if vocab.size != config.vocab_size:
         raise ValueError(f"vocabulary of {vocab.size} tokens; the model has {config.vocab_size}")

@@ -5,6 +5,7 @@ rewritten, as a damaged or crafted file would be."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ from minigpt2.core.checkpoint_header import parameter_shapes, read_header
 from minigpt2.core.config import ModelConfig
 from minigpt2.core.data import default_checkpoint_path
 from minigpt2.core.model import MiniGPT2
+from minigpt2.core.numpy_model import load_numpy_checkpoint
 
 SHIPPED = default_checkpoint_path()
 
@@ -119,3 +121,12 @@ def test_the_cli_refuses_a_lying_file_in_one_line(tmp_path: Path) -> None:
 def test_the_shapes_listed_are_the_models_own(config: ModelConfig) -> None:
     model = MiniGPT2(config)
     assert parameter_shapes(config) == {k: tuple(v.shape) for k, v in model.state_dict().items()}
+
+
+@pytest.mark.parametrize("lie", LIES)
+def test_the_torch_free_loader_refuses_the_same_lies(tmp_path: Path, lie: str) -> None:
+    """The app's first names come from numpy (core/numpy_model.py) before torch has loaded:
+    its loader must refuse a lying file as load_checkpoint does, before reading a tensor."""
+    config, said = LIES[lie]
+    with pytest.raises(ValueError, match=re.escape(said)):
+        load_numpy_checkpoint(lying_copy(tmp_path, config))
