@@ -310,15 +310,6 @@ class Sampler:
         starts = [(self.vocab.start_id(k), s) for k, s in config.kinds.items()] or [(BOS, 1.0)]
         return MixedNextLogprobs(self.model, starts, like.bias if like is not None else None)
 
-    @torch.inference_mode()
-    def next_logprobs(self, prefixes: list[list[int]]) -> Tensor:
-        """(B, V) log-probabilities of the token after each prefix (BOS + characters)."""
-        width = max(map(len, prefixes))
-        idx = torch.tensor([p + [PAD] * (width - len(p)) for p in prefixes], device=self.device)
-        logits, _ = self.model(idx)  # causal: padding after a prefix does not change it
-        last = torch.tensor([len(p) - 1 for p in prefixes], device=self.device)
-        return F.log_softmax(logits[torch.arange(len(prefixes)), last], -1)
-
     def score(self, word: str, category: Kinds = None) -> WordScore:
         """Log-probability of `word` as a whole name (its characters then the end token),
         as a name of `category` when given, or of a mix of kinds."""
