@@ -22,7 +22,7 @@ import numpy as np
 from .constraints import ImpossibleConstraints, Steering
 from .data import EOS, PAD, chars_that_fit, framed_length
 from .numpy_model import NumpyCheckpoint, log_softmax, softmax
-from .sampling import AttentionMap, Sample, SampleConfig, Source
+from .sampling import AttentionMap, Drawn, Sample, SampleConfig, Source, draw_rounds
 
 # The SampleConfig fields this sampler honours; any other must keep its default.
 HONOURED = frozenset({
@@ -30,8 +30,6 @@ HONOURED = frozenset({
     "exclude", "seed", "novel_only", "unique", "sort_by_likelihood", "rank", "include_cut",
     "time_limit_s",
 })
-MAX_BATCH = 1024  # as core/sample.py
-MAX_ROUNDS = 64
 
 
 class NumpySampler:
@@ -73,26 +71,10 @@ class NumpySampler:
 
         rng = np.random.default_rng(config.seed if config.seed is not None
                                     else secrets.randbits(62))
-        results: list[Sample] = []
-        seen: set[str] = set()
-        kept_share = 1.0
-        for _ in range(MAX_ROUNDS):
-            wanted = config.n - len(results)
-            batch = min(MAX_BATCH, max(32, math.ceil(2 * wanted / kept_share)))
-            drawn = self._generate(steering, batch, config, rng, stop)
-            before = len(results)
-            for name, logprob, cut in drawn:
-                sample = Sample(name, logprob, self.source_of(name), cut)
-                if ((config.include_cut or not cut) and config.accepts(name, sample.source)
-                        and not (config.unique and name in seen)):
-                    seen.add(name)
-                    results.append(sample)
-                    if len(results) == config.n:
-                        break
-            kept = len(results) - before
-            kept_share = max(kept / max(len(drawn), 1), 1 / MAX_BATCH)
-            if len(results) == config.n or (kept == 0 and config.temperature == 0) or stop():
-                break
+        def draw(batch: int, stop_round: Callable[[], bool]) -> list[Drawn]:
+            return self._generate(steering, batch, config, rng, stop_round)
+
+        results = draw_rounds(config, draw, self.source_of, stop, cancelled)
         if config.sort_by_likelihood:
             results.sort(key=config.rank_key, reverse=True)
         return results
@@ -116,7 +98,7 @@ class NumpySampler:
 
     def _generate(self, steering: Steering, batch: int, config: SampleConfig,
                   rng: np.random.Generator, stop: Callable[[], bool]
-                  ) -> list[tuple[str, float, bool]]:
+                  ) -> list[Drawn]:
         """Up to `batch` names as (name, logprob, cut), as Sampler._generate."""
         prompt = [self.vocab.start_id(None), *self.vocab.encode(config.prompt)]
         logits = self.model.logits(np.array([prompt]))[0]

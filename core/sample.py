@@ -33,11 +33,19 @@ from .guidance import Blend, MixedNextLogprobs, kind_streams
 from .hooks import ConstraintMask, LogitsHook, nucleus, top_k
 from .like import LikeHook, contrast, words_model
 from .model import KVCache, MiniGPT2
-from .sampling import AttentionMap, Kinds, Mix, Sample, SampleConfig, Source, WordScore
+from .sampling import (
+    AttentionMap,
+    Drawn,
+    Kinds,
+    Mix,
+    Sample,
+    SampleConfig,
+    Source,
+    WordScore,
+    draw_rounds,
+)
 from .scoring import word_logprobs
 
-MAX_BATCH = 1024  # a round stays short (~25 ms on one CPU thread), so time limits hold
-MAX_ROUNDS = 64  # with the time limit, the bound on a request that rarely finds its names
 LIKES_KEPT = 4  # contrasts fitted to examples, kept for the next requests (like.py)
 Clock = Callable[[], float]
 
@@ -167,32 +175,10 @@ class Sampler:
             # thread draws its dropout from (a draw here would change that run).
             config.seed if config.seed is not None else secrets.randbits(62)
         )
-        results: list[Sample] = []
-        seen: set[str] = set()
-        kept_share = 1.0
-        for round_number in range(MAX_ROUNDS):
-            wanted = config.n - len(results)
-            batch = min(MAX_BATCH, max(32, math.ceil(2 * wanted / kept_share)))
-            # The first round always runs to its end: it is short (MAX_BATCH names at most),
-            # and a cold first call on a busy machine must still give names, not "found 0".
-            drawn = self._generate(
-                steering, batch, config, generator, stop if round_number else cancelled
-            )
-            before = len(results)
-            for name, logprob, cut in drawn:
-                sample = Sample(name, logprob, self.source_of(name), cut)
-                if not self._keeps(config, sample, seen):
-                    continue
-                seen.add(name)
-                results.append(sample)
-                if len(results) == config.n:
-                    break
-            kept = len(results) - before
-            kept_share = max(kept / max(len(drawn), 1), 1 / MAX_BATCH)
-            if len(results) == config.n or (kept == 0 and config.temperature == 0):
-                break
-            if stop():
-                break
+        def draw(batch: int, stop_round: Callable[[], bool]) -> list[Drawn]:
+            return self._generate(steering, batch, config, generator, stop_round)
+
+        results = draw_rounds(config, draw, self.source_of, stop, cancelled)
         if not isinstance(self._generating_model(config), MiniGPT2):
             results = self._own_logprobs(results, config.kinds)
         if config.sort_by_likelihood:
@@ -226,14 +212,6 @@ class Sampler:
         logprobs = word_logprobs(self.model, self.vocab, names, kinds)
         return [replace(s, logprob=lp) for s, lp in zip(samples, logprobs, strict=True)]
 
-    @staticmethod
-    def _keeps(config: SampleConfig, sample: Sample, seen: set[str]) -> bool:
-        return (
-            (config.include_cut or not sample.cut)
-            and config.accepts(sample.name, sample.source)
-            and not (config.unique and sample.name in seen)
-        )
-
     def _pipeline(self, config: SampleConfig, mask: LogitsHook) -> list[LogitsHook]:
         """The hooks a step's logits pass through, in order. Greedy (temperature 0) takes
         the argmax after the mask, so the others do not apply."""
@@ -256,7 +234,7 @@ class Sampler:
         config: SampleConfig,
         generator: torch.Generator,
         stop: Callable[[], bool] = lambda: False,
-    ) -> list[tuple[str, float, bool]]:
+    ) -> list[Drawn]:
         """Up to `batch` names as (name, logprob, cut); fewer if `stop()` turns true
         midway. A name reaching the model's own limit where the model would go on is cut
         there (unless a required text steered the end): its logprob then has no end token."""
