@@ -37,9 +37,11 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from minigpt2.core.data import WordData, builtin_datasets
-from minigpt2.core.sampling import SampleConfig
-from minigpt2.core.training import TrainPlan, build_trainer, prior_known_share
+from minigpt2.core.data.dataset import WordData
+from minigpt2.core.data.words import builtin_datasets
+from minigpt2.core.sample.request import SampleConfig
+from minigpt2.core.train.build import build_trainer
+from minigpt2.core.train.plan import TrainPlan, prior_known_share
 
 sys.path.insert(0, str(Path(__file__).parent))
 from preset_search import makemore_split, makemore_words  # noqa: E402

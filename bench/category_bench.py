@@ -30,14 +30,15 @@ import json
 import time
 
 import torch
-from minigpt2.core.categories import DEFAULT_GUIDANCE, best_categories
 from minigpt2.core.checkpoint import Checkpoint, load_checkpoint
 from minigpt2.core.config import get_preset
-from minigpt2.core.data import WordData, default_checkpoint_path
-from minigpt2.core.sample import Sampler
-from minigpt2.core.sampling import SampleConfig
-from minigpt2.core.scoring import category_logprobs, word_logprobs
-from minigpt2.core.train import Trainer, evaluate_words
+from minigpt2.core.data.dataset import WordData
+from minigpt2.core.data.words import default_checkpoint_path
+from minigpt2.core.sample.logprobs import best_categories, category_logprobs, word_logprobs
+from minigpt2.core.sample.request import DEFAULT_GUIDANCE, SampleConfig
+from minigpt2.core.sample.sampler import Sampler
+from minigpt2.core.train.evaluate import evaluate_words
+from minigpt2.core.train.trainer import Trainer
 
 DEFAULT_LISTS = ["animals", "fruits-vegetables"]
 KIND_NAMES = 100  # names sampled per kind for --checkpoint's figures (the measure)

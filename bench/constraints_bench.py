@@ -22,10 +22,11 @@ from typing import Any
 import numpy as np
 import torch
 from minigpt2.core.config import get_preset
-from minigpt2.core.data import WordData, default_checkpoint_path
-from minigpt2.core.sample import Sampler
-from minigpt2.core.sampling import SampleConfig
-from minigpt2.core.train import Trainer
+from minigpt2.core.data.dataset import WordData
+from minigpt2.core.data.words import default_checkpoint_path
+from minigpt2.core.sample.request import SampleConfig
+from minigpt2.core.sample.sampler import Sampler
+from minigpt2.core.train.trainer import Trainer
 
 ROWS: dict[str, dict[str, Any]] = {
     "ends-with a": {"ends_with": "a"},

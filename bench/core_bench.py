@@ -20,10 +20,11 @@ import torch
 import torch.nn.functional as F
 from article_loop import ArticleMiniGPT2, Tokens, sample_article, train_article
 from minigpt2.core.config import TrainConfig, get_preset
-from minigpt2.core.data import WordData, load_words, split_words
-from minigpt2.core.sample import Sampler
-from minigpt2.core.sampling import SampleConfig
-from minigpt2.core.train import Trainer
+from minigpt2.core.data.dataset import WordData, split_words
+from minigpt2.core.data.words import load_words
+from minigpt2.core.sample.request import SampleConfig
+from minigpt2.core.sample.sampler import Sampler
+from minigpt2.core.train.trainer import Trainer
 
 
 def main() -> None:

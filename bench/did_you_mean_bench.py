@@ -19,10 +19,10 @@ import json
 import random
 
 import torch
-from minigpt2.core.data import default_checkpoint_path
-from minigpt2.core.repair import Repairer
-from minigpt2.core.sample import Sampler
-from minigpt2.core.sampling import SampleConfig
+from minigpt2.core.data.words import default_checkpoint_path
+from minigpt2.core.sample.repair import Repairer
+from minigpt2.core.sample.request import SampleConfig
+from minigpt2.core.sample.sampler import Sampler
 from repair_bench import corrupt
 
 

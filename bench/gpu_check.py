@@ -22,11 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from minigpt2.core.data import WordData, default_checkpoint_path
-from minigpt2.core.repair import Repairer
-from minigpt2.core.sample import Sampler
-from minigpt2.core.sampling import SampleConfig
-from minigpt2.core.training import TrainPlan, build_trainer
+from minigpt2.core.data.dataset import WordData
+from minigpt2.core.data.words import default_checkpoint_path
+from minigpt2.core.sample.repair import Repairer
+from minigpt2.core.sample.request import SampleConfig
+from minigpt2.core.sample.sampler import Sampler
+from minigpt2.core.train.build import build_trainer
+from minigpt2.core.train.plan import TrainPlan
 
 sys.path.insert(0, str(Path(__file__).parent))
 from auto_bench import NAMES  # noqa: E402

@@ -27,11 +27,12 @@ from collections.abc import Callable, Sequence
 
 import torch
 from minigpt2.core.checkpoint import save_checkpoint
-from minigpt2.core.data import default_checkpoint_path
-from minigpt2.core.sample import Sampler
-from minigpt2.core.sampling import DEFAULT_LIKE_STRENGTH, SampleConfig
-from minigpt2.core.scoring import word_logprobs
-from minigpt2.core.training import TrainPlan, build_trainer
+from minigpt2.core.data.words import default_checkpoint_path
+from minigpt2.core.sample.logprobs import word_logprobs
+from minigpt2.core.sample.request import DEFAULT_LIKE_STRENGTH, SampleConfig
+from minigpt2.core.sample.sampler import Sampler
+from minigpt2.core.train.build import build_trainer
+from minigpt2.core.train.plan import TrainPlan
 
 Trait = tuple[tuple[str, ...], Callable[[str], bool]]
 TRAITS: dict[str, Trait] = {

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from minigpt2.core.checkpoint import CheckpointError, load_checkpoint
-from minigpt2.core.data import default_checkpoint_path
+from minigpt2.core.data.words import default_checkpoint_path
 
 LIES: dict[str, dict[str, Any]] = {
     "1M wide, 1000 layers": {"d_model": 1_000_000, "n_layer": 1000},

@@ -18,11 +18,10 @@ import statistics
 import time
 
 import torch
-from minigpt2.core.categories import DEFAULT_GUIDANCE
-from minigpt2.core.data import default_checkpoint_path
-from minigpt2.core.sample import Sampler
-from minigpt2.core.sampling import Mix, SampleConfig
-from minigpt2.core.scoring import word_logprobs
+from minigpt2.core.data.words import default_checkpoint_path
+from minigpt2.core.sample.logprobs import word_logprobs
+from minigpt2.core.sample.request import DEFAULT_GUIDANCE, Mix, SampleConfig
+from minigpt2.core.sample.sampler import Sampler
 
 SHARES = (1.0, 0.75, 0.5, 0.25, 0.0)  # of the first kind
 

@@ -2,7 +2,7 @@
 
 For each request (prompts, constraints, kinds, rare constraints): ms per request (p50, p99 over
 the repeats), whether the ranking was proven, and the top and 20th log-probabilities. With
-`--old-beam FILE` (a copy of an earlier core/beam.py), the same for it, side by side.
+`--old-beam FILE` (a copy of an earlier core/sample/beam.py), the same for it, side by side.
 
     python bench/most_likely_bench.py [--repeats 7] [--threads 1] [--old-beam old_beam.py]
 
@@ -27,9 +27,9 @@ from typing import Any
 
 import numpy as np
 import torch
-from minigpt2.core.data import default_checkpoint_path
-from minigpt2.core.sample import Sampler
-from minigpt2.core.sampling import Sample, SampleConfig
+from minigpt2.core.data.words import default_checkpoint_path
+from minigpt2.core.sample.request import Sample, SampleConfig
+from minigpt2.core.sample.sampler import Sampler
 
 REQUESTS: dict[str, dict[str, Any]] = {
     "plain": {},
@@ -102,7 +102,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7, help="runs of each request")
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--old-beam", type=Path, help="an earlier core/beam.py to compare")
+    parser.add_argument("--old-beam", type=Path, help="an earlier core/sample/beam.py to compare")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     sampler = Sampler.from_checkpoint(default_checkpoint_path())

@@ -21,8 +21,9 @@ from dataclasses import replace
 
 import torch
 from minigpt2.core.config import AUTO_MODEL, ModelConfig, TrainConfig
-from minigpt2.core.data import WordData, load_words, resolve_source
-from minigpt2.core.train import Trainer
+from minigpt2.core.data.dataset import WordData
+from minigpt2.core.data.words import load_words, resolve_source
+from minigpt2.core.train.trainer import Trainer
 
 
 def makemore_words(source: str) -> list[str]:
@@ -55,7 +56,7 @@ def load_data(source: str, makemore: bool, words: int | None) -> WordData:
 
 
 def _split(words: list[str], source: str) -> WordData:
-    from minigpt2.core.data import split_words
+    from minigpt2.core.data.dataset import split_words
 
     return WordData.from_words(*split_words(words), source=source)
 

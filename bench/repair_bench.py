@@ -23,9 +23,9 @@ import time
 from collections.abc import Sequence
 
 import torch
-from minigpt2.core.data import default_checkpoint_path
-from minigpt2.core.repair import DEFAULT_BUDGET_S, Repairer, osa_distance
-from minigpt2.core.sample import Sampler
+from minigpt2.core.data.words import default_checkpoint_path
+from minigpt2.core.sample.repair import DEFAULT_BUDGET_S, Repairer, osa_distance
+from minigpt2.core.sample.sampler import Sampler
 
 COSTS = (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
 BONUSES = (0.0, 2.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0)

@@ -127,7 +127,8 @@ def million_runs(words: Path, folder: Path, sides: dict[str, Path | None]) -> di
 
 STALL_SCRIPT = """
 import json, sys, threading, time
-from minigpt2.core.training import TrainPlan, build_trainer
+from minigpt2.core.train.build import build_trainer
+from minigpt2.core.train.plan import TrainPlan
 import torch  # imported before timing: the app imports it at start-up
 gaps, done = [], threading.Event()
 def tick():

@@ -16,7 +16,7 @@ from collections import defaultdict
 from itertools import accumulate
 from pathlib import Path
 
-from minigpt2.core.data import builtin_datasets, load_words
+from minigpt2.core.data.words import builtin_datasets, load_words
 
 START, END = "^^", "$"
 SUFFIXES = ("", "s", "er", "ing", "ed", "ly", "ness", "ish", "able", "ism")

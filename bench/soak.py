@@ -27,9 +27,9 @@ from collections import Counter
 from pathlib import Path
 
 from minigpt2.core.config import DEFAULT_PRESET
-from minigpt2.core.sampling import SampleConfig
-from minigpt2.core.training import TrainPlan
-from minigpt2.tui.engine import Engine, EngineError
+from minigpt2.core.sample.request import SampleConfig
+from minigpt2.core.train.plan import TrainPlan
+from minigpt2.tui.engine.engine import Engine, EngineError
 from minigpt2.tui.memory import release_free_memory
 
 PROMPTS = ["", "a", "ma", "ri", "kat", "el", "Jo", "zz", "é", "ma!", "a" * 80, "sam", "q"]

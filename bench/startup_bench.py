@@ -9,7 +9,7 @@ to the terminal:
   Explore pane's "Start of the name"; the minimal app's Static);
 - first names: until the candidate list's status line ("... ctrl+f keeps one") is;
 - torch ready: until the app has imported torch and loaded the model (the app writes the
-  moment to the file named by MINIGPT2_TUI_TIMINGS; see tui/startup.py).
+  moment to the file named by MINIGPT2_TUI_TIMINGS; see tui/engine/startup.py).
 
 Each is launched `--runs` times; prints JSON with the medians and the ratios to the minimal
 app. Targets (2 CPU cores): first frame <= 1.2x the minimal app's, first names <= 2.0x.

@@ -21,9 +21,9 @@ import time
 from pathlib import Path
 
 from minigpt2.core.config import DEFAULT_PRESET
-from minigpt2.core.training import TrainEvent, TrainPlan
-from minigpt2.tui.engine import Engine
-from minigpt2.tui.session import Autosave
+from minigpt2.core.train.plan import TrainEvent, TrainPlan
+from minigpt2.tui.engine.engine import Engine
+from minigpt2.tui.stores.session import Autosave
 
 DEFAULT_DATA = "/work/shared/data/names.txt"
 

@@ -35,8 +35,8 @@ import time
 from pathlib import Path
 
 from minigpt2.core.config import DEFAULT_PRESET
-from minigpt2.core.data import builtin_datasets, load_words
-from minigpt2.core.train import default_threads
+from minigpt2.core.data.words import builtin_datasets, load_words
+from minigpt2.core.device import default_threads
 from minigpt2.tui.app import LaunchOptions, MiniGPT2App
 from textual import events
 

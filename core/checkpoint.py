@@ -9,19 +9,19 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import torch
+from minigpt2.core.checkpoint_header import check_shapes, read_header
+from minigpt2.core.checkpoint_header import model_config as checked_model_config
+from minigpt2.core.config import ModelConfig, TrainConfig
+from minigpt2.core.data.dataset import WordData
+from minigpt2.core.data.vocab import Vocab, in_parts
+from minigpt2.core.files import atomic_write_bytes
+from minigpt2.core.model import MiniGPT2
+from minigpt2.core.train.best import BestWeights
+from minigpt2.core.train.optim import Optimizer
 from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 from torch import Tensor
-
-from .best import BestWeights
-from .checkpoint_header import check_shapes, read_header
-from .checkpoint_header import model_config as checked_model_config
-from .config import ModelConfig, TrainConfig
-from .data import Vocab, WordData, in_parts
-from .io import atomic_write_bytes
-from .model import MiniGPT2
-from .optim import Optimizer
 
 FORMAT = "minigpt2/1"
 MODEL_PREFIX = "model."

@@ -16,8 +16,8 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from .config import ModelConfig
-from .data import MAX_WORD_LENGTH, framed_length
+from minigpt2.core.config import ModelConfig
+from minigpt2.core.data.vocab import MAX_WORD_LENGTH, framed_length
 
 Shape = tuple[int, ...]
 HEADER_LENGTH_BYTES = 8

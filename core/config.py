@@ -10,6 +10,11 @@ Positions = Literal["sinusoidal", "learned"]
 Activation = Literal["relu", "gelu"]
 Init = Literal["torch", "gpt2"]
 DEFAULT_PRESET = "auto"
+# How kinds are learned (docs/auto.md, "Kinds", has the measurements). Through its start
+# token alone the shipped model's kinds barely differed (55% of names sampled for a kind
+# likelier under it); a model with kinds also adds each kind's offset at every position
+# (ModelConfig.kind_gain).
+KIND_GAIN = 30.0
 
 
 @dataclass(frozen=True)
@@ -65,10 +70,10 @@ class TrainConfig:
     patience: int | None = None  # stop after this many validations without a new best
     # Whatever the bound, end here: on a small list more epochs only overfit (auto sets it).
     epoch_cap: int | None = None
-    # Start from the weights in assets/prior.safetensors (core/prior.py): auto's small lists.
+    # Start from the weights in assets/prior.safetensors (core/train/prior.py): auto's small lists.
     prior: bool = False
     sample_interval_s: float = 5.0  # seconds between "samples" events (0 disables them)
-    cuda_graphs: bool = True  # on CUDA, replay the step as one graph (core/graphs.py)
+    cuda_graphs: bool = True  # on CUDA, replay the step as one graph (core/train/graphs.py)
     event_interval_s: float = 0.1  # least seconds between "progress" events
 
     def updated(self, **changes: Any) -> TrainConfig:
@@ -150,7 +155,7 @@ class AutoRow:
 
 
 # Measured by bench/preset_search.py and bench/auto_bench.py (README, "How auto chooses"):
-# a small list learns most from a head start, the prior (core/prior.py), with a gentle rate
+# a small list learns most from a head start, the prior (core/train/prior.py), with a gentle rate
 # and a few epochs; a large list wants width and little regularisation, from scratch.
 # Dropout would help one block 96 wide on names.txt at equal steps, but its masks make a CPU
 # step 20-50% slower, and at equal time it came out even: that row has weight decay alone

@@ -9,9 +9,8 @@ from __future__ import annotations
 import os
 
 import torch
+from minigpt2.core.config import TrainConfig
 from torch import Tensor
-
-from .config import TrainConfig
 
 
 def resolve_device(name: str) -> torch.device:

@@ -12,10 +12,9 @@ import math
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from minigpt2.core.config import ModelConfig
+from minigpt2.core.data.vocab import BOS, PAD
 from torch import Tensor
-
-from .config import ModelConfig
-from .data import BOS, PAD
 
 
 def _dropout(p: float) -> nn.Module:

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Mutation testing of core/ (or the modules given, e.g. core/io.py core/data.py):
+# Mutation testing of core/ (or the modules given, e.g. core/files.py core/data/):
 #   scripts/mutation.sh [MODULE...]
-#   TESTS=tests/core/test_io.py scripts/mutation.sh core/io.py   # a faster, narrower run
+#   TESTS=tests/core/test_io.py scripts/mutation.sh core/files.py   # a faster, narrower run
 #   KEEP=0.05 scripts/mutation.sh                                  # a random 5%: an estimate
 #   SEED=1 KEEP=0.02 scripts/mutation.sh                           # another 2%: a fresh sample
-#   RERUN=1 scripts/mutation.sh core/sample.py    # after new tests: run the survivors again
+#   RERUN=1 scripts/mutation.sh core/sample/sampler.py    # after new tests: run the survivors again
 # Needs the dev extra (`pip install -e '.[dev]'`). Each mutant runs the module's own tests
 # (the table below; tests/core for the rest): about 4,000 mutants in core/, hours on 2 cores.
 # The session is kept in .mutation/ so a run resumes.

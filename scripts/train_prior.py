@@ -1,4 +1,4 @@
-"""Rebuild assets/prior.safetensors, the weights auto starts small lists from (core/prior.py).
+"""Rebuild assets/prior.safetensors, the weights auto starts small lists from (core/train/prior.py).
 
 It trains auto's small-list architecture on makemore's names.txt less every word of every
 built-in list (their validation words included, so the benchmarks stay honest), with a step
@@ -18,9 +18,10 @@ from pathlib import Path
 
 from minigpt2.core.checkpoint import save_checkpoint
 from minigpt2.core.config import PRIOR_MODEL, TrainConfig
-from minigpt2.core.data import WordData, assets_dir, builtin_datasets, load_words, split_words
-from minigpt2.core.prior import PRIOR_FILE
-from minigpt2.core.train import Trainer
+from minigpt2.core.data.dataset import WordData, split_words
+from minigpt2.core.data.words import assets_dir, builtin_datasets, load_words
+from minigpt2.core.train.prior import PRIOR_FILE
+from minigpt2.core.train.trainer import Trainer
 
 NAMES = Path(__file__).resolve().parents[2] / "shared/data/names.txt"
 VAL_WORDS = 1000

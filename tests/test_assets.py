@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from minigpt2.core import cli
+from minigpt2.core.cli import main as cli
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 README = ASSETS / "README.md"
@@ -176,7 +176,7 @@ def test_cli_train_and_sample(
 
 
 def test_builtin_datasets_count_the_words_of_each_list() -> None:
-    from minigpt2.core.data import builtin_datasets, load_words
+    from minigpt2.core.data.words import builtin_datasets, load_words
 
     infos = builtin_datasets()
     assert {info.name for info in infos} >= {"seed", "animals", "fruits-vegetables"}

@@ -9,16 +9,12 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from minigpt2.core.constraints import ImpossibleConstraints
-from minigpt2.core.data import (
-    MAX_WORD_LENGTH,
-    WordListError,
-    default_checkpoint_path,
-    parse_words,
-)
-from minigpt2.core.sample import Sampler
-from minigpt2.core.sampling import SampleConfig
-from minigpt2.tui.favourites import Favourite, FavouritesStore
+from minigpt2.core.data.vocab import MAX_WORD_LENGTH
+from minigpt2.core.data.words import WordListError, default_checkpoint_path, parse_words
+from minigpt2.core.sample.constraints import ImpossibleConstraints
+from minigpt2.core.sample.request import SampleConfig
+from minigpt2.core.sample.sampler import Sampler
+from minigpt2.tui.stores.favourites import Favourite, FavouritesStore
 
 
 @settings(max_examples=300, deadline=None)

@@ -9,22 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from contextlib import suppress
 
-from rich.text import Text
-from textual import on, work
-from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
-from textual.css.query import NoMatches
-from textual.notifications import SeverityLevel
-from textual.screen import Screen
-from textual.widgets import Header, Static, TabbedContent, TabPane
-
-from ..core.data import DEFAULT_DATASET
-from .blocklist import BLOCKLIST_FILE, Blocklist
-from .commands import app_commands
-from .engine import Engine
-from .favourites import FavouritesStore, default_favourites_path
-from .favourites_keeper import FavouritesKeeper
-from .launch import (
+from minigpt2.core.data.words import DEFAULT_DATASET
+from minigpt2.tui.commands import app_commands
+from minigpt2.tui.engine.engine import Engine
+from minigpt2.tui.engine.model_info import ModelInfo
+from minigpt2.tui.engine.startup import choose_preset, initial_tab, mark, open_first_model
+from minigpt2.tui.engine.train_state import TrainState
+from minigpt2.tui.launch import (
     DARK,
     LIGHT,
     TABS,
@@ -34,8 +25,8 @@ from .launch import (
     parse_args,
     shipped_checkpoint,
 )
-from .memory import freeze_survivors, tune_malloc
-from .messages import (
+from minigpt2.tui.memory import freeze_survivors, tune_malloc
+from minigpt2.tui.messages import (
     AutoTrain,
     FavouriteRemoveRequested,
     FavouriteRequested,
@@ -45,16 +36,24 @@ from .messages import (
     Notice,
     TrainingStateChanged,
 )
-from .model_info import ModelInfo
-from .session import Session, Settings, default_data_dir
-from .startup import choose_preset, initial_tab, mark, open_first_model
-from .train_state import TrainState
-from .widgets.explore_pane import ExplorePane
-from .widgets.favourites_pane import FavouritesPane
-from .widgets.key_footer import KeyFooter
-from .widgets.main_screen import MainScreen, show_pane
-from .widgets.quit_screen import QuitChoice, QuitScreen
-from .widgets.train_pane import TrainPane
+from minigpt2.tui.stores.blocklist import BLOCKLIST_FILE, Blocklist
+from minigpt2.tui.stores.favourites import FavouritesStore, default_favourites_path
+from minigpt2.tui.stores.favourites_keeper import FavouritesKeeper
+from minigpt2.tui.stores.session import Session, Settings, default_data_dir
+from minigpt2.tui.widgets.explore.pane import ExplorePane
+from minigpt2.tui.widgets.favourites.pane import FavouritesPane
+from minigpt2.tui.widgets.key_footer import KeyFooter
+from minigpt2.tui.widgets.main_screen import MainScreen, show_pane
+from minigpt2.tui.widgets.quit_screen import QuitChoice, QuitScreen
+from minigpt2.tui.widgets.train.pane import TrainPane
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.css.query import NoMatches
+from textual.notifications import SeverityLevel
+from textual.screen import Screen
+from textual.widgets import Header, Static, TabbedContent, TabPane
 
 __all__ = ["LaunchOptions", "MiniGPT2App", "main", "parse_args"]
 
@@ -342,7 +341,9 @@ class MiniGPT2App(App[None]):
             self.notify(f"Could not keep your settings: {exc}", severity="warning")
 
     def action_help(self) -> None:
-        from .widgets.help_screen import HelpScreen  # Markdown: not imported before it is asked
+        from minigpt2.tui.widgets.help_screen import (
+            HelpScreen,  # Markdown: not imported before it is asked
+        )
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())

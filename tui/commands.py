@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from minigpt2.tui.launch import TABS
 from textual.app import SystemCommand
 
-from .launch import TABS
-
 if TYPE_CHECKING:
-    from .app import MiniGPT2App
+    from minigpt2.tui.app import MiniGPT2App
 
 
 def app_commands(app: MiniGPT2App) -> Iterator[SystemCommand]:

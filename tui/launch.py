@@ -8,10 +8,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..core.config import PRESETS, Preset
-from ..core.data import DatasetInfo, builtin_datasets, default_checkpoint_path
-from .favourites import default_favourites_path
-from .session import AUTOSAVE_INTERVAL_S
+from minigpt2.core.config import PRESETS, Preset
+from minigpt2.core.data.words import DatasetInfo, builtin_datasets, default_checkpoint_path
+from minigpt2.tui.stores.favourites import default_favourites_path
+from minigpt2.tui.stores.session import AUTOSAVE_INTERVAL_S
 
 DARK, LIGHT = "textual-dark", "textual-light"
 TABS = {"train": "train-tab", "explore": "explore-tab", "favourites": "favourites-tab"}

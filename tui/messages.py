@@ -10,15 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from minigpt2.core.sample.request import AttentionMap, Sample, SampleConfig
+from minigpt2.core.train.plan import TrainPlan, TrainResult
+from minigpt2.tui.engine.model_info import ModelInfo
+from minigpt2.tui.engine.train_state import TrainState
 from textual.message import Message
 
-from ..core.sampling import AttentionMap, Sample, SampleConfig
-from ..core.training import TrainPlan, TrainResult
-from .model_info import ModelInfo
-from .train_state import TrainState
-
 if TYPE_CHECKING:
-    from ..core.training import TrainEvent
+    from minigpt2.core.train.plan import TrainEvent
 
 
 # --- start-up ----------------------------------------------------------------------------

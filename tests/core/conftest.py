@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import torch
 from minigpt2.core.config import ModelConfig, TrainConfig, get_preset
-from minigpt2.core.data import WordData
-from minigpt2.core.train import Trainer
+from minigpt2.core.data.dataset import WordData
+from minigpt2.core.train.trainer import Trainer
 
 WORDS = """cat caracal capybara canary cavy caiman cacomistle caribou cassowary caterpillar dog
 dingo donkey dolphin dormouse apple apricot avocado artichoke banana bilberry blackberry

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import torch
-from minigpt2.core.categories import load_labelled
 from minigpt2.core.config import (
     AUTO_LR,
     AUTO_LR_FROM_PRIOR,
@@ -20,12 +19,14 @@ from minigpt2.core.config import (
     resolve_auto,
     with_data_shape,
 )
-from minigpt2.core.data import Vocab, load_words
+from minigpt2.core.data.vocab import Vocab
+from minigpt2.core.data.words import load_labelled, load_words
 from minigpt2.core.model import MiniGPT2
-from minigpt2.core.repair import Repairer
-from minigpt2.core.sample import Sampler
-from minigpt2.core.sampling import SampleConfig
-from minigpt2.core.training import TrainPlan, build_trainer, chosen_preset, prior_known_share
+from minigpt2.core.sample.repair import Repairer
+from minigpt2.core.sample.request import SampleConfig
+from minigpt2.core.sample.sampler import Sampler
+from minigpt2.core.train.build import build_trainer
+from minigpt2.core.train.plan import TrainPlan, chosen_preset, prior_known_share
 
 COMPOSED, DECOMPOSED = "\u00e9", "e\u0301"  # "é" as one code point, and as "e" + an accent
 
@@ -107,7 +108,7 @@ LISTS = Path(__file__).resolve().parents[1] / "data"
 
 
 def test_the_prior_knows_the_characters_auto_counts_on() -> None:
-    from minigpt2.core.prior import load_prior
+    from minigpt2.core.train.prior import load_prior
 
     assert set(load_prior().vocab.chars) == PRIOR_CHARS
 

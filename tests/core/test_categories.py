@@ -10,22 +10,18 @@ from pathlib import Path
 
 import pytest
 import torch
-from minigpt2.core.categories import KIND_GAIN, KIND_REPEATS, best_categories, load_labelled
 from minigpt2.core.checkpoint import load_checkpoint
-from minigpt2.core.config import ModelConfig, TrainConfig
-from minigpt2.core.data import (
-    BOS,
-    UnknownCategoryError,
-    WordData,
-    WordListError,
-    split_words,
-)
-from minigpt2.core.guidance import Blend, kind_streams
+from minigpt2.core.config import KIND_GAIN, ModelConfig, TrainConfig
+from minigpt2.core.data.dataset import KIND_REPEATS, WordData, split_words
+from minigpt2.core.data.vocab import BOS, UnknownCategoryError
+from minigpt2.core.data.words import WordListError, load_labelled
 from minigpt2.core.model import KVCache
-from minigpt2.core.sample import Sampler
-from minigpt2.core.sampling import SampleConfig
-from minigpt2.core.scoring import word_logprobs
-from minigpt2.core.train import Trainer, evaluate_words
+from minigpt2.core.sample.guidance import Blend, kind_streams
+from minigpt2.core.sample.logprobs import best_categories, word_logprobs
+from minigpt2.core.sample.request import SampleConfig
+from minigpt2.core.sample.sampler import Sampler
+from minigpt2.core.train.evaluate import evaluate_words
+from minigpt2.core.train.trainer import Trainer
 
 # Two kinds a model can only tell apart by the category: soft words of vowels and l/m/n,
 # hard words of k/t/z. Both share the letters "a" and "o".

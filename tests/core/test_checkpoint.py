@@ -7,8 +7,8 @@ import pytest
 import torch
 from minigpt2.core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from minigpt2.core.config import ModelConfig, TrainConfig
-from minigpt2.core.data import WordData
-from minigpt2.core.train import Trainer
+from minigpt2.core.data.dataset import WordData
+from minigpt2.core.train.trainer import Trainer
 
 
 @pytest.fixture

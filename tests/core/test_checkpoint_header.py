@@ -16,9 +16,9 @@ from minigpt2.core import checkpoint
 from minigpt2.core.checkpoint import CheckpointError, load_checkpoint
 from minigpt2.core.checkpoint_header import parameter_shapes, read_header
 from minigpt2.core.config import ModelConfig
-from minigpt2.core.data import default_checkpoint_path
+from minigpt2.core.data.words import default_checkpoint_path
 from minigpt2.core.model import MiniGPT2
-from minigpt2.core.numpy_model import load_numpy_checkpoint
+from minigpt2.core.sample.numpy_model import load_numpy_checkpoint
 
 SHIPPED = default_checkpoint_path()
 
@@ -125,7 +125,7 @@ def test_the_shapes_listed_are_the_models_own(config: ModelConfig) -> None:
 
 @pytest.mark.parametrize("lie", LIES)
 def test_the_torch_free_loader_refuses_the_same_lies(tmp_path: Path, lie: str) -> None:
-    """The app's first names come from numpy (core/numpy_model.py) before torch has loaded:
+    """The app's first names come from numpy (core/sample/numpy_model.py) before torch has loaded:
     its loader must refuse a lying file as load_checkpoint does, before reading a tensor."""
     config, said = LIES[lie]
     with pytest.raises(ValueError, match=re.escape(said)):

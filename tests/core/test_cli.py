@@ -155,7 +155,7 @@ SWEEP = [
 def run_main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     """The CLI in this process: the same code path as the installed script, without the
     second of starting Python and torch for each of the many cases."""
-    from minigpt2.core.cli import main
+    from minigpt2.core.cli.main import main
 
     code = main(args)
     captured = capsys.readouterr()
@@ -212,7 +212,7 @@ CONTRACT = [  # every exit-2 path the README promises: one line naming the probl
 def test_contract_errors_exit_2_with_one_line(
     args: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from minigpt2.core.data import default_checkpoint_path
+    from minigpt2.core.data.words import default_checkpoint_path
 
     empty = tmp_path / "empty.txt"
     empty.write_text("\n\n")
@@ -327,7 +327,7 @@ def test_eval_folds_case_like_the_training_words(
 def test_eval_loss_is_the_mean_score_per_token_to_four_places(
     cli_model: tuple[Path, dict], tmp_path: Path
 ) -> None:
-    from minigpt2.core.sample import Sampler
+    from minigpt2.core.sample.sampler import Sampler
 
     out, _ = cli_model
     words = tmp_path / "words.txt"
@@ -342,7 +342,7 @@ def test_eval_loss_is_the_mean_score_per_token_to_four_places(
 def test_train_summary_gives_losses_to_four_places(cli_model: tuple[Path, dict]) -> None:
     out, summary = cli_model
     from minigpt2.core.checkpoint import load_checkpoint
-    from minigpt2.core.train import evaluate_words
+    from minigpt2.core.train.evaluate import evaluate_words
 
     ckpt = load_checkpoint(out)
     held_out, _ = evaluate_words(ckpt.build_model("cpu"), ckpt.vocab, sorted(ckpt.val_words))

@@ -75,7 +75,7 @@ def test_an_explicit_count_replaces_the_epoch_cap_even_beside_a_time_budget(
 def test_a_plan_splits_its_words_as_the_readme_says_20_percent_shuffled_with_seed_42(
     words_file: Path,
 ) -> None:
-    from minigpt2.core.training import TrainPlan, plan_data
+    from minigpt2.core.train.plan import TrainPlan, plan_data
 
     words = words_file.read_text("utf-8").split()
     shuffled = list(words)

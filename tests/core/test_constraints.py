@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 import torch
 from minigpt2.core.config import ModelConfig
-from minigpt2.core.constraints import ImpossibleConstraints, Steering
-from minigpt2.core.data import EOS, UnknownCharacterError, Vocab
-from minigpt2.core.hooks import ConstraintMask
+from minigpt2.core.data.vocab import EOS, UnknownCharacterError, Vocab
 from minigpt2.core.model import MiniGPT2
-from minigpt2.core.sample import Sampler
-from minigpt2.core.sampling import Sample, SampleConfig
+from minigpt2.core.sample.constraints import ImpossibleConstraints, Steering
+from minigpt2.core.sample.hooks import ConstraintMask
+from minigpt2.core.sample.request import Sample, SampleConfig
+from minigpt2.core.sample.sampler import Sampler
 
 
 @pytest.fixture(scope="module")

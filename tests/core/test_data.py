@@ -3,21 +3,22 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from minigpt2.core import data as data_module
-from minigpt2.core.data import (
+from minigpt2.core.data import words as words_module
+from minigpt2.core.data.dataset import WordData, split_words
+from minigpt2.core.data.vocab import (
     BOS,
     EOS,
     PAD,
     UnknownCategoryError,
     UnknownCharacterError,
     Vocab,
-    WordData,
+)
+from minigpt2.core.data.words import (
     WordListError,
     assets_dir,
     builtin_datasets,
     default_checkpoint_path,
     load_words,
-    split_words,
 )
 
 
@@ -155,7 +156,7 @@ def test_builtin_list_sizes_count_the_non_blank_lines(
     (tmp_path / "birds.txt").write_text("wren\n\n  \nrobin\n kite \n", encoding="utf-8")
     (tmp_path / "empty.txt").write_text("\n\n", encoding="utf-8")
     (tmp_path / "notes.md").write_text("not a list\n", encoding="utf-8")
-    monkeypatch.setattr(data_module, "assets_dir", lambda: tmp_path)
+    monkeypatch.setattr(words_module, "assets_dir", lambda: tmp_path)
     infos = builtin_datasets()
     assert [(i.name, i.path, i.count) for i in infos] == [
         ("birds", tmp_path / "birds.txt", 3),

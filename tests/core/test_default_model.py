@@ -5,14 +5,21 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from minigpt2.core.categories import DEFAULT_GUIDANCE, KIND_GAIN, best_categories
 from minigpt2.core.checkpoint import load_checkpoint
-from minigpt2.core.config import AUTO_STEP_S, DEFAULT_PRESET, resolve_auto, with_data_shape
-from minigpt2.core.data import WordData, default_checkpoint_path
-from minigpt2.core.sample import Sampler
-from minigpt2.core.sampling import SampleConfig
-from minigpt2.core.train import evaluate_words
-from minigpt2.core.training import train_tokens
+from minigpt2.core.config import (
+    AUTO_STEP_S,
+    DEFAULT_PRESET,
+    KIND_GAIN,
+    resolve_auto,
+    with_data_shape,
+)
+from minigpt2.core.data.dataset import WordData
+from minigpt2.core.data.words import default_checkpoint_path
+from minigpt2.core.sample.logprobs import best_categories
+from minigpt2.core.sample.request import DEFAULT_GUIDANCE, SampleConfig
+from minigpt2.core.sample.sampler import Sampler
+from minigpt2.core.train.evaluate import evaluate_words
+from minigpt2.core.train.plan import train_tokens
 
 
 def test_the_shipped_model_is_auto_trained_on_the_articles_two_lists() -> None:

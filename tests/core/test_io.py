@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from minigpt2.core.io import atomic_write_text
+from minigpt2.core.files import atomic_write_text
 
 
 def test_writes_and_replaces_keeping_the_mode(tmp_path: Path) -> None:
@@ -43,7 +43,7 @@ def test_a_missing_folder_raises(tmp_path: Path) -> None:
 
 WRITER = """
 import sys
-from minigpt2.core.io import atomic_write_bytes
+from minigpt2.core.files import atomic_write_bytes
 
 path, size = sys.argv[1], int(sys.argv[2])
 for i in range(10**9):
@@ -76,10 +76,10 @@ def test_a_kill_mid_write_leaves_the_old_file_or_the_new_one(tmp_path: Path) -> 
 def test_a_checkpoint_save_that_fails_part_way_keeps_the_old_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from minigpt2.core import io
+    from minigpt2.core import files as io
     from minigpt2.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
     from minigpt2.core.config import ModelConfig
-    from minigpt2.core.data import Vocab
+    from minigpt2.core.data.vocab import Vocab
 
     vocab = Vocab("ab")
     config = ModelConfig(vocab_size=vocab.size, block_size=4)

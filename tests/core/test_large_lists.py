@@ -14,14 +14,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from minigpt2.core import data as data_module
-from minigpt2.core import train as train_module
 from minigpt2.core.checkpoint import json_list, load_checkpoint
 from minigpt2.core.config import ModelConfig, TrainConfig
-from minigpt2.core.data import MAX_VAL_WORDS, UnknownCharacterError, WordData, split_words
-from minigpt2.core.evaluate import encode_words
-from minigpt2.core.train import VAL_SUBSET_WORDS, Trainer, evaluate, evaluate_words, val_subset
-from minigpt2.core.training import TrainPlan, build_trainer
+from minigpt2.core.data import vocab as vocab_module
+from minigpt2.core.data.dataset import MAX_VAL_WORDS, WordData, split_words
+from minigpt2.core.data.vocab import UnknownCharacterError
+from minigpt2.core.train import trainer as train_module
+from minigpt2.core.train.build import build_trainer
+from minigpt2.core.train.evaluate import encode_words, evaluate, evaluate_words
+from minigpt2.core.train.plan import TrainPlan
+from minigpt2.core.train.trainer import VAL_SUBSET_WORDS, Trainer, val_subset
 
 # 11**4 = 14,641 four-letter words: the default split holds out 2,928, more than the subset.
 BIG = ["".join(letters) for letters in itertools.product("abcdefghijk", repeat=4)]
@@ -163,7 +165,7 @@ def test_cli_summary_names_the_subset_and_reports_every_word(tmp_path: Path) -> 
 def test_a_long_word_list_is_written_as_json_a_part_at_a_time(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(data_module, "PART_WORDS", 3)
+    monkeypatch.setattr(vocab_module, "PART_WORDS", 3)
     for words in ([], ["a"], ["a", "b", "c"], ['q"uote', "é", "x", "\\", "日本", "z", "w"]):
         assert json.loads(json_list(words)) == words
         assert json_list(words) == json.dumps(words)

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 import torch
-from minigpt2.core.beam import NextLogprobs
-from minigpt2.core.cli import main
-from minigpt2.core.data import default_checkpoint_path
-from minigpt2.core.sample import Sampler
-from minigpt2.core.sampling import MAX_LIKE_EXAMPLES, SampleConfig
+from minigpt2.core.cli.main import main
+from minigpt2.core.data.words import default_checkpoint_path
+from minigpt2.core.sample.beam import NextLogprobs
+from minigpt2.core.sample.request import MAX_LIKE_EXAMPLES, SampleConfig
+from minigpt2.core.sample.sampler import Sampler
 
 IX = ("dravix", "pelonix", "murnix", "tavix", "sorbix")  # an ending none of the lists has
 KW = ("kwamel", "kwiro", "kwandu", "kwessa", "kwolt")  # nor this start

@@ -7,14 +7,15 @@ import json
 from pathlib import Path
 
 import pytest
-from minigpt2.core.data import chars_that_fit, default_checkpoint_path, load_words
-from minigpt2.core.repair import Repairer
-from minigpt2.core.sample import Sampler
+from minigpt2.core.data.vocab import chars_that_fit
+from minigpt2.core.data.words import default_checkpoint_path, load_words
+from minigpt2.core.sample.repair import Repairer
+from minigpt2.core.sample.sampler import Sampler
 
 
 def run_main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     """The CLI in this process, on the shipped model unless --checkpoint says otherwise."""
-    from minigpt2.core.cli import main
+    from minigpt2.core.cli.main import main
 
     code = main(args)
     captured = capsys.readouterr()

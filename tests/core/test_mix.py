@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 import torch
-from minigpt2.core.cli import main
-from minigpt2.core.data import default_checkpoint_path
-from minigpt2.core.evaluate import evaluate_words
-from minigpt2.core.guidance import Blend, kind_streams
-from minigpt2.core.sample import Sampler
-from minigpt2.core.sampling import Mix, SampleConfig, parse_kinds
-from minigpt2.core.scoring import word_logprobs
+from minigpt2.core.cli.main import main
+from minigpt2.core.data.words import default_checkpoint_path
+from minigpt2.core.sample.guidance import Blend, kind_streams
+from minigpt2.core.sample.logprobs import word_logprobs
+from minigpt2.core.sample.request import Mix, SampleConfig, parse_kinds
+from minigpt2.core.sample.sampler import Sampler
+from minigpt2.core.train.evaluate import evaluate_words
 
 KINDS = ("animals", "fruits-vegetables")
 

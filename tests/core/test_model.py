@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 from minigpt2.core.config import ModelConfig, get_preset, with_data_shape
-from minigpt2.core.data import BOS
+from minigpt2.core.data.vocab import BOS
 from minigpt2.core.model import KVCache, MiniGPT2, sinusoidal_positions
 
 VOCAB, BLOCK = 30, 12

@@ -13,11 +13,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 from minigpt2.core.config import ModelConfig
-from minigpt2.core.constraints import ImpossibleConstraints
-from minigpt2.core.data import EOS, PAD, Vocab, default_checkpoint_path
+from minigpt2.core.data.vocab import EOS, PAD, Vocab
+from minigpt2.core.data.words import default_checkpoint_path
 from minigpt2.core.model import MiniGPT2
-from minigpt2.core.sample import Sampler
-from minigpt2.core.sampling import Sample, SampleConfig
+from minigpt2.core.sample.constraints import ImpossibleConstraints
+from minigpt2.core.sample.request import Sample, SampleConfig
+from minigpt2.core.sample.sampler import Sampler
 from test_cli import run_main
 
 LETTERS = "abcdefgh"

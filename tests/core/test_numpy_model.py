@@ -10,19 +10,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from minigpt2.core.categories import best_categories
 from minigpt2.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from minigpt2.core.config import get_preset, with_data_shape
-from minigpt2.core.data import Vocab, default_checkpoint_path
+from minigpt2.core.data.vocab import Vocab
+from minigpt2.core.data.words import default_checkpoint_path
 from minigpt2.core.model import MiniGPT2
-from minigpt2.core.numpy_model import (
-    CheckpointShapeError,
-    NumpyModel,
-    load_numpy_checkpoint,
-)
-from minigpt2.core.numpy_sample import HONOURED, NumpySampler
-from minigpt2.core.sample import Sampler
-from minigpt2.core.sampling import SampleConfig
+from minigpt2.core.sample.logprobs import best_categories
+from minigpt2.core.sample.numpy_model import CheckpointShapeError, NumpyModel, load_numpy_checkpoint
+from minigpt2.core.sample.numpy_sampler import HONOURED, NumpySampler
+from minigpt2.core.sample.request import SampleConfig
+from minigpt2.core.sample.sampler import Sampler
 
 SHIPPED = default_checkpoint_path()
 PREFIXES = ["", "a", "ma", "ele", "elefant", "quixotically"]

@@ -13,7 +13,7 @@ import pytest
 import torch
 from minigpt2.core.config import ModelConfig, TrainConfig
 from minigpt2.core.model import MiniGPT2
-from minigpt2.core.optim import FusedAdamW, load_optimizer_state, make_optimizer
+from minigpt2.core.train.optim import FusedAdamW, load_optimizer_state, make_optimizer
 
 
 def _model(config: ModelConfig) -> MiniGPT2:
@@ -105,7 +105,9 @@ def test_training_never_imports_torch_dynamo() -> None:
     resident memory for the app. A process that trains and samples on the CPU must not pay
     it. (Training on CUDA does import it: seen with torch 2.11 in issue 20's GPU check.)"""
     script = (
-        "import sys; from minigpt2.core.training import build_trainer, TrainPlan\n"
+        "import sys\n"
+        "from minigpt2.core.train.build import build_trainer\n"
+        "from minigpt2.core.train.plan import TrainPlan\n"
         "t = build_trainer(TrainPlan(data='seed', preset='auto', steps=3, device='cpu'))\n"
         "t.run()\n"
         "print('torch._dynamo' in sys.modules)\n"

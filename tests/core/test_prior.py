@@ -13,10 +13,13 @@ from minigpt2.core.config import (
     resolve_auto,
     with_data_shape,
 )
-from minigpt2.core.data import Vocab, WordData, builtin_datasets, load_words
+from minigpt2.core.data.dataset import WordData
+from minigpt2.core.data.vocab import Vocab
+from minigpt2.core.data.words import builtin_datasets, load_words
 from minigpt2.core.model import MiniGPT2
-from minigpt2.core.prior import PriorMismatchError, graft_prior, load_prior
-from minigpt2.core.train import Trainer, evaluate
+from minigpt2.core.train.evaluate import evaluate
+from minigpt2.core.train.prior import PriorMismatchError, graft_prior, load_prior
+from minigpt2.core.train.trainer import Trainer
 
 
 def test_the_prior_never_saw_a_word_of_a_builtin_list() -> None:

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from minigpt2.core.repair import Correction, Repairer, edits1, osa_distance
-from minigpt2.core.sample import Sampler
+from minigpt2.core.sample.repair import Correction, Repairer, edits1, osa_distance
+from minigpt2.core.sample.sampler import Sampler
 
 
 def test_edits1_is_every_single_edit() -> None:
@@ -152,7 +152,8 @@ def test_cli_repair_json_and_text(trained_path: Path) -> None:
 
 def test_the_app_imports_categories_and_repair_without_torch() -> None:
     code = (
-        "import sys, minigpt2.core.repair, minigpt2.core.categories, minigpt2.core.sampling; "
+        "import sys, minigpt2.core.sample.repair, minigpt2.core.data.dataset, "
+        "minigpt2.core.sample.request; "
         "sys.exit('torch' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0

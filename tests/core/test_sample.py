@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from minigpt2.core.data import UnknownCharacterError
-from minigpt2.core.sample import Sampler
-from minigpt2.core.sampling import SampleConfig
+from minigpt2.core.data.vocab import UnknownCharacterError
+from minigpt2.core.sample.request import SampleConfig
+from minigpt2.core.sample.sampler import Sampler
 
 
 @pytest.fixture(scope="module")

@@ -10,15 +10,18 @@ from pathlib import Path
 
 import pytest
 import torch
-from minigpt2.core import train as train_module
 from minigpt2.core.checkpoint import load_checkpoint
 from minigpt2.core.config import DEFAULT_PRESET, ModelConfig, TrainConfig, get_preset, resolve_auto
-from minigpt2.core.data import Vocab, WordData
+from minigpt2.core.data.dataset import WordData
+from minigpt2.core.data.vocab import Vocab
 from minigpt2.core.model import MiniGPT2
-from minigpt2.core.sample import Sampler
-from minigpt2.core.schedule import RunBounds, lr_at
-from minigpt2.core.train import Trainer, evaluate, evaluate_words
-from minigpt2.core.training import TrainEvent, TrainPlan, build_trainer, chosen_preset
+from minigpt2.core.sample.sampler import Sampler
+from minigpt2.core.train import trainer as train_module
+from minigpt2.core.train.build import build_trainer
+from minigpt2.core.train.evaluate import evaluate, evaluate_words
+from minigpt2.core.train.plan import TrainEvent, TrainPlan, chosen_preset
+from minigpt2.core.train.schedule import RunBounds, lr_at
+from minigpt2.core.train.trainer import Trainer
 
 
 def test_loss_decreases_on_the_builtin_data(device: str) -> None:
@@ -428,7 +431,7 @@ def test_the_auto_plan_resolves_on_the_words_it_will_train_on(words_file: Path) 
 def test_what_auto_chooses_is_known_before_torch_is_loaded() -> None:
     code = (
         "import sys\n"
-        "from minigpt2.core.training import TrainPlan, chosen_preset, plan_data\n"
+        "from minigpt2.core.train.plan import TrainPlan, chosen_preset, plan_data\n"
         "plan = TrainPlan(time_budget_s=30)\n"
         "print(chosen_preset(plan, plan_data(plan)).description)\n"
         "assert 'torch' not in sys.modules\n"

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 from minigpt2.tui.app import LaunchOptions, MiniGPT2App
-from minigpt2.tui.engine_explore import RepairCache
-from minigpt2.tui.widgets import explore_settings
+from minigpt2.tui.engine.explore_queries import RepairCache
+from minigpt2.tui.widgets.explore import settings as explore_settings
 from tiny_model import TINY_CHECKPOINT, syllable_names
 from tui_helpers import AppFactory
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from minigpt2.tui import blocklist as blocklist_module
-from minigpt2.tui.blocklist import BLOCKLIST_FILE, Blocklist
-from minigpt2.tui.widgets.explore_pane import ExplorePane
+from minigpt2.tui.stores import blocklist as blocklist_module
+from minigpt2.tui.stores.blocklist import BLOCKLIST_FILE, Blocklist
+from minigpt2.tui.widgets.explore.pane import ExplorePane
 from test_explore import ready
 from textual.pilot import Pilot
 from tui_helpers import SIZE, AppFactory, press, wait_for

@@ -7,11 +7,11 @@ import itertools
 from pathlib import Path
 
 import pytest
-from minigpt2.core.categories import DEFAULT_GUIDANCE
-from minigpt2.core.repair import Correction
-from minigpt2.tui.widgets.candidate_list import header
-from minigpt2.tui.widgets.did_you_mean import CorrectionsReady
-from minigpt2.tui.widgets.explore_pane import ExplorePane
+from minigpt2.core.sample.repair import Correction
+from minigpt2.core.sample.request import DEFAULT_GUIDANCE
+from minigpt2.tui.widgets.explore.candidate_list import header
+from minigpt2.tui.widgets.explore.did_you_mean import CorrectionsReady
+from minigpt2.tui.widgets.explore.pane import ExplorePane
 from test_explore import ready
 from textual.pilot import Pilot
 from textual.widgets import Select
@@ -26,8 +26,8 @@ MISSPELT, MEANT = "jolluto", "joluto"  # a training word of the tiny model, one 
 def two_kinds(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny model trained on two lists, "soft" and "hard" (~2 s)."""
     from minigpt2.core.config import ModelConfig, TrainConfig
-    from minigpt2.core.data import WordData
-    from minigpt2.core.train import Trainer
+    from minigpt2.core.data.dataset import WordData
+    from minigpt2.core.train.trainer import Trainer
 
     folder = tmp_path_factory.mktemp("kinds")
     lists = []

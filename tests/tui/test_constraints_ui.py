@@ -8,10 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from minigpt2.core.data import default_checkpoint_path
-from minigpt2.core.sampling import SampleConfig
-from minigpt2.tui.session import SETTINGS_FILE
-from minigpt2.tui.widgets.explore_pane import ExplorePane
+from minigpt2.core.data.words import default_checkpoint_path
+from minigpt2.core.sample.request import SampleConfig
+from minigpt2.tui.stores.session import SETTINGS_FILE
+from minigpt2.tui.widgets.explore.pane import ExplorePane
 from test_explore import check_a_burst_samples_once_after_it, ready
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input

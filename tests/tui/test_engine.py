@@ -10,14 +10,11 @@ from pathlib import Path
 
 import pytest
 import torch
-from minigpt2.core.sampling import SampleConfig
-from minigpt2.core.training import TrainEvent, TrainPlan
-from minigpt2.tui import engine as engine_module
-from minigpt2.tui.engine import (
-    Engine,
-    EngineError,
-    EventBatcher,
-)
+from minigpt2.core.sample.request import SampleConfig
+from minigpt2.core.train.plan import TrainEvent, TrainPlan
+from minigpt2.tui.engine import engine as engine_module
+from minigpt2.tui.engine.engine import Engine, EngineError
+from minigpt2.tui.engine.model_info import EventBatcher
 from tui_helpers import slow_trainer
 
 
@@ -29,7 +26,7 @@ def event(kind: str = "progress", step: int = 1) -> TrainEvent:
 
 def test_event_batcher_sends_batches_not_single_events(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = [100.0]
-    monkeypatch.setattr("minigpt2.tui.model_info.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("minigpt2.tui.engine.model_info.time.monotonic", lambda: clock[0])
     batches: list[list[TrainEvent]] = []
     batcher = EventBatcher(batches.append, interval_s=0.2)
     batcher(event(step=1))  # the first one goes at once: the UI shows training has begun
@@ -261,7 +258,7 @@ def test_training_waits_between_steps_for_a_sampling_request(
 
 
 def test_the_trainer_calls_its_hook_before_every_step(word_file: Path) -> None:
-    from minigpt2.core.training import build_trainer
+    from minigpt2.core.train.build import build_trainer
 
     trainer = build_trainer(TrainPlan(data=str(word_file), preset="seed", steps=7, threads=1))
     seen: list[int] = []

@@ -6,9 +6,9 @@ import time
 from collections.abc import Callable
 
 import pytest
-from minigpt2.core.sampling import SampleConfig
+from minigpt2.core.sample.request import SampleConfig
 from minigpt2.tui.app import MiniGPT2App
-from minigpt2.tui.widgets.explore_pane import ExplorePane
+from minigpt2.tui.widgets.explore.pane import ExplorePane
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input
 from tui_helpers import SIZE, AppFactory, wait_for

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from minigpt2.tui.app import MiniGPT2App
-from minigpt2.tui.widgets.favourites_pane import ExportScreen
+from minigpt2.tui.widgets.favourites.pane import ExportScreen
 from textual.widgets import Input
 from tui_helpers import SIZE, AppFactory, wait_for
 

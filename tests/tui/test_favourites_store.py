@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
-from minigpt2.tui.favourites import (
+from minigpt2.tui.stores.favourites import (
     Favourite,
     FavouritesCorrupt,
     FavouritesError,

@@ -7,8 +7,8 @@ import itertools
 from pathlib import Path
 
 import pytest
-from minigpt2.core.train import VAL_SUBSET_WORDS
-from minigpt2.tui.widgets.train_pane import TrainPane
+from minigpt2.core.train.trainer import VAL_SUBSET_WORDS
+from minigpt2.tui.widgets.train.pane import TrainPane
 from tui_helpers import SIZE, AppFactory, press, wait_for
 
 # 14,641 words: the default split holds out 2,928, more than the subset.

@@ -15,7 +15,7 @@ from tui_helpers import SIZE, AppFactory, wait_for
 async def test_no_arguments_explores_the_shipped_model_at_once(tmp_path: Path) -> None:
     """The one test on the shipped checkpoint: a first launch gives name-like candidates
     within a few seconds, without the user doing anything."""
-    from minigpt2.core.data import default_checkpoint_path
+    from minigpt2.core.data.words import default_checkpoint_path
 
     if not default_checkpoint_path().is_file():
         pytest.skip("assets/default.safetensors is not built yet")

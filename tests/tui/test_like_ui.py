@@ -7,7 +7,7 @@ from pathlib import Path
 
 from minigpt2.tui.app import MiniGPT2App
 from minigpt2.tui.messages import FavouriteRequested
-from minigpt2.tui.widgets.explore_settings import MIX
+from minigpt2.tui.widgets.explore.settings import MIX
 from minigpt2.tui.widgets.key_footer import KeyFooter
 from test_categories_ui import soft_share, two_kinds  # noqa: F401 - a fixture, shared
 from test_explore import ready

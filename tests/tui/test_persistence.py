@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 from minigpt2.tui.app import MiniGPT2App
-from minigpt2.tui.session import MODEL_FILE, SETTINGS_FILE, Session
+from minigpt2.tui.stores.session import MODEL_FILE, SETTINGS_FILE, Session
 from minigpt2.tui.widgets.quit_screen import QuitScreen
-from minigpt2.tui.widgets.train_pane import TrainPane
+from minigpt2.tui.widgets.train.pane import TrainPane
 from textual.pilot import Pilot
 from textual.widgets import Button, Checkbox
 from tui_helpers import SIZE, AppFactory, press, wait_for
@@ -125,8 +125,8 @@ async def test_quit_while_training_asks_then_stops_and_keeps(
 WRITER = """
 import sys
 from pathlib import Path
-from minigpt2.tui.favourites import Favourite, FavouritesStore
-from minigpt2.tui.session import Session, Settings
+from minigpt2.tui.stores.favourites import Favourite, FavouritesStore
+from minigpt2.tui.stores.session import Session, Settings
 
 kind, path = sys.argv[1], Path(sys.argv[2])
 for round_ in range(1, 100000):
@@ -161,7 +161,7 @@ def test_kill_9_mid_write_leaves_the_old_or_the_new_file(tmp_path: Path, kind: s
 PARTIAL = """
 import resource, signal, sys
 from pathlib import Path
-from minigpt2.tui.favourites import Favourite, FavouritesError, FavouritesStore
+from minigpt2.tui.stores.favourites import Favourite, FavouritesError, FavouritesStore
 
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a full disk: writes fail with EFBIG
 resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[2]), int(sys.argv[2])))
@@ -175,7 +175,7 @@ except FavouritesError as exc:
 
 
 def test_a_write_that_fails_part_way_keeps_the_old_favourites(tmp_path: Path) -> None:
-    from minigpt2.tui.favourites import Favourite, FavouritesStore
+    from minigpt2.tui.stores.favourites import Favourite, FavouritesStore
 
     path = tmp_path / "favourites.json"
     old = FavouritesStore(path, [Favourite("kept", "2024-01-01T00:00:00+00:00")])

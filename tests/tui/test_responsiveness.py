@@ -8,8 +8,8 @@ import gc
 import pytest
 from minigpt2.tui import memory
 from minigpt2.tui.app import MiniGPT2App
-from minigpt2.tui.widgets import loss_chart
-from minigpt2.tui.widgets.loss_chart import LossChart, downsample
+from minigpt2.tui.widgets.train import loss_chart
+from minigpt2.tui.widgets.train.loss_chart import LossChart, downsample
 from textual.pilot import Pilot
 from tui_helpers import SIZE, AppFactory, press, wait_for
 

@@ -18,12 +18,12 @@ from typing import Any
 
 import pytest
 from minigpt2.core.config import ModelConfig, Preset, TrainConfig
-from minigpt2.core.data import DatasetInfo
-from minigpt2.core.training import TrainEvent
+from minigpt2.core.data.words import DatasetInfo
+from minigpt2.core.train.plan import TrainEvent
 from minigpt2.tui import app as app_module
 from minigpt2.tui.messages import TrainingProgress
-from minigpt2.tui.widgets import train_choice
 from minigpt2.tui.widgets.quit_screen import QuitScreen
+from minigpt2.tui.widgets.train import choice as train_choice
 from textual.pilot import Pilot
 from textual.widgets import Input
 from tui_helpers import AppFactory, wait_for

@@ -7,9 +7,9 @@ import threading
 from pathlib import Path
 
 import pytest
-from minigpt2.core.sampling import SampleConfig
+from minigpt2.core.sample.request import SampleConfig
 from minigpt2.tui import app as app_module
-from minigpt2.tui.engine import Engine
+from minigpt2.tui.engine.engine import Engine
 from minigpt2.tui.widgets.main_screen import MainScreen
 from tui_helpers import SIZE, AppFactory, press, wait_for
 

@@ -7,9 +7,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from minigpt2.core.training import TrainPlan
+from minigpt2.core.train.plan import TrainPlan
 from minigpt2.tui.app import MiniGPT2App
-from minigpt2.tui.widgets.train_pane import TrainPane
+from minigpt2.tui.widgets.train.pane import TrainPane
 from textual.pilot import Pilot
 from textual.widgets import Button, Checkbox
 from tui_helpers import SIZE, AppFactory, press, slow_trainer, wait_for
@@ -201,7 +201,7 @@ async def test_continue_trains_the_loaded_model_further(make_app: AppFactory, wo
 
 async def test_auto_choice_follows_the_data_and_the_bound(make_app: AppFactory) -> None:
     """Before Start, one line says what auto will build; it follows the form."""
-    from minigpt2.core.training import TrainPlan, chosen_preset, plan_data
+    from minigpt2.core.train.plan import TrainPlan, chosen_preset, plan_data
 
     def expected(**plan: object) -> str:
         wanted = TrainPlan(preset="auto", **plan)  # type: ignore[arg-type]

@@ -29,8 +29,8 @@ def syllable_names() -> list[str]:
 def train_tiny(word_file: Path, out: Path) -> None:
     """A 1-layer, 2-head model trained for 300 steps at a fixed seed (~2 s)."""
     from minigpt2.core.config import ModelConfig, TrainConfig
-    from minigpt2.core.data import WordData
-    from minigpt2.core.train import Trainer
+    from minigpt2.core.data.dataset import WordData
+    from minigpt2.core.train.trainer import Trainer
 
     data = WordData.from_source(str(word_file), seed=1)
     model = ModelConfig(n_layer=1, n_head=2, d_model=32, positions="learned")

@@ -39,7 +39,7 @@ async def press(pilot: Pilot, *keys: str) -> None:
 
 def slow_trainer(monkeypatch: pytest.MonkeyPatch, seconds: float = 0.005) -> None:
     """Make every training step take `seconds` longer, as on a much slower machine."""
-    from minigpt2.core.train import Trainer
+    from minigpt2.core.train.trainer import Trainer
 
     step = Trainer._train_step
 

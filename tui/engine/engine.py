@@ -1,0 +1,337 @@
+"""The app's door to the model: threads, fresh weights, batched events, errors as messages.
+
+The app speaks the core's plain, torch-free types (SampleConfig, Sample, AttentionMap,
+TrainPlan, TrainEvent, TrainResult). Torch is imported lazily, inside methods (it costs a
+second and more, and must not delay the first frame): call those from worker threads.
+
+Threads: the trainer runs on one worker thread; sampling runs on others, one at a time.
+While a model trains, each sampling request copies its weights as they are at that moment
+(between two steps), so Explore never samples weights older than the request.
+
+At start-up the model is opened twice: with numpy alone (`open_quickly`, a tenth of a
+second), then with torch (`load_checkpoint`, seconds). In between, the requests that the
+numpy sampler supports (core/sample/numpy_sampler.py) are answered by it, the others wait.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, TypeVar
+
+from minigpt2.core.data.dataset import LoadProgress
+from minigpt2.core.data.vocab import UnknownCharacterError, Vocab
+from minigpt2.core.data.words import WordListError
+from minigpt2.core.sample.request import AttentionMap, Sample, SampleConfig
+from minigpt2.core.train.plan import TrainEvent, TrainPlan, TrainResult
+from minigpt2.tui.engine.explore_queries import ExploreQueries
+from minigpt2.tui.engine.model_info import EventBatcher, ModelInfo
+
+if TYPE_CHECKING:  # torch-heavy modules (and numpy): types only at import time
+    from minigpt2.core.checkpoint import Checkpoint
+    from minigpt2.core.sample.numpy_sampler import NumpySampler
+    from minigpt2.core.sample.sampler import Sampler
+    from minigpt2.core.train.trainer import Trainer
+    from minigpt2.tui.stores.session import Autosave
+
+T = TypeVar("T")
+SWITCH_INTERVAL_S = 0.0005  # GIL hand-over while training (Python's default: 0.005)
+# Between two training steps the trainer waits up to this long for a sampling request under
+# way: on 2 cores the two shared a core and the GIL, which cost a request 5-6 ms of its 22.
+YIELD_TO_SAMPLING_S = 0.1
+# A few names from the model in training, as makemore prints them: every 2 s, or every 200
+# steps if sooner (a fast run's names from 3 s ago were 700 steps old).
+SAMPLES_INTERVAL_S = 2.0
+SAMPLES_INTERVAL_STEPS = 200
+# Loading torch holds the GIL for seconds (its libraries' loading, long stretches at once): a
+# model opened quickly first answers Explore's first request, up to this long.
+QUICK_FIRST_S = 2.0
+
+
+class EngineError(Exception):
+    """Something the user did or chose cannot work; the message says what, in plain words."""
+
+
+class Engine(ExploreQueries):  # Explore's extras: engine_explore.py
+    def __init__(self, threads: int | None = None) -> None:
+        self.threads = threads  # None: the core's default, which leaves the event loop a core
+        self._lock = threading.Lock()  # guards the fields below
+        self._sampling = threading.Lock()  # one sampling at a time: a Sampler is not thread-safe
+        self._trainer: Trainer | None = None  # the run in progress, or the last one
+        self._running = False  # its loop is running (the pane owns the user-facing state)
+        self._wanted: Literal["pause", "stop"] | None = None  # asked before the trainer ran
+        self._checkpoint: Checkpoint | None = None  # the loaded model, when not trained here
+        self._sampler: Sampler | None = None
+        self._sampler_of: Trainer | None = None  # the run whose weights _sampler copies
+        self._quick: NumpySampler | None = None  # the model opened with numpy, torch loading
+        self._ready = threading.Event()  # set unless a model is being opened (start-up)
+        self._ready.set()
+        self._quick_answered = threading.Event()  # the quick model's first names are out
+        self.sampling_from: tuple[str, int] | None = None  # (preset, step) Explore samples
+        self.info: ModelInfo | None = None
+        self.autosave_error: str | None = None  # why the last autosave failed
+
+    @property
+    def training(self) -> bool:  # a trainer's loop is running on a worker thread
+        return self._running
+
+    def warm_up(self) -> None:  # import torch now, on a worker thread, not on first use
+        from minigpt2.core.train import trainer as train  # noqa: F401
+
+    # --- checkpoints -----------------------------------------------------------------------
+
+    def opening(self) -> None:
+        """A model is on its way (the app's start-up): until `opened()`, or until it has
+        loaded, requests for names wait for it instead of failing ("no model yet")."""
+        self._ready.clear()
+
+    def opened(self) -> None:
+        self._ready.set()
+
+    def open_quickly(self, path: Path) -> ModelInfo | None:
+        """Open the checkpoint at `path` with numpy alone, for Explore to sample from until
+        `load_checkpoint(path)` has returned. None if numpy cannot: the load will say why."""
+        from minigpt2.core.sample.numpy_model import load_numpy_checkpoint
+        from minigpt2.core.sample.numpy_sampler import NumpySampler
+
+        try:
+            ckpt = load_numpy_checkpoint(path)
+        except Exception:  # whatever is wrong, load_checkpoint says it to the user
+            return None
+        info = ModelInfo.of(ckpt, ckpt.model.num_params())
+        with self._lock:
+            self._quick, self.info, self.sampling_from = NumpySampler(ckpt), info, (
+                ckpt.preset, ckpt.step)
+            self._ready.clear()
+        return info
+
+    def load_checkpoint(self, path: Path) -> ModelInfo:
+        """Make the checkpoint at `path` the model Explore samples from and training continues.
+        Ends a quick opening of it (open_quickly), whether it loads or not."""
+        info = None
+        try:
+            info = self._load_checkpoint(path)
+            return info
+        finally:
+            with self._lock:
+                if info is None and self._quick is not None:  # opened quickly, yet unusable
+                    self.info = self.sampling_from = None
+                self._quick = None
+            self._ready.set()
+
+    def _load_checkpoint(self, path: Path) -> ModelInfo:
+        if self._quick is not None:
+            self._quick_answered.wait(QUICK_FIRST_S)
+        from minigpt2.core.checkpoint import CheckpointError, load_checkpoint
+        from minigpt2.core.sample.sampler import Sampler
+
+        if self._running:
+            raise EngineError("Stop training before loading a checkpoint.")
+        try:
+            ckpt = load_checkpoint(path)
+            sampler = self._warmed(Sampler.from_checkpoint(ckpt))
+        except CheckpointError as exc:
+            raise EngineError(f"Cannot load checkpoint: {exc}") from None
+        info = ModelInfo.of(ckpt, sampler.model.num_params())
+        with self._lock:
+            self._checkpoint, self._trainer, self._sampler, self.info = ckpt, None, sampler, info
+            self._sampler_of = None
+            self.sampling_from = (ckpt.preset, ckpt.step)
+        return info
+
+    def save_checkpoint(self, path: Path) -> int:
+        """Save the current model (weights, optimizer, step, words) atomically to `path`,
+        also while it trains; return the step saved."""
+        from minigpt2.core.checkpoint import save_checkpoint
+
+        path = path.expanduser()
+        if path.suffix != ".safetensors":
+            raise EngineError(f"{path.name}: checkpoint files end in .safetensors")
+        ckpt = self._current_checkpoint()
+        if ckpt is None:
+            raise EngineError("There is no model to save yet: train one first.")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            save_checkpoint(path, ckpt)
+        except OSError as exc:
+            raise EngineError(f"Cannot save to {path}: {exc.strerror or exc}") from None
+        return ckpt.step
+
+    def _current_checkpoint(self) -> Checkpoint | None:  # a trainer's: between two steps
+        self._ready.wait()  # a model being opened is there once torch has it
+        with self._lock:
+            return self._trainer.snapshot() if self._trainer is not None else self._checkpoint
+
+    # --- training --------------------------------------------------------------------------
+
+    def train(self, plan: TrainPlan, on_events: Callable[[list[TrainEvent]], None], *,
+              continue_current: bool = False, autosave: Autosave | None = None,
+              on_load: LoadProgress | None = None) -> tuple[TrainResult, ModelInfo] | None:
+        """Train as `plan` says; blocking, so call it on a worker thread. Events arrive in
+        batches through `on_events`, on this thread. None: stopped before the first step.
+        With `autosave`, the model is kept during the run and when it ends or is stopped.
+        `on_load` hears how far loading the words is, before the run starts."""
+        batcher = EventBatcher(on_events)
+
+        def on_event(event: TrainEvent) -> None:
+            batcher(event)
+            if autosave is not None and autosave.due(event):
+                self._keep(autosave.path)
+
+        # Torch ops release and retake the GIL; with the trainer busy, the event loop and
+        # sampling would wait up to the default 5 ms switch interval for each retake.
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
+        try:
+            trainer = self._make_trainer(plan, on_event, continue_current, on_load)
+            with self._lock:  # a stop or pause pressed while the trainer was built applies now
+                if self._wanted == "stop":
+                    return None
+                if self._wanted == "pause":
+                    trainer.pause()  # the loop starts by pausing
+                self._trainer, self._running, self._checkpoint = trainer, True, None
+            try:
+                result = trainer.run()
+            except (RuntimeError, ValueError) as exc:  # e.g. out of memory on a large preset
+                raise EngineError(f"Training failed: {exc}") from None
+            finally:
+                batcher.flush()
+        finally:
+            with self._lock:
+                self._running, self._wanted = False, None
+        with self._sampling:  # Explore samples the final weights from now on
+            self._follow(trainer)
+        self.info = info = ModelInfo.of(trainer.snapshot(), result.params)
+        if autosave is not None:
+            self._keep(autosave.path)
+        return result, info
+
+    def _keep(self, path: Path) -> None:  # autosave: a failure is told at the end of the run
+        try:
+            self.save_checkpoint(path)
+            self.autosave_error = None
+        except EngineError as exc:
+            self.autosave_error = str(exc)
+
+    def _make_trainer(self, plan: TrainPlan, on_event: Callable[[TrainEvent], None],
+                      continue_current: bool, on_load: LoadProgress | None) -> Trainer:
+        from minigpt2.core.train.build import build_trainer
+
+        interval = SAMPLES_INTERVAL_S if plan.sample_interval_s is None else plan.sample_interval_s
+        plan = replace(plan, threads=self.threads, sample_interval_s=interval)
+        current = self._current_checkpoint() if continue_current else None
+        if current is not None:  # the run continues on the current model's own words
+            plan = replace(plan, data=None, val_data=None, preset=None, keep_case=False)
+        try:
+            trainer = build_trainer(plan, on_event, current=current, on_load=on_load)
+        except ValueError as exc:  # WordListError, CheckpointError, a bad preset or value
+            raise EngineError(str(exc) if isinstance(exc, WordListError)
+                              else f"Cannot train: {exc}") from None
+        trainer.between_steps = self._yield_to_sampling
+        trainer.sample_interval_steps = SAMPLES_INTERVAL_STEPS
+        return trainer
+
+    def _yield_to_sampling(self) -> None:
+        """The user is waiting on a sampling request: let it finish first (bounded, so that
+        a stream of requests slows training down but never stops it)."""
+        if self._sampling.acquire(timeout=YIELD_TO_SAMPLING_S):
+            self._sampling.release()
+
+    def pause(self) -> None:
+        self._control("pause")
+
+    def resume(self) -> None:  # also clears a stop kept for a trainer that never came
+        self._control(None)
+
+    def stop(self) -> None:
+        self._control("stop")
+
+    def _control(self, wanted: Literal["pause", "stop"] | None) -> None:
+        """To the running trainer, or kept for the one being built (a key pressed just
+        after Start must not be lost)."""
+        with self._lock:
+            self._wanted = wanted
+            trainer = self._trainer if self._running else None
+        if trainer is not None:
+            {"stop": trainer.stop, "pause": trainer.pause, None: trainer.resume}[wanted]()
+
+    def reset(self) -> None:
+        """The next start trains a fresh model; until then the last one stays in use."""
+        if self._running:
+            raise EngineError("Stop training before resetting.")
+        with self._lock:
+            trainer, self._trainer = self._trainer, None
+        if trainer is not None:
+            self._checkpoint = trainer.snapshot()
+
+    # --- exploring -------------------------------------------------------------------------
+
+    def sample(self, config: SampleConfig, cancelled: Callable[[], bool] = lambda: False
+               ) -> list[Sample] | None:
+        """Names for `config` (cut ones kept, marked), or None if `cancelled()` turned true
+        while waiting or while sampling: the sampler checks it every step, so a stale request
+        stops mid-way. Raises EngineError."""
+        wanted = replace(config, include_cut=True)
+        quick = self._quick
+        if quick is not None and quick.supports(wanted):
+            try:
+                names: list[Sample] | None = explained(
+                    "Cannot sample", quick.vocab, lambda: quick.sample(wanted, cancelled))
+            finally:
+                self._quick_answered.set()
+        else:
+            names = self._use_sampler("Cannot sample", cancelled,
+                                      lambda sampler: sampler.sample(wanted, cancelled))
+        return None if cancelled() else names
+
+    def attention(self, word: str) -> AttentionMap | None:
+        if (quick := self._quick) is not None:
+            return explained("No attention map", quick.vocab, lambda: quick.attention(word))
+        return self._use_sampler("No attention map", lambda: False,
+                                 lambda sampler: sampler.attention(word))
+
+    def _use_sampler(self, what: str, cancelled: Callable[[], bool],
+                     use: Callable[[Sampler], T]) -> T | None:
+        while not self._ready.wait(0.05):  # a model being opened: torch still loading it
+            if cancelled():
+                return None
+        with self._sampling:
+            if cancelled():  # a newer keystroke came while this one waited its turn
+                return None
+            sampler = self._current_sampler()
+            return explained(what, sampler.vocab, lambda: use(sampler))
+
+    def _current_sampler(self) -> Sampler:
+        with self._lock:
+            trainer = self._trainer if self._running else None
+            sampler = self._sampler
+        if trainer is not None:
+            return self._follow(trainer)
+        if sampler is None:
+            raise EngineError("No model yet: train one in the Train tab or load a checkpoint.")
+        return sampler
+
+    def _follow(self, trainer: Trainer) -> Sampler:
+        """A sampler over the weights in training as they are now, copied between two steps
+        (weights only: cheap), so a request never samples weights older than itself."""
+        with self._lock:
+            sampler = self._sampler if self._sampler_of is trainer else None
+        if sampler is None:
+            sampler = trainer.snapshot_sampler()
+        step = trainer.copy_weights(sampler.model)
+        with self._lock:
+            self._sampler, self._sampler_of = sampler, trainer
+            self.sampling_from = (trainer.preset, step)
+        return sampler
+
+
+def explained(what: str, vocab: Vocab, use: Callable[[], T]) -> T:
+    """`use()`, its ValueError said in words (an unknown character with the known ones)."""
+    try:
+        return use()
+    except ValueError as exc:
+        known = "".join(vocab.chars)
+        also = f" It knows: {known}" if isinstance(exc, UnknownCharacterError) else ""
+        raise EngineError(f"{what}: {exc}.{also}") from None
