@@ -79,7 +79,8 @@ class Engine(ExploreQueries):  # Explore's extras: engine_explore.py
         return self._running
 
     def warm_up(self) -> None:  # import torch now, on a worker thread, not on first use
-        from minigpt2.core.train import trainer as train  # noqa: F401
+        from minigpt2.core.sample import sampler  # noqa: F401
+        from minigpt2.core.train import trainer  # noqa: F401
 
     # --- checkpoints -----------------------------------------------------------------------
 
