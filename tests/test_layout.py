@@ -7,10 +7,10 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 FOLDERS = {"minigpt2.core": ROOT / "core", "minigpt2.tui": ROOT / "tui"}
