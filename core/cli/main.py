@@ -1,6 +1,9 @@
 """`minigpt2`: the headless command line over the core (train, sample, eval, score, ...).
 
-Errors exit with status 2 and one line on stderr, never a traceback.
+Errors exit with status 2 and one line on stderr, never a traceback, all in one style:
+`minigpt2: error: <message>`, naming the flag the user typed; a command line argparse refuses
+ends with where its help is. A bare `minigpt2` prints its help on stderr and exits 2, as
+argparse does for any incomplete command line.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import fields
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -51,20 +55,35 @@ if TYPE_CHECKING:
     from minigpt2.core.sample.sampler import Sampler  # torch: imported where a command needs it
 
 DEFAULT_OUT = "minigpt2.safetensors"
+DISTRIBUTION = "minigpt2-tui"  # pyproject's name: what --version reports
 
 
 class UsageError(Exception):
-    pass
+    """A command line argparse refuses; `prog` is the (sub)command it was parsing."""
+
+    def __init__(self, prog: str, message: str) -> None:
+        super().__init__(message)
+        self.prog = prog
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: {message}")
+        raise UsageError(self.prog, message)  # one line, not argparse's usage and exit
+
+
+def package_version() -> str:
+    """The installed package's version; a source tree that was never installed has none."""
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        return "(not installed)"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="minigpt2", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
+    # Not required: a bare `minigpt2` gets the whole help rather than argparse's one line.
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     commands.add_parser("datasets", help="list the built-in word lists")
     commands.add_parser("presets", help="list the model presets")
@@ -189,20 +208,31 @@ def _checkpoint_arg(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
     try:
-        args = build_parser().parse_args(argv)
-        return COMMANDS[args.command](args)
+        args = parser.parse_args(argv)
     except UsageError as exc:
-        return _fail(str(exc))
+        return _fail(f"{exc}; see {exc.prog} --help")
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2  # argparse's status for an incomplete command line: nothing was done
+    try:
+        return COMMANDS[args.command](args)
     except (ValueError, OSError) as exc:  # our errors subclass ValueError
-        return _fail(f"minigpt2: error: {exc}")
+        return _fail(str(exc))
     except KeyboardInterrupt:
-        return _fail("minigpt2: interrupted")
+        return _fail("interrupted")
 
 
 def _fail(message: str) -> int:
-    print(message, file=sys.stderr)
+    """Print an error in the CLI's one style; return the exit status."""
+    print(f"minigpt2: error: {message}", file=sys.stderr)
     return 2
+
+
+def note(message: str) -> None:
+    """A line for the user on stderr that is not an error, in the errors' style."""
+    print(f"minigpt2: {message}", file=sys.stderr)
 
 
 # --- commands -------------------------------------------------------------------------------
@@ -239,6 +269,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
     with LoadingBar(enabled=not args.quiet and sys.stderr.isatty()) as loading:
         trainer = build_trainer(plan, on_load=loading.update)
+    if trainer.bounds.reached(trainer.step, 0.0):  # only a resumed run can start at its end
+        note(_nothing_left(args.resume, trainer.step, trainer.total_steps))
+        return 0  # a run would save the checkpoint unchanged, or copy it to --out
     out = Path(args.out or args.resume or DEFAULT_OUT)
     _check_writable(out)
 
@@ -263,6 +296,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                 "wall_s": round(result.wall_s, 3),
                 "train_loss": round(result.train_loss, 4),
                 "val_loss": _rounded(result.val_loss),  # the final weights, every val word
+                "best_step": result.best_step,  # the weights saved: None if never validated
                 **_subset_fields(result),
                 "tokens_per_s": round(result.tokens_per_s, 1),
                 "device": str(trainer.device),
@@ -273,6 +307,14 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
     )
     return 0
+
+
+def _nothing_left(checkpoint: str, step: int, total_steps: int | None) -> str:
+    """Why a resumed run stops before its first step: it is at (or past) its step bound."""
+    return (
+        f"nothing to do: {checkpoint} is at step {step}, and the run ends at step "
+        f"{total_steps}; give a larger --steps or --epochs, or a --time-budget, to go on"
+    )
 
 
 def _rounded(loss: float | None) -> float | None:
@@ -411,7 +453,7 @@ def _fitting(sampler: Sampler, words: list[str]) -> tuple[list[str], list[str]]:
         raise ValueError(f"every word is {limit}")
     if too_long:
         plural = "s" * (len(too_long) > 1)
-        print(f"minigpt2: left out {len(too_long)} word{plural} {limit}", file=sys.stderr)
+        note(f"left out {len(too_long)} word{plural} {limit}")
     return fitting, too_long
 
 

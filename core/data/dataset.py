@@ -12,7 +12,13 @@ from itertools import chain
 from pathlib import Path
 
 from minigpt2.core.data.vocab import UnknownCategoryError, Vocab, framed_length
-from minigpt2.core.data.words import DEFAULT_DATASET, WordListError, load_labelled, load_words
+from minigpt2.core.data.words import (
+    DEFAULT_DATASET,
+    WordListError,
+    load_labelled,
+    load_words,
+    resolve_source,
+)
 
 # Share of training words that also appear with no category (plain BOS), so that a model
 # with categories still samples and scores without one. 0.3 measured best for the shipped
@@ -106,14 +112,13 @@ class WordData:
         on_progress: LoadProgress | None = None,
     ) -> WordData:
         """One list, as always; or several lists (or `word<TAB>category` lines), each a
-        category. Data with one category at most trains a model without categories.
+        category; a list given twice is refused. Data with one category at most trains a
+        model without categories.
         `on_progress` hears what is done, up to READ_SHARE of a trainer's whole loading."""
         sources = [source] if isinstance(source, (str, Path)) else list(source)
         if not sources:
             raise WordListError("no word list given")
-        from minigpt2.core.data.dataset import category_data
-        from minigpt2.core.data.words import load_labelled  # they build on this module
-
+        refuse_repeated(sources)
         report = on_progress or _no_progress
         labelled: list[tuple[str, str]] = []
         for number, src in enumerate(sources):
@@ -138,6 +143,21 @@ class WordData:
 
 def _no_progress(what: str, done: float) -> None:
     pass
+
+
+def refuse_repeated(sources: Sequence[str | Path]) -> None:
+    """Refuse a list given twice, by name or by two paths to one file: its words would be
+    read twice into one category, and the run named after both ("animals+animals")."""
+    seen: dict[Path, str | Path] = {}
+    for src in sources:
+        path = resolve_source(src).resolve()  # a link or a relative path: the file it names
+        if path in seen:
+            first = seen[path]
+            same = f"{src} is given twice"
+            if str(src) != str(first):
+                same = f"{first} and {src} are the same list"
+            raise WordListError(f"{same}; give each list once")
+        seen[path] = src
 
 
 def category_data(

@@ -1,7 +1,7 @@
 """What a training run is asked for and what it reports: plain, torch-free types.
 
-The app and the CLI build a `TrainPlan`; `train.build_trainer` turns it into a `Trainer`,
-whose loop (train.py) reports `TrainEvent`s and ends with a `TrainResult`.
+The app and the CLI build a `TrainPlan`; `build.build_trainer` turns it into a `Trainer`,
+whose loop (trainer.py) reports `TrainEvent`s and ends with a `TrainResult`.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from minigpt2.core.config import (
     AUTO_BATCH,
@@ -22,9 +22,6 @@ from minigpt2.core.config import (
 )
 from minigpt2.core.data.dataset import LoadProgress, WordData
 from minigpt2.core.data.words import DEFAULT_DATASET
-
-if TYPE_CHECKING:
-    pass
 
 EventKind = Literal["progress", "eval", "samples", "paused", "resumed", "done"]
 
@@ -102,7 +99,7 @@ class TrainEvent:
     best_step: int | None = None  # the step of the weights with the lowest validation loss
     best_val_loss: float | None = None  # theirs (on the subset if val_subset_words)
     # The validation words these losses are on, when a list has more than a run validates on
-    # every few hundred steps (train.VAL_SUBSET_WORDS); None: on all of them. The "done"
+    # every few hundred steps (trainer.VAL_SUBSET_WORDS); None: on all of them. The "done"
     # event's val_loss is on all of them unless a stopped run skipped that pass.
     val_subset_words: int | None = None
 
@@ -117,7 +114,9 @@ class TrainResult:
     tokens_per_s: float
     params: int
     stopped: bool  # stopped early from outside
-    best_step: int | None = None  # the run ends on the weights of this step (lowest val loss)
+    # The run ends on (and saves) the weights of this step, the lowest validation loss; None
+    # when it never validated (train's JSON summary gives it as best_step).
+    best_step: int | None = None
     early_stopped: bool = False  # validation stopped improving for `patience` evaluations
     # The loss that chose the best weights, on the validation subset if val_subset_words
     # (a stopped run skips the pass over every validation word: then val_loss is None).
