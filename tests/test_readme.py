@@ -22,6 +22,25 @@ ASSETS_README = ROOT / "assets" / "README.md"
 PROMPT = "$ minigpt2 "
 
 
+def test_the_readme_stays_a_users_guide_of_at_most_300_lines() -> None:
+    """The lab notebook and the contributor's guide live in docs/ (auto.md, benchmarks.md,
+    architecture.md); the README keeps what a user needs."""
+    assert len(README.read_text("utf-8").splitlines()) <= 300
+    for page in ("auto.md", "benchmarks.md", "architecture.md", "mutation.md", "gpu.md"):
+        assert f"(docs/{page})" in README.read_text("utf-8"), f"the README does not link {page}"
+
+
+@pytest.mark.parametrize(
+    "page", [README, ASSETS_README, *sorted((ROOT / "docs").glob("*.md"))],
+    ids=lambda path: str(path.relative_to(ROOT)),
+)
+def test_every_relative_link_names_a_file_that_exists(page: Path) -> None:
+    links = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text("utf-8"))
+    local = [link for link in links if "://" not in link]
+    missing = [link for link in local if not (page.parent / link).exists()]
+    assert not missing, f"{page.name} links to files that do not exist: {missing}"
+
+
 # --- the command examples -------------------------------------------------------------------
 
 
