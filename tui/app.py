@@ -15,6 +15,7 @@ from minigpt2.tui.engine.engine import Engine
 from minigpt2.tui.engine.model_info import ModelInfo
 from minigpt2.tui.engine.startup import choose_preset, initial_tab, mark, open_first_model
 from minigpt2.tui.engine.train_state import TrainState
+from minigpt2.tui.keymap import Where, bindings
 from minigpt2.tui.launch import (
     DARK,
     LIGHT,
@@ -49,7 +50,6 @@ from minigpt2.tui.widgets.train.pane import TrainPane
 from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
@@ -64,25 +64,7 @@ class MiniGPT2App(App[None]):
     SUB_TITLE = "invent names with a tiny GPT-2"
     # Screen classes for app.tcss: the panes rearrange below 100 columns (e.g. 80x24).
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
-    BINDINGS = [
-        # Training keys live here, not on the Train pane, so that they work wherever the
-        # focus is; check_action shows them on the Train tab, and F5/F6 during a run.
-        Binding("f5", "train('start')", "Start"),
-        Binding("f5", "train('pause')", "Pause"),
-        Binding("f5", "train('resume')", "Resume"),
-        Binding("f6", "train('stop')", "Stop"),
-        Binding("f7", "train('reset')", "Reset"),
-        Binding("ctrl+s", "train('save')", "Save model"),
-        Binding("ctrl+o", "train('load')", "Load model"),
-        Binding("f1,question_mark", "help", "Help"),
-        # Priority: handled as the key arrives, before the keys typed after it go to the
-        # widget focused until then (a binding found by bubbling runs after they are sent).
-        Binding("f2", "show_tab('train')", "Train", show=False, priority=True),
-        Binding("f3", "show_tab('explore')", "Explore", show=False, priority=True),
-        Binding("f4", "show_tab('favourites')", "Favourites", show=False, priority=True),
-        Binding("ctrl+t", "toggle_dark", "Theme"),
-        Binding("ctrl+q", "quit_asking", "Quit", priority=True),
-    ]
+    BINDINGS = bindings(Where.APP)
 
     def __init__(self, options: LaunchOptions | None = None, engine: Engine | None = None
                  ) -> None:

@@ -1,14 +1,14 @@
-"""The help screen: what the app does and every key, on one page."""
+"""The help screen: what the app does and every key (the keymap's table), on one page."""
 
 from __future__ import annotations
 
+from minigpt2.tui.keymap import Where, bindings, table
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
-HELP = """\
+ABOUT = """\
 # minigpt2 — invent names with a tiny GPT-2
 
 A small Transformer learns, letter by letter, what the names in a word list look like,
@@ -24,29 +24,9 @@ and then invents new ones.
    exports to .txt, .csv or .json.
 4. **Train** (F2): pick a word list and a preset and press **F5**. Watch the loss fall
    and the names improve; Explore keeps working while it trains.
+"""
 
-## Keys
-
-| Key | Where | What |
-| --- | --- | --- |
-| F1 / ? | anywhere | this help |
-| F2 F3 F4 | anywhere | Train, Explore, Favourites |
-| ctrl+p | anywhere | command palette: every action by name |
-| ctrl+t | anywhere | switch between dark and light |
-| ctrl+q | anywhere | quit |
-| F5 | Train | start, pause, resume |
-| F6 / F7 | Train | stop (keep the model) / reset |
-| ctrl+s / ctrl+o | Train | save / load the model (a .safetensors file) |
-| ctrl+r | Explore | new names for the same prompt |
-| ctrl+g | Explore | stop finding names like favourites |
-| ctrl+f, Enter, f | Explore | keep the selected name |
-| ctrl+b, b | Explore | block the selected name: never shown again |
-| Enter, ← → | Explore's "did you mean" | use a correction as the prompt |
-| [ ] | the list or the map | the attention map's other layers and heads |
-| Delete, ctrl+e | Favourites | remove, export |
-| space, m | Favourites | mark a name; more names like the marked (or all) |
-| Delete | Favourites' blocked names | unblock |
-
+SETTINGS = """\
 ## Explore's settings
 
 - **Ends with**, **Contains**, **Min/Max length** (letters, the start included): every
@@ -70,11 +50,11 @@ and then invents new ones.
 Press **Escape** to close.
 """
 
+HELP = "\n\n".join((ABOUT.rstrip(), "## Keys", table(), SETTINGS))
+
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [
-        Binding("escape,f1,q,question_mark", "dismiss", "Close help"),
-    ]
+    BINDINGS = bindings(Where.HELP_DIALOG)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-dialog", classes="dialog"):

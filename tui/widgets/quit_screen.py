@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
+from minigpt2.tui.keymap import Where, bindings
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label
@@ -15,7 +15,7 @@ QuitChoice = Literal["stop", "stay"]
 
 
 class QuitScreen(ModalScreen[QuitChoice]):
-    BINDINGS = [Binding("escape", "stay", "Keep training"), Binding("s", "stop", "Stop")]
+    BINDINGS = bindings(Where.QUIT_DIALOG)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="quit-dialog", classes="dialog"):

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from minigpt2.core.sample.request import AttentionMap
+from minigpt2.tui.keymap import Where, bindings
 from minigpt2.tui.messages import AttentionReady
 from rich.style import Style
 from rich.text import Text
 from textual import on, work
 from textual.app import RenderResult
-from textual.binding import Binding
 from textual.color import Color
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -28,10 +28,7 @@ class AttentionView(Widget, can_focus=True):
     `[` and `]` step through the layers and heads; the first view of each layer is the
     mean over its heads."""
 
-    BINDINGS = [
-        Binding("left_square_bracket", "view(-1)", "Prev head"),
-        Binding("right_square_bracket", "view(1)", "Next head"),
-    ]
+    BINDINGS = bindings(Where.ATTENTION)
 
     view: reactive[int] = reactive(0)
     """Which layer/head is shown: an index into `views()`."""

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from minigpt2.core.sample.request import Sample
+from minigpt2.tui.keymap import Where, bindings
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
-from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -50,16 +50,7 @@ class Row:
 class CandidateList(ScrollView, can_focus=True):
     """Up/down move the cursor; Enter or `f` keeps the highlighted name, `b` blocks it."""
 
-    BINDINGS = [
-        Binding("up", "move(-1)", "Up", show=False),
-        Binding("down", "move(1)", "Down", show=False),
-        Binding("pageup", "move(-10)", "Page up", show=False),
-        Binding("pagedown", "move(10)", "Page down", show=False),
-        Binding("home", "move(-100000)", "First", show=False),
-        Binding("end", "move(100000)", "Last", show=False),
-        Binding("enter,f", "keep", "Favourite", show=False),
-        Binding("b", "block", "Block", show=False),
-    ]
+    BINDINGS = bindings(Where.CANDIDATES)
 
     COMPONENT_CLASSES = {
         "candidate-list--cursor",

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from minigpt2.core.sample.repair import Correction
+from minigpt2.tui.keymap import Where, bindings
 from rich.text import Text
 from textual import events, on, work
-from textual.binding import Binding
 from textual.message import Message
 from textual.widget import Widget
 from textual.worker import get_current_worker
@@ -34,11 +34,7 @@ class CorrectionsReady(Message):
 
 
 class DidYouMean(Widget, can_focus=True):
-    BINDINGS = [
-        Binding("left", "move(-1)", "Previous", show=False),
-        Binding("right", "move(1)", "Next", show=False),
-        Binding("enter", "choose", "Use it", show=False),
-    ]
+    BINDINGS = bindings(Where.DID_YOU_MEAN)
 
     DEFAULT_CSS = """
     DidYouMean { height: 1; color: $text-muted; }

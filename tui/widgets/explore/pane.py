@@ -9,6 +9,7 @@ from typing import Any
 
 from minigpt2.core.sample.request import Sample, SampleConfig
 from minigpt2.tui.engine.engine import Engine, EngineError
+from minigpt2.tui.keymap import Where, bindings
 from minigpt2.tui.messages import CandidatesFailed, CandidatesReady, FavouriteRequested
 from minigpt2.tui.stores.blocklist import Blocklist
 from minigpt2.tui.stores.favourites import SETTING_LABELS
@@ -20,7 +21,6 @@ from minigpt2.tui.widgets.fields import TypingInput
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.timer import Timer
 from textual.widgets import Checkbox, Input, Label, Select, Static
@@ -31,17 +31,7 @@ AUTO_REFRESH_IDLE_S = 4.0  # while training, new names after this long without u
 
 
 class ExplorePane(Vertical):
-    BINDINGS = [
-        Binding("ctrl+f", "favourite", "♥ Favourite"),
-        Binding("ctrl+b", "block", "Block name"),
-        Binding("ctrl+r", "reroll", "New names"),
-        Binding("ctrl+g", "clear_like", "Clear like"),
-        Binding("ctrl+l", "focus_prompt", "Prompt", show=False),
-        Binding("down", "focus_candidates", "Candidates", show=False),
-        # Typed into the prompt when it has the focus; from the list they turn the map.
-        Binding("left_square_bracket", "attention_view(-1)", "Prev head", show=False),
-        Binding("right_square_bracket", "attention_view(1)", "Next head", show=False),
-    ]
+    BINDINGS = bindings(Where.EXPLORE)
 
     def __init__(self, engine: Engine, *, seed: int = 0, settings: dict[str, Any] | None = None,
                  blocklist: Blocklist | None = None, id: str | None = None) -> None:  # noqa: A002

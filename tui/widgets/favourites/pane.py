@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from minigpt2.core.sample.request import MAX_LIKE_EXAMPLES
+from minigpt2.tui.keymap import EXPORT, MORE_LIKE, REMOVE, Where, bindings, tooltip
 from minigpt2.tui.messages import (
     FavouriteRemoveRequested,
     FavouritesExportRequested,
@@ -18,7 +19,6 @@ from minigpt2.tui.stores.favourites import EXPORT_FORMATS, Favourite
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, Static
@@ -36,12 +36,7 @@ def local_time(stamp: str) -> str:
 
 
 class FavouritesPane(Vertical):
-    BINDINGS = [
-        Binding("delete,d", "remove", "Remove"),
-        Binding("ctrl+e", "export", "Export"),
-        Binding("space", "mark", "Mark", show=False),  # the summary line says it
-        Binding("m", "more_like", "More like these"),
-    ]
+    BINDINGS = bindings(Where.FAVOURITES)
 
     def __init__(self, blocklist: Blocklist | None = None, *, id: str | None = None  # noqa: A002
                  ) -> None:
@@ -64,10 +59,9 @@ class FavouritesPane(Vertical):
         table.add_column("Settings", key="settings")
         yield table
         with Horizontal(classes="buttons"):
-            yield Button("Remove", id="remove", tooltip="Forget the selected name (Delete)")
-            yield Button("Export…", id="export", tooltip="Write the names to a file (ctrl+e)")
-            yield Button("More like these", id="more-like",
-                         tooltip="Explore names like the marked ones (space marks), or all (m)")
+            yield Button("Remove", id="remove", tooltip=tooltip(REMOVE))
+            yield Button("Export…", id="export", tooltip=tooltip(EXPORT))
+            yield Button("More like these", id="more-like", tooltip=tooltip(MORE_LIKE))
         with Vertical(id="blocked-section"):
             yield Static("", id="blocked-summary", classes="message")
             blocked: DataTable[Text] = DataTable(id="blocked", cursor_type="row",
@@ -205,7 +199,7 @@ class FavouritesPane(Vertical):
 class ExportScreen(ModalScreen[str | None]):
     """Asks where to export; the suffix chooses the format."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = bindings(Where.EXPORT_DIALOG)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="export-dialog", classes="dialog"):

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from minigpt2.core.config import Preset
 from minigpt2.core.data.words import DatasetInfo
 from minigpt2.core.train.plan import TrainPlan
+from minigpt2.tui.keymap import LOAD, SAVE, tooltip
 from minigpt2.tui.widgets.fields import number_field, read_number
 from textual import on
 from textual.app import ComposeResult
@@ -82,10 +83,8 @@ class TrainForm(VerticalScroll):
         yield Input(value=self._checkpoint_file, id="checkpoint-path", compact=True,
                     placeholder="model.safetensors")
         with Horizontal(classes="buttons"):
-            yield Button("Save", id="save", compact=True,
-                         tooltip="Save the model to this file (ctrl+s)")
-            yield Button("Load", id="load", compact=True,
-                         tooltip="Load a model from this file into Explore (ctrl+o)")
+            yield Button("Save", id="save", compact=True, tooltip=tooltip(SAVE))
+            yield Button("Load", id="load", compact=True, tooltip=tooltip(LOAD))
 
     @staticmethod
     def _field(name: str) -> Vertical:

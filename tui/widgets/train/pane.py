@@ -16,6 +16,7 @@ from minigpt2.core.train.plan import TrainPlan
 from minigpt2.tui.engine.engine import Engine, EngineError
 from minigpt2.tui.engine.model_info import ModelInfo
 from minigpt2.tui.engine.train_state import TrainState
+from minigpt2.tui.keymap import PAUSE, RESET, START, STOP, tooltip
 from minigpt2.tui.memory import release_free_memory
 from minigpt2.tui.messages import (
     ModelChanged,
@@ -77,13 +78,11 @@ class TrainPane(Horizontal, ModelFiles):  # Horizontal first: its CSS applies
         with Vertical(id="train-live"):
             with Horizontal(classes="buttons", id="train-buttons"):
                 yield Button("Start", id="start", variant="success", compact=True,
-                             tooltip="Train a model with the settings on the left (F5)")
-                yield Button("Pause", id="pause", compact=True,
-                             tooltip="Pause or resume training (F5)")
+                             tooltip=tooltip(START))
+                yield Button("Pause", id="pause", compact=True, tooltip=tooltip(PAUSE))
                 yield Button("Stop", id="stop", variant="error", compact=True,
-                             tooltip="Stop early and keep the model as it is (F6)")
-                yield Button("Reset", id="reset", compact=True,
-                             tooltip="Clear the run; start afresh (F7)")
+                             tooltip=tooltip(STOP))
+                yield Button("Reset", id="reset", compact=True, tooltip=tooltip(RESET))
             yield Static("", id="train-message", classes="message")
             yield PresetChoice(id="preset-choice")
             yield Readouts(id="readouts")
