@@ -22,7 +22,7 @@ from minigpt2.core.checkpoint import Checkpoint, capture, load_checkpoint, save_
 from minigpt2.core.config import KIND_GAIN, ModelConfig, TrainConfig, with_data_shape
 from minigpt2.core.data.dataset import WordData
 from minigpt2.core.data.vocab import BOS, Vocab
-from minigpt2.core.device import default_threads, resolve_device, rng_state, set_rng_state
+from minigpt2.core.device import resolve_device, rng_state, set_rng_state
 from minigpt2.core.model import MiniGPT2
 from minigpt2.core.sample.request import SampleConfig
 from minigpt2.core.sample.sampler import Sampler
@@ -33,7 +33,6 @@ from minigpt2.core.train.evaluate import (
     encode_split,
     epoch_batches,
     evaluate,
-    evaluate_words,
 )
 from minigpt2.core.train.graphs import GraphedStep
 from minigpt2.core.train.optim import load_optimizer_state, make_optimizer, set_lr
@@ -41,8 +40,6 @@ from minigpt2.core.train.plan import EventKind, TrainEvent, TrainResult
 from minigpt2.core.train.prior import graft_prior
 from minigpt2.core.train.schedule import Clock, RunBounds
 from torch import Tensor
-
-__all__ = ["Trainer", "default_threads", "evaluate", "evaluate_words", "resolve_device"]
 
 SAMPLES_PER_EVENT = 5
 FINAL_TRAIN_WORDS = 2000  # the final training-set loss is measured on at most this many words
