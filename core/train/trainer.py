@@ -4,7 +4,7 @@ It validates regularly (on a fixed subset of the validation words when they are 
 on the best weights (best.py) and measures them once on every validation word; schedule and
 bounds live in schedule.py, evaluation and batching in evaluate.py, checkpoint capture in
 checkpoint.py.
-It never prints, and building one leaves the process as it was (entry points set threads).
+It never prints, and building one leaves the process as it was (build_trainer sets threads).
 """
 
 from __future__ import annotations
