@@ -65,7 +65,7 @@ class TrainConfig:
     grad_clip: float | None = None
     seed: int = 42
     device: str = "auto"
-    threads: int | None = None  # torch CPU threads; None = half the cores (see train.py)
+    threads: int | None = None  # torch CPU threads; None = device.default_threads
     eval_interval: int | None = None  # steps between validations; None = an epoch, at most 200
     patience: int | None = None  # stop after this many validations without a new best
     # Whatever the bound, end here: on a small list more epochs only overfit (auto sets it).

@@ -1,7 +1,7 @@
 """What a sampler is asked for and what it gives back: plain, torch-free types.
 
 The app imports these before torch is loaded (its first frame must not wait a second and
-more); the sampler itself lives in sample.py. `SampleConfig` is the one place that checks
+more); the sampler itself lives in sampler.py. `SampleConfig` is the one place that checks
 sampling settings: the CLI and the Explore pane build one and show its error.
 """
 

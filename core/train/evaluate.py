@@ -43,7 +43,7 @@ def encode_words(
     on_progress: Progress | None = None,
 ) -> Encoded:
     """(N, length) token ids start+word+EOS+padding, and each row's unpadded length. The start
-    token is BOS, or the row's category's (see data.Vocab).
+    token is BOS, or the row's category's (see vocab.Vocab).
 
     Ids are stored as small integers (int16 for most vocabularies; a batch is made `long`
     when used) and written with numpy, all the characters of PART_WORDS words at once: a
@@ -171,7 +171,7 @@ def evaluate_words(
     model: MiniGPT2, vocab: Vocab, words: list[str], category: Kinds = None
 ) -> tuple[float, int]:
     """Loss of a trained model on other words, and the number of tokens it covers; with a
-    mix of kinds, under the mixed distribution the sampler draws from (scoring.py).
+    mix of kinds, under the mixed distribution the sampler draws from (logprobs.py).
 
     Raises UnknownCharacterError or ValueError (a word too long for the model)."""
     block = model.config.block_size

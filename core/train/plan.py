@@ -1,7 +1,7 @@
 """What a training run is asked for and what it reports: plain, torch-free types.
 
-The app and the CLI build a `TrainPlan`; `train.build_trainer` turns it into a `Trainer`,
-whose loop (train.py) reports `TrainEvent`s and ends with a `TrainResult`.
+The app and the CLI build a `TrainPlan`; `build_trainer` (build.py) turns it into a
+`Trainer`, whose loop (trainer.py) reports `TrainEvent`s and ends with a `TrainResult`.
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ class TrainEvent:
     best_step: int | None = None  # the step of the weights with the lowest validation loss
     best_val_loss: float | None = None  # theirs (on the subset if val_subset_words)
     # The validation words these losses are on, when a list has more than a run validates on
-    # every few hundred steps (train.VAL_SUBSET_WORDS); None: on all of them. The "done"
+    # every few hundred steps (trainer.VAL_SUBSET_WORDS); None: on all of them. The "done"
     # event's val_loss is on all of them unless a stopped run skipped that pass.
     val_subset_words: int | None = None
 
