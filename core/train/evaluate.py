@@ -24,11 +24,8 @@ from minigpt2.core.sample.logprobs import word_logprobs
 from minigpt2.core.sample.request import Kinds, Mix
 from torch import Tensor
 
-# Rows per forward pass when validating: 1,024 rows held ~50 MB of activations at once (the
-# app's peak RSS with a 4,500-word list: 379 vs 329 MB at 256), and 256 is also faster on a
-# CPU (23 vs 41 ms for 1,000 names), its activations staying in cache. At 64 the validation
-# of the built-in lists no longer raises the peak (engine alone, 600 steps: 281 vs 289 MB)
-# and costs the same (31-39 ms of CPU for 450 names at 64, 128 and 256).
+# Rows per forward pass when validating: few enough that validation does not raise the app's
+# peak memory, and no slower on a CPU (docs/benchmarks.md).
 EVAL_BATCH = 64
 Encoded = tuple[Tensor, np.ndarray]  # (N, length) token ids, and each row's unpadded length
 Progress = Callable[[float], None]  # 0..1 of the work done

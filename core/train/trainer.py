@@ -44,10 +44,9 @@ from torch import Tensor
 SAMPLES_PER_EVENT = 5
 FINAL_TRAIN_WORDS = 2000  # the final training-set loss is measured on at most this many words
 # Validation while training uses at most this many validation words, a seeded sample chosen
-# once: every 200 steps a pass over a 234K-word list's 47K took half the run. With 2,000, a
-# 60 s run makes as many steps as one given a 1,000-word validation file (bench/size_bench.py)
-# and their loss is precise enough (~0.01 nats) to pick the best weights. The final weights
-# are then measured once on every validation word.
+# once: a pass over all of a large list's took half the run, and this many pick the best
+# weights as well (docs/benchmarks.md). The final weights are then measured once on every
+# validation word.
 VAL_SUBSET_WORDS = 2000
 
 
@@ -419,7 +418,7 @@ def val_subset(rows: int, seed: int, size: int = VAL_SUBSET_WORDS) -> np.ndarray
 def start_kinds_as_none(model: MiniGPT2, vocab: Vocab) -> None:
     """Give every category's start token BOS's row: a fresh model with kinds starts as the
     same model without them (its kind offsets are zero) and learns how each kind differs,
-    rather than first undoing a random row (measured: README, "Categories")."""
+    rather than first undoing a random row (docs/auto.md, "Kinds")."""
     with torch.no_grad():
         for row in vocab.category_ids:
             model.tok_emb.weight[row] = model.tok_emb.weight[BOS]
