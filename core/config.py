@@ -10,10 +10,8 @@ Positions = Literal["sinusoidal", "learned"]
 Activation = Literal["relu", "gelu"]
 Init = Literal["torch", "gpt2"]
 DEFAULT_PRESET = "auto"
-# How kinds are learned (docs/auto.md, "Kinds", has the measurements). Through its start
-# token alone the shipped model's kinds barely differed (55% of names sampled for a kind
-# likelier under it); a model with kinds also adds each kind's offset at every position
-# (ModelConfig.kind_gain).
+# A model with kinds also adds each kind's offset at every position (ModelConfig.kind_gain):
+# through its start token alone a kind barely changed the names (docs/auto.md, "Kinds").
 KIND_GAIN = 30.0
 
 
@@ -65,7 +63,7 @@ class TrainConfig:
     grad_clip: float | None = None
     seed: int = 42
     device: str = "auto"
-    threads: int | None = None  # torch CPU threads; None = half the cores (see train.py)
+    threads: int | None = None  # torch CPU threads; None = device.default_threads
     eval_interval: int | None = None  # steps between validations; None = an epoch, at most 200
     patience: int | None = None  # stop after this many validations without a new best
     # Whatever the bound, end here: on a small list more epochs only overfit (auto sets it).
@@ -154,23 +152,20 @@ class AutoRow:
     prior: bool = False  # start from assets' prior (then the model has the prior's shape)
 
 
-# Measured by bench/preset_search.py and bench/auto_bench.py (README, "How auto chooses"):
-# a small list learns most from a head start, the prior (core/train/prior.py), with a gentle rate
-# and a few epochs; a large list wants width and little regularisation, from scratch.
-# Dropout would help one block 96 wide on names.txt at equal steps, but its masks make a CPU
-# step 20-50% slower, and at equal time it came out even: that row has weight decay alone
-# (0.3: 1.973 in 60 s, against 1.985 at 0.1 and 1.990 at 0.6).
+# A small list learns most from a head start, the prior (core/train/prior.py), with a gentle
+# rate and a few epochs; a large list wants width and little regularisation, from scratch:
+# weight decay alone, as dropout's masks slow a CPU step as much as they help (docs/auto.md).
 AUTO_RULE: tuple[AutoRow, ...] = (
     AutoRow(6_000, 2, 64, 0.2, 0.1, 32, 10, prior=True),
     AutoRow(15_000, 2, 64, 0.2, 0.1, 32, 30, prior=True),
     AutoRow(60_000, 2, 64, 0.2, 0.1, 32, None, prior=True),
     AutoRow(math.inf, 1, 96, 0.0, 0.3, 64, None),
 )
-# A large list given AUTO_LONG_STEPS or more affords a second block, which overfits 25K
-# words without dropout (and then wants less weight decay: 0.3 cost it 0.011 at 120 s).
+# A large list given AUTO_LONG_STEPS or more affords a second block, which overfits without
+# dropout, and then wants less weight decay (docs/auto.md).
 AUTO_LONG_ROW = AutoRow(math.inf, 2, 96, 0.1, 0.1, 64, None)
 AUTO_LR = 3e-3
-AUTO_LR_FROM_PRIOR = 1e-3  # gentler: at 3e-3 a run forgets what it starts with (+0.01-0.02)
+AUTO_LR_FROM_PRIOR = 1e-3  # gentler: at AUTO_LR a run forgets what it starts with (docs/auto.md)
 AUTO_BUDGET_S = 30.0  # auto's own bound when the user gives none
 AUTO_STEP_S = {"cpu": 0.003, "cuda": 0.0005}  # a step's rough cost, to turn seconds into steps
 AUTO_BATCH = 32  # the batch that turns an epoch bound into steps, before auto has chosen
@@ -182,10 +177,10 @@ PRIOR_MODEL = replace(AUTO_MODEL, n_layer=2, dropout=0.1)  # the shape of assets
 # weights know nothing of such a character: a list written mostly in other letters (Greek,
 # Cyrillic, a mix of alphabets) learns as much or more from scratch, and for longer than the
 # prior's cap allows. One block learns it as well as two at equal steps, in half the time
-# (README, "How auto chooses").
+# (docs/auto.md).
 PRIOR_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz")
 AUTO_PRIOR_KNOWN = 0.8  # least share of a list's characters the prior must know to start it
-AUTO_NEW_ALPHABET_CAP = 40  # epochs, from scratch: the best came at 20 to 50 epochs
+AUTO_NEW_ALPHABET_CAP = 40  # epochs, from scratch: where such lists came out best (docs/auto.md)
 
 
 def resolve_auto(

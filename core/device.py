@@ -1,7 +1,9 @@
 """Where and how a run computes: the device, torch's thread count, the random generators.
 
-Process-wide settings are made by entry points (build_trainer, benchmarks), never by a
-Trainer, so that building one has no side effects on the process.
+Process-wide settings are made by train/build.py's build_trainer (which every front end
+builds its runs with) and by benchmarks, never by a Trainer, so that building one has no
+side effects on the process. A run lends the process's generators to dropout and gives
+them back when it ends (Trainer.run).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ def default_threads() -> int:
 
 
 def set_threads(config: TrainConfig) -> None:
-    """The process-wide torch thread count a run asks for; called by entry points, once."""
+    """The process-wide torch thread count a run asks for; build_trainer calls it."""
     torch.set_num_threads(config.threads or default_threads())
 
 

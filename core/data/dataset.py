@@ -22,7 +22,7 @@ from minigpt2.core.data.words import (
 
 # Share of training words that also appear with no category (plain BOS), so that a model
 # with categories still samples and scores without one. 0.3 measured best for the shipped
-# model, both with a kind and without (README, "Categories").
+# model, both with a kind and without (docs/auto.md, "Kinds").
 CATEGORY_DROPOUT = 0.3
 # The default split holds out 20% of a list, but at most this many words: a held-out loss is
 # as precise as its number of words makes it (10,000 words: ~0.005 nats), not its share, and

@@ -25,8 +25,9 @@ Ranking per character is not monotone (a longer name can score higher per charac
 bound spreads a partial name's log-probability over the most tokens a name may have: sound,
 but loose, so a per-character ranking is proven only on small searches.
 
-The distribution ranked is `Sampler.search_logprobs(config)`: any `NextLogprobs` (a start,
-then steps that extend chosen rows by one token). A mix of kinds plugs in there.
+The distribution ranked is `Sampler.search_logprobs(config)`'s `NextLogprobs` (a start,
+then steps that extend chosen rows by one token): the model's own for one kind, a mix of
+kinds, or either leaned towards examples.
 """
 
 from __future__ import annotations
@@ -35,14 +36,14 @@ import heapq
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import torch
-import torch.nn.functional as F
 from minigpt2.core.data.vocab import EOS
 from minigpt2.core.model import KVCache, MiniGPT2
 from minigpt2.core.sample.constraints import State, Steering
 from minigpt2.core.sample.hooks import ConstraintMask
+from minigpt2.core.sample.logprobs import next_logprobs, token_logprobs
 from minigpt2.core.sample.request import Sample, SampleConfig
 from torch import Tensor
 
@@ -53,45 +54,65 @@ MIN_WIDTH = 128  # partial names the first pass keeps per constraint state and l
 MAX_ROWS = 8192  # partial names the proof may hold at one length (40-100 MB of KV cache here)
 
 
-class NextLogprobs(Protocol):
-    """The next-token distribution names are ranked by, over a batch of rows that the
-    search extends one token at a time (`Sampler.search_logprobs` gives it)."""
+class NextLogprobs:
+    """The next-token distribution names are ranked by (`Sampler.search_logprobs` gives
+    it), over a batch of rows that the search extends one token at a time: each step's
+    logprobs.next_logprobs of the model's readings after each kind's start token, mixed by
+    share, with a lean towards examples (like.py) when given; one kind and no lean is the
+    model's own. Guidance is left out: it leans draws, not likelihoods. Keeps a KV cache of
+    one row per kind for each of the search's rows."""
+
+    def __init__(self, model: MiniGPT2, starts: list[tuple[int, float]],
+                 lean: Callable[[Tensor], Tensor] | None = None) -> None:
+        self.model = model
+        self.device = next(model.parameters()).device
+        self.starts = torch.tensor([start for start, _ in starts], device=self.device)
+        shares = torch.tensor([share for _, share in starts], device=self.device)
+        self.shares = shares if len(starts) > 1 else None  # one kind: the model's own
+        self.lean = lean  # (B, 2) last two tokens -> (B, V) added before renormalising
+        self.cache = KVCache(model.config, len(starts), self.device)
+        self.last_two = torch.zeros((1, 2), dtype=torch.long, device=self.device)
+        self.kind_offsets: Tensor | None = None
 
     def start(self, ids: list[int]) -> tuple[float, Tensor]:
         """For one row, the start token then the prompt's characters: the prompt's
         log-probability and the (1, V) log-probabilities of the token after it."""
-        ...
+        kinds = len(self.starts)
+        self.cache = KVCache(self.model.config, kinds, self.device)
+        idx = torch.tensor([ids] * kinds, device=self.device)
+        idx[:, 0] = self.starts
+        logits, _ = self.model(idx, cache=self.cache)  # (K, T, V): the prompt's positions
+        self.kind_offsets = self.cache.kind_offset  # (K, 1, C) with a kind_gain model, or None
+        padded = torch.tensor([ids[0], *ids], device=self.device)  # the start pads "before"
+        pairs = torch.stack([padded[:-1], padded[1:]], 1)  # (T, 2): the last two at each step
+        logprobs = self._next(logits, pairs)
+        target = torch.tensor(ids[1:], device=self.device)
+        prompt = float(token_logprobs(logprobs[:-1], target).sum())
+        self.last_two = pairs[-1:]
+        return prompt, logprobs[-1:]
 
     def step(self, parents: Tensor, tokens: Tensor) -> Tensor:
         """New rows: row `parents[i]` of the last call extended by `tokens[i]`. Returns
         their (B, V) next-token log-probabilities."""
-        ...
-
-
-class CachedNextLogprobs:
-    """A model's own log-probabilities (given the start token in the ids), through a KV
-    cache whose rows follow the search's."""
-
-    def __init__(self, model: MiniGPT2) -> None:
-        self.model = model
-        self.device = next(model.parameters()).device
-        self.cache = KVCache(model.config, 1, self.device)
-
-    def start(self, ids: list[int]) -> tuple[float, Tensor]:
-        self.cache = KVCache(self.model.config, 1, self.device)
-        idx = torch.tensor([ids], device=self.device)
-        logits, _ = self.model(idx, cache=self.cache)
-        logprobs = F.log_softmax(logits[0], -1)
-        prompt = float(logprobs[:-1].gather(-1, idx[0, 1:, None]).sum())
-        return prompt, logprobs[-1:]
-
-    def step(self, parents: Tensor, tokens: Tensor) -> Tensor:
+        rows = len(self.last_two)
+        kinds = len(self.starts)
         # The kept rows' keys and values, with room for one more position only: copying
         # the whole block for thousands of rows would cost more than the forward pass.
-        filled = self.cache.store[:, :, :, :, : self.cache.length].index_select(2, parents)
+        picks = (torch.arange(kinds, device=self.device)[:, None] * rows + parents).flatten()
+        filled = self.cache.store[:, :, :, :, : self.cache.length].index_select(2, picks)
         self.cache.store = torch.cat([filled, torch.empty_like(filled[:, :, :, :, :1])], 4)
-        logits, _ = self.model(tokens[:, None], cache=self.cache)
-        return F.log_softmax(logits[:, -1], -1)
+        if self.kind_offsets is not None:  # each row's kind, in the cache's kind-major order
+            self.cache.kind_offset = self.kind_offsets.repeat_interleave(len(parents), 0)
+        logits, _ = self.model(tokens.repeat(kinds)[:, None], cache=self.cache)
+        self.last_two = torch.stack([self.last_two[parents, 1], tokens], 1)
+        return self._next(logits[:, -1].unflatten(0, (kinds, -1)), self.last_two)
+
+    def _next(self, logits: Tensor, last_two: Tensor) -> Tensor:
+        """(K, N, V) logits, one slice per kind, to the (N, V) log-probabilities ranked."""
+        lean = self.lean(last_two) if self.lean is not None else None
+        if self.shares is None:
+            return next_logprobs(logits[0], lean=lean)
+        return next_logprobs(logits, self.shares, lean)
 
 
 @dataclass

@@ -9,18 +9,19 @@ kind. A mix of kinds takes the weighted product of their distributions,
 like.py, take the same form once more.)
 
 Each is a `Blend`: a weighted sum of log-probabilities, each from the model reading the
-name after a start token of its own.
+name after a start token of its own. The most-likely search ranks by the same mix without
+guidance (beam.NextLogprobs): guidance leans draws, not likelihoods.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from minigpt2.core.data.vocab import BOS, Vocab
 from minigpt2.core.model import KVCache, MiniGPT2
+from minigpt2.core.sample.logprobs import next_logprobs
 from torch import Tensor
 
 
@@ -46,8 +47,9 @@ def kind_streams(vocab: Vocab, kinds: Mapping[str, float], guidance: float) -> l
 class Blend:
     """Stands in for a MiniGPT2 in the sampler's generation loop: each call runs the batch
     once per stream in one forward pass (the copies stacked, each with its stream's start
-    token) and returns the weighted sum of their log-probabilities as logits. It keeps its
-    own cache of that many rows, renewed whenever the sampler starts a new one."""
+    token) and returns the weighted sum of their log-probabilities (logprobs.next_logprobs)
+    as logits, which the sampler's softmax normalises. It keeps its own cache of that many
+    rows, renewed whenever the sampler starts a new one."""
 
     def __init__(self, model: MiniGPT2, streams: list[Stream]) -> None:
         self.model = model
@@ -68,60 +70,7 @@ class Blend:
         if starting:
             copies[:, 0] = self._starts.repeat_interleave(idx.size(0))
         logits, _ = self.model(copies, cache=self._inner if cache is not None else None)
-        logprobs = F.log_softmax(logits.float(), -1).unflatten(0, (streams, idx.size(0)))
+        readings = logits.unflatten(0, (streams, idx.size(0)))
         if cache is not None:
             cache.length += idx.size(1)  # the sampler's cache stays in step, though unused
-        return (self._weights[:, None, None, None] * logprobs).sum(0), None
-
-
-class MixedNextLogprobs:
-    """The most-likely search's distribution (beam.NextLogprobs) for a mix of kinds, or
-    names like examples: each step's log_softmax(Σ_k s_k·log p(x|k) + lean), where `lean`
-    is a like.py hook's (or nothing). Guidance is left out, as for one kind: it leans draws,
-    not likelihoods. Keeps a KV cache of one row per kind for each of the search's rows."""
-
-    def __init__(self, model: MiniGPT2, starts: list[tuple[int, float]],
-                 lean: Callable[[Tensor], Tensor] | None = None) -> None:
-        self.model = model
-        self.device = next(model.parameters()).device
-        self.starts = torch.tensor([start for start, _ in starts], device=self.device)
-        self.shares = torch.tensor([share for _, share in starts], device=self.device)
-        self.lean = lean  # (B, 2) last two tokens -> (B, V) added before renormalising
-        self.cache = KVCache(model.config, len(starts), self.device)
-        self.last_two = torch.zeros((1, 2), dtype=torch.long, device=self.device)
-        self.kind_offsets: Tensor | None = None
-
-    def start(self, ids: list[int]) -> tuple[float, Tensor]:
-        kinds = len(self.starts)
-        self.cache = KVCache(self.model.config, kinds, self.device)
-        idx = torch.tensor([ids] * kinds, device=self.device)
-        idx[:, 0] = self.starts
-        logits, _ = self.model(idx, cache=self.cache)  # (K, T, V): the prompt's positions
-        self.kind_offsets = self.cache.kind_offset  # (K, 1, C) with a kind_gain model, or None
-        padded = torch.tensor([ids[0], *ids], device=self.device)  # the start pads "before"
-        pairs = torch.stack([padded[:-1], padded[1:]], 1)  # (T, 2): the last two at each step
-        logprobs = self._mixed(logits, pairs)
-        target = torch.tensor(ids[1:], device=self.device)
-        prompt = float(logprobs[:-1].gather(-1, target[:, None]).sum())
-        self.last_two = pairs[-1:]
-        return prompt, logprobs[-1:]
-
-    def step(self, parents: Tensor, tokens: Tensor) -> Tensor:
-        rows = len(self.last_two)
-        kinds = len(self.starts)
-        picks = (torch.arange(kinds, device=self.device)[:, None] * rows + parents).flatten()
-        filled = self.cache.store[:, :, :, :, : self.cache.length].index_select(2, picks)
-        self.cache.store = torch.cat([filled, torch.empty_like(filled[:, :, :, :, :1])], 4)
-        if self.kind_offsets is not None:  # each row's kind, in the cache's kind-major order
-            self.cache.kind_offset = self.kind_offsets.repeat_interleave(len(parents), 0)
-        logits, _ = self.model(tokens.repeat(kinds)[:, None], cache=self.cache)
-        self.last_two = torch.stack([self.last_two[parents, 1], tokens], 1)
-        return self._mixed(logits[:, -1].unflatten(0, (kinds, -1)), self.last_two)
-
-    def _mixed(self, logits: Tensor, last_two: Tensor) -> Tensor:
-        """(K, N, V) logits, one slice per kind, to the (N, V) mixed log-probabilities."""
-        logprobs = F.log_softmax(logits.float(), -1)
-        mixed = (self.shares[:, None, None] * logprobs).sum(0)
-        if self.lean is not None:
-            mixed = mixed + self.lean(last_two)
-        return F.log_softmax(mixed, -1)
+        return next_logprobs(readings, self._weights, normalise=False), None

@@ -1,4 +1,4 @@
-"""The logits hooks of the sampling pipeline (sample.py): each takes the tokens so far and a
+"""The logits hooks of the sampling pipeline (sampler.py): each takes the tokens so far and a
 step's logits, and returns the logits to draw from. The constraint mask comes first, then
 temperature, top-k and top-p."""
 

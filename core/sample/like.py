@@ -13,11 +13,9 @@ uses the same guidance as kinds (guidance.py):
 so W = 0 samples from p_like itself. Fitting the contrast takes a millisecond; the trigram
 model of the training words is built once per sampler (50 ms for 1,400 words).
 
-Fine-tuning a copy of the network on the examples mixed with its training words (40 Adam
-steps, 0.5 to 0.9 s on one busy thread) was tried first: the trait share of its guided names
-swung from 1% to 92% between runs of the same examples, and the names lost more of their
-look (mean log-probability per token -2.8 to -3.7, against -2.1 for plain sampling and -2.4
-to -2.8 here).
+Fine-tuning a copy of the network on the examples mixed with its training words was tried
+first: slower, the trait share of its names swung widely between runs of the same examples,
+and the names lost more of their look (docs/benchmarks.md).
 """
 
 from __future__ import annotations

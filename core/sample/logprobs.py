@@ -1,7 +1,13 @@
-"""Log-probabilities of many words at once: one padded forward pass per chunk.
+"""Log-probabilities, computed in one place for the sampler, the most-likely search, word
+scoring and spelling repair.
 
-Spelling repair scores thousands of candidates per typed word, and category checks score
-every name under every category; one word at a time (Sampler.score) is far too slow there.
+`next_logprobs` turns the model's logits into next-token log-probabilities: the model's own,
+or a blend of its readings after several start tokens (a mix of kinds, guidance) with a lean
+towards examples (like.py). `token_logprobs` reads off the tokens that came. `word_logprobs`
+scores many whole words at once, one padded forward pass per chunk: spelling repair scores
+thousands of candidates per typed word, and category checks score every name under every
+category. The numpy sampler (numpy_sampler.py) keeps a numpy mirror of the model's own case,
+as it runs before torch has loaded.
 """
 
 from __future__ import annotations
@@ -22,6 +28,36 @@ if TYPE_CHECKING:
 CHUNK = 4096  # rows per forward pass: bounds memory on long candidate lists
 
 
+def next_logprobs(
+    logits: Tensor,
+    weights: Tensor | None = None,
+    lean: Tensor | None = None,
+    *,
+    normalise: bool = True,
+) -> Tensor:
+    """Next-token log-probabilities from the model's (..., V) `logits`: its own.
+
+    With `weights` (S,), `logits` is (S, ..., V), the model's reading after each of S start
+    tokens, and the result is the blend Σ_s w_s·log p_s: the shares of a mix of kinds, or a
+    guided blend with a negative weight on the plain start (guidance.py). `lean` (..., V) is
+    added to it (like.py). A blend or a lean is renormalised, unless `normalise` is false:
+    `Blend` hands its blend on as logits, as the model it stands in for does."""
+    logprobs = F.log_softmax(logits.float(), -1)
+    if weights is not None:
+        shape = (-1,) + (1,) * (logprobs.dim() - 1)
+        logprobs = (weights.view(shape) * logprobs).sum(0)
+    elif lean is None:
+        return logprobs  # the model's own: normalised already
+    if lean is not None:
+        logprobs = logprobs + lean
+    return F.log_softmax(logprobs, -1) if normalise else logprobs
+
+
+def token_logprobs(logprobs: Tensor, tokens: Tensor) -> Tensor:
+    """(..., V) log-probabilities and the (...) tokens that came: each token's."""
+    return logprobs.gather(-1, tokens[..., None]).squeeze(-1)
+
+
 @torch.inference_mode()
 def word_logprobs(
     model: MiniGPT2, vocab: Vocab, words: Sequence[str], category: Kinds = None
@@ -29,6 +65,7 @@ def word_logprobs(
     """Natural log-probability of each word as a whole name (characters and end token), as a
     name of `category` when given, or of a mix of kinds: each step's distribution is then the
     kinds' weighted product, Σ_k s_k·log p(x|k), renormalised (as the sampler draws from it).
+    Guidance does not apply: it leans draws, not likelihoods.
     A word the model cannot write (too long, or with a character it lacks) gets -inf."""
     model.eval()
     device = next(model.parameters()).device
@@ -42,27 +79,26 @@ def word_logprobs(
         chunk = usable[first : first + CHUNK]
         width = framed_length(len(words[chunk[-1]]))
         ids = torch.tensor([vocab.encode_word(words[i], width) for i in chunk], device=device)
-        logp = _mixed_logprobs(model, ids[:, :-1], starts)
         targets = ids[:, 1:]
-        logp = logp.gather(-1, targets[..., None]).squeeze(-1)
+        logp = token_logprobs(_read_after_starts(model, ids[:, :-1], starts), targets)
         totals = logp.masked_fill(targets == PAD, 0.0).sum(-1).tolist()
         for i, total in zip(chunk, totals, strict=True):
             scores[i] = total
     return scores
 
 
-def _mixed_logprobs(model: MiniGPT2, ids: Tensor, starts: list[tuple[int, float]]) -> Tensor:
-    """Next-token log-probabilities after each position, read after each start token in
-    turn, mixed by share and renormalised (one start: the model's own)."""
-    logprobs = []
+def _read_after_starts(model: MiniGPT2, ids: Tensor, starts: list[tuple[int, float]]) -> Tensor:
+    """Next-token log-probabilities after each position, the rows read after each start
+    token in turn (one forward pass each) and mixed by share."""
+    readings = []
     for start, _ in starts:
         ids = ids.clone()
         ids[:, 0] = start
-        logprobs.append(F.log_softmax(model(ids)[0].float(), -1))
-    if len(logprobs) == 1:
-        return logprobs[0]
+        readings.append(model(ids)[0])
+    if len(readings) == 1:
+        return next_logprobs(readings[0])
     shares = torch.tensor([share for _, share in starts], device=ids.device)
-    return F.log_softmax((shares[:, None, None, None] * torch.stack(logprobs)).sum(0), -1)
+    return next_logprobs(torch.stack(readings), shares)
 
 
 def category_logprobs(

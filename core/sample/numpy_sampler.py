@@ -6,7 +6,8 @@ length mask (the model's limit cuts a name, as there), temperature, top-k, top-p
 from what is left, the score from the model's own logits, and `SampleConfig.accepts` as the
 one filter. Anything else (a kind of name, most likely, a required text) waits for torch:
 `supports` says no to every field it does not know, so a new sampling option can never be
-silently ignored here.
+silently ignored here. Its log-probabilities mirror core/sample/logprobs.py's (the model's
+own case) in numpy rather than call it: this sampler serves while torch is still loading.
 """
 
 from __future__ import annotations
@@ -164,7 +165,8 @@ class NumpySampler:
     # --- scores, kinds and attention ---------------------------------------------------------
 
     def word_logprobs(self, words: Sequence[str], category: str | None = None) -> list[float]:
-        """As scoring.word_logprobs: -inf for a word the model cannot write."""
+        """As logprobs.word_logprobs for one kind or none: -inf for a word the model cannot
+        write."""
         self.vocab.start_id(category)  # an unknown category fails before any work
         scores = [float("-inf")] * len(words)
         usable = [i for i, w in enumerate(words)
@@ -182,7 +184,7 @@ class NumpySampler:
         return scores
 
     def best_categories(self, names: Sequence[str]) -> list[str | None]:
-        """As categories.best_categories: per name, the kind the model finds it likeliest."""
+        """As logprobs.best_categories: per name, the kind the model finds it likeliest."""
         categories = self.vocab.categories
         if not categories:
             return [None] * len(names)

@@ -36,10 +36,7 @@ LIKELY_QUANTILE = 0.1  # a word likelier per letter than 90% of known words need
 # two letters keeps most of a known word's likely letters, so "elefant" looked likely on its
 # own to a model trained in the app, and half of all one-edit typos of known words went
 # without a correction. Shorter words are left to the quantile: they are mostly starts being
-# typed (Explore's prompt), and two edits from some known word. Measured on the shipped model
-# and two trained as the app does (auto on seed), 150 words a row: typos of known words
-# corrected 52-54% -> 93% (one edit), 74-78% -> 96-98% (two); the first 3-5 letters of
-# sampled novel names offered one 34-44%, unchanged; whole sampled novel names 3-5% -> 23-33%.
+# typed (Explore's prompt), and two edits from some known word (docs/benchmarks.md).
 SLIP_LETTERS = 6
 SAFETY = 0.85  # of the time left, the share planned for scoring (the pace is an estimate)
 

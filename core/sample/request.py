@@ -1,7 +1,7 @@
 """What a sampler is asked for and what it gives back: plain, torch-free types.
 
 The app imports these before torch is loaded (its first frame must not wait a second and
-more); the sampler itself lives in sample.py. `SampleConfig` is the one place that checks
+more); the sampler itself lives in sampler.py. `SampleConfig` is the one place that checks
 sampling settings: the CLI and the Explore pane build one and show its error.
 """
 
@@ -27,9 +27,9 @@ DEFAULT_GUIDANCE = 2.0
 # Constraints a name must meet, as reported in --json records (`SampleConfig.constraints`).
 CONSTRAINTS = ("prompt", "ends_with", "contains", "min_len", "max_len", "exclude_chars", "exclude")
 # Names like examples (like.py): the guidance weight towards what the examples share, and
-# how many examples a request keeps (more say nothing new). At 0 (sampling from the model
-# as adapted to five examples), 50% to 88% of names share their trait, plain sampling 0%;
-# 0.5 reaches 82% to 100% but the names lose more of their look (bench/like_bench.py).
+# how many examples a request keeps (more say nothing new). 0 samples from the model as
+# adapted to the examples; more shares their trait more often, but the names lose more of
+# their look (docs/benchmarks.md).
 DEFAULT_LIKE_STRENGTH = 0.0
 MAX_LIKE_EXAMPLES = 1000
 

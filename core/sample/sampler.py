@@ -22,17 +22,16 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from minigpt2.core.checkpoint import Checkpoint, load_checkpoint
 from minigpt2.core.data.vocab import BOS, EOS, PAD, Vocab, chars_that_fit
 from minigpt2.core.data.words import normalise
 from minigpt2.core.model import KVCache, MiniGPT2
-from minigpt2.core.sample.beam import CachedNextLogprobs, NextLogprobs, most_likely
+from minigpt2.core.sample.beam import NextLogprobs, most_likely
 from minigpt2.core.sample.constraints import ImpossibleConstraints, Steering
-from minigpt2.core.sample.guidance import Blend, MixedNextLogprobs, kind_streams
+from minigpt2.core.sample.guidance import Blend, kind_streams
 from minigpt2.core.sample.hooks import ConstraintMask, LogitsHook, nucleus, top_k
 from minigpt2.core.sample.like import LikeHook, contrast, words_model
-from minigpt2.core.sample.logprobs import word_logprobs
+from minigpt2.core.sample.logprobs import next_logprobs, token_logprobs, word_logprobs
 from minigpt2.core.sample.request import (
     AttentionMap,
     Kinds,
@@ -242,7 +241,7 @@ class Sampler:
         start = self.vocab.start_id(config.category)
         prompt = torch.tensor([start, *self.vocab.encode(config.prompt)], device=self.device)
         logits, _ = model(prompt.expand(batch, -1), cache=cache)
-        logprob = F.log_softmax(logits[0, :-1], -1).gather(-1, prompt[1:, None]).sum()
+        logprob = token_logprobs(next_logprobs(logits[0, :-1]), prompt[1:]).sum()
         logprob = logprob.expand(batch).clone()
         last = logits[:, -1]
         # With a required text the end is steered there, so the limit forces it: no cut.
@@ -264,7 +263,7 @@ class Sampler:
                 cut |= ~done & (token != EOS)
                 done |= cut
             token = token.masked_fill(done, PAD)
-            step_logprob = F.log_softmax(last, -1).gather(-1, token[:, None]).squeeze(1)
+            step_logprob = token_logprobs(next_logprobs(last), token)
             logprob += step_logprob.masked_fill(done, 0.0)
             tokens = torch.cat([tokens, token[:, None]], dim=1)
             done |= token == EOS
@@ -282,10 +281,8 @@ class Sampler:
         renormalised product (as score() reads it); leaned towards `config.like`'s examples
         as sampling is (like.py)."""
         like = self.like_hook(config)
-        if len(config.kinds) <= 1 and like is None:
-            return CachedNextLogprobs(self.model)  # the kind is the start token it is fed
         starts = [(self.vocab.start_id(k), s) for k, s in config.kinds.items()] or [(BOS, 1.0)]
-        return MixedNextLogprobs(self.model, starts, like.bias if like is not None else None)
+        return NextLogprobs(self.model, starts, like.bias if like is not None else None)
 
     def score(self, word: str, category: Kinds = None) -> WordScore:
         """Log-probability of `word` as a whole name (its characters then the end token),

@@ -29,6 +29,12 @@ def build_trainer(
 
     The words are read and the preset checked before torch is imported, so a typo fails at
     once. Raises ValueError (WordListError, CheckpointError) with a message for the user.
+
+    Sets torch's thread count for the whole process (device.set_threads), and must: torch
+    has one pool of threads per process, so a run cannot have a count of its own, and the
+    count is the resolved config's (a resumed run's may come from its checkpoint), known
+    only here. Every front end (CLI, app, benchmarks) builds its runs here, so none can
+    forget it and run on torch's default of every core, which spins under load.
     """
     overrides = {
         "batch_size": plan.batch_size,

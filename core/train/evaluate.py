@@ -24,11 +24,8 @@ from minigpt2.core.sample.logprobs import word_logprobs
 from minigpt2.core.sample.request import Kinds, Mix
 from torch import Tensor
 
-# Rows per forward pass when validating: 1,024 rows held ~50 MB of activations at once (the
-# app's peak RSS with a 4,500-word list: 379 vs 329 MB at 256), and 256 is also faster on a
-# CPU (23 vs 41 ms for 1,000 names), its activations staying in cache. At 64 the validation
-# of the built-in lists no longer raises the peak (engine alone, 600 steps: 281 vs 289 MB)
-# and costs the same (31-39 ms of CPU for 450 names at 64, 128 and 256).
+# Rows per forward pass when validating: few enough that validation does not raise the app's
+# peak memory, and no slower on a CPU (docs/benchmarks.md).
 EVAL_BATCH = 64
 Encoded = tuple[Tensor, np.ndarray]  # (N, length) token ids, and each row's unpadded length
 Progress = Callable[[float], None]  # 0..1 of the work done
@@ -43,7 +40,7 @@ def encode_words(
     on_progress: Progress | None = None,
 ) -> Encoded:
     """(N, length) token ids start+word+EOS+padding, and each row's unpadded length. The start
-    token is BOS, or the row's category's (see data.Vocab).
+    token is BOS, or the row's category's (see vocab.Vocab).
 
     Ids are stored as small integers (int16 for most vocabularies; a batch is made `long`
     when used) and written with numpy, all the characters of PART_WORDS words at once: a
@@ -171,7 +168,7 @@ def evaluate_words(
     model: MiniGPT2, vocab: Vocab, words: list[str], category: Kinds = None
 ) -> tuple[float, int]:
     """Loss of a trained model on other words, and the number of tokens it covers; with a
-    mix of kinds, under the mixed distribution the sampler draws from (scoring.py).
+    mix of kinds, under the mixed distribution the sampler draws from (logprobs.py).
 
     Raises UnknownCharacterError or ValueError (a word too long for the model)."""
     block = model.config.block_size

@@ -3,10 +3,9 @@ weight_decay is 0).
 
 On the CPU and on CUDA without graphs, `FusedAdamW` runs torch's own fused AdamW kernel
 without building a `torch.optim.Optimizer`: that class's first constructor imports
-torch._dynamo and sympy, about 70 MB and 117k objects the app never uses (measured: 220 ->
-291 MB RSS). Same kernel, same arithmetic, same state_dict format, so checkpoints move freely
-between the two. CUDA graphs need torch's capturable AdamW, and other devices its multi-tensor
-path.
+torch._dynamo and sympy, about 70 MB the app never uses (docs/benchmarks.md). Same kernel,
+same arithmetic, same state_dict format, so checkpoints move freely between the two. CUDA
+graphs need torch's capturable AdamW, and other devices its multi-tensor path.
 """
 
 from __future__ import annotations

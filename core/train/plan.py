@@ -1,7 +1,7 @@
 """What a training run is asked for and what it reports: plain, torch-free types.
 
-The app and the CLI build a `TrainPlan`; `build.build_trainer` turns it into a `Trainer`,
-whose loop (trainer.py) reports `TrainEvent`s and ends with a `TrainResult`.
+The app and the CLI build a `TrainPlan`; `build_trainer` (build.py) turns it into a
+`Trainer`, whose loop (trainer.py) reports `TrainEvent`s and ends with a `TrainResult`.
 """
 
 from __future__ import annotations

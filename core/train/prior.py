@@ -1,10 +1,9 @@
 """A head start for small lists: weights pretrained on 28,495 given names, grafted into a
 new model before its first step.
 
-A list of a few hundred words holds too few characters to learn what words look like as
-well as what this list's words look like; a model that already knows the first starts closer
-to both (measured on the built-in lists: 0.03 to 0.25 nats lower held-out loss; README,
-"How auto chooses"). The prior is trained by scripts/train_prior.py on makemore's names.txt
+A list of a few hundred words holds too few characters to learn what words look like as well
+as what this list's words look like; a model that already knows the first starts closer to
+both (docs/auto.md). The prior is trained by scripts/train_prior.py on makemore's names.txt
 less every word of the built-in lists, so no built-in list's validation word was ever seen.
 """
 

@@ -4,7 +4,7 @@ It validates regularly (on a fixed subset of the validation words when they are 
 on the best weights (best.py) and measures them once on every validation word; schedule and
 bounds live in schedule.py, evaluation and batching in evaluate.py, checkpoint capture in
 checkpoint.py.
-It never prints, and building one leaves the process as it was (entry points set threads).
+It never prints, and building one leaves the process as it was (build_trainer sets threads).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from minigpt2.core.checkpoint import Checkpoint, capture, load_checkpoint, save_
 from minigpt2.core.config import KIND_GAIN, ModelConfig, TrainConfig, with_data_shape
 from minigpt2.core.data.dataset import WordData
 from minigpt2.core.data.vocab import BOS, Vocab
-from minigpt2.core.device import default_threads, resolve_device, rng_state, set_rng_state
+from minigpt2.core.device import resolve_device, rng_state, set_rng_state
 from minigpt2.core.model import MiniGPT2
 from minigpt2.core.sample.request import SampleConfig
 from minigpt2.core.sample.sampler import Sampler
@@ -33,7 +33,6 @@ from minigpt2.core.train.evaluate import (
     encode_split,
     epoch_batches,
     evaluate,
-    evaluate_words,
 )
 from minigpt2.core.train.graphs import GraphedStep
 from minigpt2.core.train.optim import load_optimizer_state, make_optimizer, set_lr
@@ -42,15 +41,12 @@ from minigpt2.core.train.prior import graft_prior
 from minigpt2.core.train.schedule import Clock, RunBounds
 from torch import Tensor
 
-__all__ = ["Trainer", "default_threads", "evaluate", "evaluate_words", "resolve_device"]
-
 SAMPLES_PER_EVENT = 5
 FINAL_TRAIN_WORDS = 2000  # the final training-set loss is measured on at most this many words
 # Validation while training uses at most this many validation words, a seeded sample chosen
-# once: every 200 steps a pass over a 234K-word list's 47K took half the run. With 2,000, a
-# 60 s run makes as many steps as one given a 1,000-word validation file (bench/size_bench.py)
-# and their loss is precise enough (~0.01 nats) to pick the best weights. The final weights
-# are then measured once on every validation word.
+# once: a pass over all of a large list's took half the run, and this many pick the best
+# weights as well (docs/benchmarks.md). The final weights are then measured once on every
+# validation word.
 VAL_SUBSET_WORDS = 2000
 
 
@@ -422,7 +418,7 @@ def val_subset(rows: int, seed: int, size: int = VAL_SUBSET_WORDS) -> np.ndarray
 def start_kinds_as_none(model: MiniGPT2, vocab: Vocab) -> None:
     """Give every category's start token BOS's row: a fresh model with kinds starts as the
     same model without them (its kind offsets are zero) and learns how each kind differs,
-    rather than first undoing a random row (measured: README, "Categories")."""
+    rather than first undoing a random row (docs/auto.md, "Kinds")."""
     with torch.no_grad():
         for row in vocab.category_ids:
             model.tok_emb.weight[row] = model.tok_emb.weight[BOS]
