@@ -221,51 +221,51 @@ class Trainer:
         patience_out = False
         process_rng = rng_state(self.device)  # lent to the run: dropout draws from it
         set_rng_state(self._rng, self.device, self.config.seed)
+        try:  # a run that raises gives the process its generators back too
+            while not (
+                patience_out or self._stop.is_set() or self.bounds.reached(self.step, clock.elapsed)
+            ):
+                if not self._unpaused.is_set():
+                    clock.pause()
+                    self._emit("paused", tokens_done, None, val_loss)
+                    self._unpaused.wait()
+                    clock.resume()
+                    if self._stop.is_set():
+                        break
+                    self._emit("resumed", tokens_done, None, val_loss)
+                epoch, batch = divmod(self.step, self.steps_per_epoch)
+                if epoch != current_epoch:
+                    order, widths, counts = epoch_batches(
+                        self.train_lengths, self.config, epoch, self.device
+                    )
+                    current_epoch = epoch
+                if self.between_steps is not None:
+                    self.between_steps()
+                loss = self._train_step(order, batch, widths[batch])
+                window_loss += loss
+                window_steps += 1
+                eval_loss += loss
+                eval_steps += 1
+                tokens_done += counts[batch]
 
-        while not (
-            patience_out or self._stop.is_set() or self.bounds.reached(self.step, clock.elapsed)
-        ):
-            if not self._unpaused.is_set():
-                clock.pause()
-                self._emit("paused", tokens_done, None, val_loss)
-                self._unpaused.wait()
-                clock.resume()
-                if self._stop.is_set():
-                    break
-                self._emit("resumed", tokens_done, None, val_loss)
-            epoch, batch = divmod(self.step, self.steps_per_epoch)
-            if epoch != current_epoch:
-                order, widths, counts = epoch_batches(
-                    self.train_lengths, self.config, epoch, self.device
-                )
-                current_epoch = epoch
-            if self.between_steps is not None:
-                self.between_steps()
-            loss = self._train_step(order, batch, widths[batch])
-            window_loss += loss
-            window_steps += 1
-            eval_loss += loss
-            eval_steps += 1
-            tokens_done += counts[batch]
-
-            if self.step % self.bounds.eval_interval == 0 and len(self.val_tokens):
-                val_loss = self._evaluate_and_record(float(eval_loss) / eval_steps)
-                eval_loss.zero_()
-                eval_steps = 0
-                patience_out = self.bounds.out_of_patience(self.step, self.best.step)
-                self._emit("eval", tokens_done, None, val_loss)
-            now = clock.elapsed
-            if now - last_event >= self.config.event_interval_s:
-                last_train_loss = float(window_loss) / window_steps
-                self._emit("progress", tokens_done, last_train_loss, val_loss)
-                window_loss.zero_()
-                window_steps = 0
-                last_event = now
-            if self._samples_due(now - last_samples, self.step - last_samples_step):
-                self._emit("samples", tokens_done, None, val_loss, self._quick_samples())
-                last_samples, last_samples_step = now, self.step
-
-        set_rng_state(process_rng, self.device, self.config.seed)
+                if self.step % self.bounds.eval_interval == 0 and len(self.val_tokens):
+                    val_loss = self._evaluate_and_record(float(eval_loss) / eval_steps)
+                    eval_loss.zero_()
+                    eval_steps = 0
+                    patience_out = self.bounds.out_of_patience(self.step, self.best.step)
+                    self._emit("eval", tokens_done, None, val_loss)
+                now = clock.elapsed
+                if now - last_event >= self.config.event_interval_s:
+                    last_train_loss = float(window_loss) / window_steps
+                    self._emit("progress", tokens_done, last_train_loss, val_loss)
+                    window_loss.zero_()
+                    window_steps = 0
+                    last_event = now
+                if self._samples_due(now - last_samples, self.step - last_samples_step):
+                    self._emit("samples", tokens_done, None, val_loss, self._quick_samples())
+                    last_samples, last_samples_step = now, self.step
+        finally:
+            set_rng_state(process_rng, self.device, self.config.seed)
         stopped = self._stop.is_set()
         self._stop.clear()  # a stop ends one run; a stop() before run() ends it at once
         if window_steps:

@@ -577,3 +577,23 @@ def test_a_step_bound_s_cosine_spans_the_steps_after_the_warm_up() -> None:
     assert bounds.lr(7, 0.0) == pytest.approx(1e-3)  # the peak when the warm-up ends
     assert bounds.lr(7 + 93 // 2, 0.0) == pytest.approx(0.55e-3, rel=0.02)  # halfway of 93
     assert bounds.lr(100, 0.0) == pytest.approx(0.1e-3)
+
+
+def test_a_run_that_raises_gives_the_process_its_random_generators_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The run lends the process's generators to dropout; an error mid-run returns them, so
+    the caller's draws afterwards are as they would have been."""
+    trainer = build_trainer(TrainPlan(data="seed", preset="seed", steps=5, seed=3))
+
+    def fail(*args: object) -> None:
+        torch.rand(7)  # the step's draws, from the lent generator
+        raise RuntimeError("a step failed")
+
+    monkeypatch.setattr(trainer, "_train_step", fail)
+    torch.manual_seed(11)
+    expected = torch.rand(3)
+    torch.manual_seed(11)
+    with pytest.raises(RuntimeError, match="a step failed"):
+        trainer.run()
+    assert torch.equal(torch.rand(3), expected)
