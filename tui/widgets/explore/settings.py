@@ -62,10 +62,14 @@ class ExploreSettings(VerticalScroll):
     _weights: dict[str, Input] = {}  # noqa: RUF012 - replaced, never changed: a weight per kind
 
     def compose(self) -> ComposeResult:
-        with Horizontal(classes="field-row"):
-            for option in TEXTS.values():
-                field = Input(id=option.control.id, compact=True, placeholder=option.control.empty)
-                yield Vertical(Label(option.label, classes="field-label"), field, classes="field")
+        texts = list(TEXTS.values())
+        for row in range(0, len(texts), 2):  # two to a row: three are cut short at 80 columns
+            with Horizontal(classes="field-row"):
+                for option in texts[row:row + 2]:
+                    field = Input(id=option.control.id, compact=True,
+                                  placeholder=option.control.empty)
+                    yield Vertical(Label(option.label, classes="field-label"), field,
+                                   classes="field")
         numbers = list(NUMBERS.items())
         for row in range(0, len(numbers), 2):
             with Horizontal(classes="field-row"):
