@@ -358,7 +358,8 @@ class SampleConfig:
                     raise _invalid(name, f"{text!r} is longer than max-len {self.max_len}")
         for name, text in texts.items():
             if banned := sorted(set(text) & set(self.exclude_chars)):
-                raise _invalid(name, f"{text!r} holds excluded characters {''.join(banned)!r}")
+                raise _invalid(name, f"{text!r} holds {''.join(banned)!r}, excluded by "
+                                     f"{options()['exclude_chars'].flag}")
 
     @property
     def min_chars(self) -> int:
