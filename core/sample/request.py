@@ -124,7 +124,8 @@ class Applies:
 ALWAYS = Applies("always", lambda _: True)
 WITH_A_KIND = Applies("with --category", lambda config: bool(config.kinds))
 WITH_EXAMPLES = Applies("with --like", lambda config: bool(config.like))
-DRAWN = Applies("without --most-likely", lambda config: not config.most_likely)  # draws
+# What shapes random draws: the search of --most-likely draws none.
+DRAWN = Applies("without --most-likely", lambda config: not config.most_likely)
 RANKED = Applies("with --most-likely or --sort",
                  lambda config: config.most_likely or config.sort_by_likelihood)
 
@@ -169,7 +170,8 @@ class Option:
     short: str = ""  # in a favourite's summary (e.g. "T"); "" = the flag's name
     summary: Summary = "changed"
     metavar: str | None = None
-    cli: Literal["argument", "custom"] = "argument"  # custom: the CLI builds it by hand
+    # "custom": the CLI builds the argument itself (--category, shared with eval and score)
+    cli: Literal["argument", "custom"] = "argument"
 
     @property
     def name(self) -> str:
@@ -186,7 +188,7 @@ def _option(default: Any, option: Option) -> Any:  # noqa: ANN401 - a dataclass 
 
 
 OPTION = "option"  # the metadata key of a field's Option
-NO_WIDGET = Control("given")
+GIVEN = Control("given")
 AS_DEFAULT = Control("default")
 
 
@@ -197,7 +199,7 @@ class SampleConfig:
     in the order of the fields."""
 
     prompt: str = _option("", Option(
-        "--prompt", "Start of the name", "every name starts with this", NO_WIDGET,
+        "--prompt", "Start of the name", "every name starts with this", GIVEN,
         folds=True, constraint=True, summary="never"))
     min_len: int | None = _option(None, Option(  # characters, prompt included
         "--min-len", "Min length", "shortest name in characters",
@@ -228,10 +230,10 @@ class SampleConfig:
         "--exclude-chars", "Never these", "no name holds any of these characters",
         Control("text", "exclude-chars", "none"), folds=True, constraint=True, metavar="CHARS"))
     exclude: frozenset[str] = _option(frozenset(), Option(  # these words are never returned
-        "--exclude", "Blocked names", "blocklist: one word per line", NO_WIDGET, folds=True,
+        "--exclude", "Blocked names", "blocklist: one word per line", GIVEN, folds=True,
         constraint=True, summary="never", metavar="FILE"))
     seed: int | None = _option(None, Option(
-        "--seed", "Seed", "the same seed, the same names", NO_WIDGET, summary="always"))
+        "--seed", "Seed", "the same seed, the same names", GIVEN, summary="always"))
     novel_only: bool = _option(False, Option(
         "--novel-only", "Only new names", "skip names in the data",
         Control("switch", "novel-only", tip="Hide names that are in the word list"),
@@ -256,7 +258,7 @@ class SampleConfig:
         "--include-cut", "Cut names", "also names cut at the model's length limit",
         Control("fixed"), summary="never"))
     time_limit_s: float | None = _option(DEFAULT_TIME_LIMIT_S, Option(  # then return what was found
-        "--time-limit", "Time limit", "return what was found after S seconds", NO_WIDGET,
+        "--time-limit", "Time limit", "return what was found after S seconds", GIVEN,
         summary="never", metavar="S"))
     category: str | None = _option(None, Option(  # one kind of name; None = any
         "--category", "Kind of name", "names of this kind", AS_DEFAULT, summary="never",
@@ -265,13 +267,13 @@ class SampleConfig:
     # either field may give it: the other follows. Empty: `category` says.
     kinds: Mapping[str, float] = _option(Mix(), Option(
         "--category", "Kind of name", "names of these kinds: KIND or KIND=WEIGHT, repeated",
-        NO_WIDGET, short="kind", cli="custom"))
+        GIVEN, short="kind", cli="custom"))
     guidance: float = _option(0.0, Option(  # lean towards what sets the kind apart (guidance.py)
         "--guidance", "Guidance", "lean towards names typical of the kind (0 = none)",
         AS_DEFAULT, applies=WITH_A_KIND, default=DEFAULT_GUIDANCE,
         metavar="W"))
     like: tuple[str, ...] = _option((), Option(  # never returned themselves (like.py)
-        "--like", "Like", "names like this one; give it again", NO_WIDGET, folds=True,
+        "--like", "Like", "names like this one; give it again", GIVEN, folds=True,
         summary="never", metavar="NAME"))
     like_strength: float = _option(DEFAULT_LIKE_STRENGTH, Option(
         "--like-strength", "Like strength", "how far to lean towards the examples (0 = least)",

@@ -1,5 +1,5 @@
 """Explore: type the start of a name and the model proposes names that begin with it,
-shaped by the settings beside them (explore_settings.py), and, after "More like these" in
+shaped by the settings beside them (settings.py), and, after "More like these" in
 Favourites, like a few example names until ctrl+g clears them."""
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
-"""Explore's settings: the shape of a name (ends with, contains, length), the kind of name
-for a model with categories (one, any, or a mix with a weight per kind), how to sample, and
-the switches. It turns them into a core `SampleConfig`, which alone checks them: its error
-is what the user reads."""
+"""Explore's settings: the shape of a name (ends with, contains, characters never used,
+length), the kind of name for a model with categories (one, any, or a mix with a weight per
+kind), how to sample, and the switches. Each control is built from its option's declaration
+in core (request.py: label, id, default, what empty means). It turns them into a core
+`SampleConfig`, which alone checks them: its error is what the user reads."""
 
 from __future__ import annotations
 
