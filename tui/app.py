@@ -31,6 +31,7 @@ from minigpt2.tui.messages import (
     AutoTrain,
     FavouriteRemoveRequested,
     FavouriteRequested,
+    FavouriteSettingsRequested,
     FavouritesExportRequested,
     ModelChanged,
     MoreLikeRequested,
@@ -273,6 +274,11 @@ class MiniGPT2App(App[None]):
     def _more_like(self, message: MoreLikeRequested) -> None:
         self.action_show_tab("explore")
         self.explore.set_like(message.names, message.label)
+
+    @on(FavouriteSettingsRequested)
+    def _use_favourite_settings(self, message: FavouriteSettingsRequested) -> None:
+        self.action_show_tab("explore")
+        self.explore.use_settings(message.settings)
 
     @on(FavouritesExportRequested)
     def _export_favourites(self, message: FavouritesExportRequested) -> None:

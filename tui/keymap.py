@@ -163,6 +163,8 @@ EXPORT = Key("ctrl+e", "export", "Export", Where.FAVOURITES,
 MARK = Key("space", "mark", "Mark", Where.FAVOURITES, show=False)  # the summary line says it
 MORE_LIKE = Key("m", "more_like", "More like these", Where.FAVOURITES,
                 tooltip="Explore names like the marked ones ({mark} marks), or all ({key})")
+# Hidden, as space is: a shown key would change the Favourites snapshots.
+USE_SETTINGS = Key("u", "use_settings", "Use settings", Where.FAVOURITES, show=False)
 
 CANCEL_EXPORT = Key("escape", "cancel", "Cancel", Where.EXPORT_DIALOG)
 
@@ -272,6 +274,8 @@ TABLE: tuple[Row, ...] = (
         more=" (.txt, .csv, .json)"),
     Row((MARK, MORE_LIKE), "Favourites", "mark a name; more names like the marked (or all)",
         joiner=", ", more=": Explore finds them"),
+    Row((USE_SETTINGS,), "Favourites", "sample again with the selected name's settings",
+        in_help=False, more=" (prompt, constraints, kind)"),
     Row((REMOVE,), "Favourites' blocked names", "unblock", not_in_help=("d",)),
     Row((TO_CANDIDATES, TO_PROMPT), "Explore", "into the list / back to the prompt",
         in_help=False),  # the help's first steps say ↓

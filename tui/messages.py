@@ -141,3 +141,11 @@ class MoreLikeRequested(Message):
 
     names: tuple[str, ...]
     label: str
+
+
+@dataclass
+class FavouriteSettingsRequested(Message):
+    """Explore should sample as a favourite was found: `settings` as a favourite keeps them
+    (tui/stores/favourites.py), its prompt included."""
+
+    settings: dict[str, Any]

@@ -17,7 +17,17 @@ from collections.abc import Sequence
 from dataclasses import fields
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from types import UnionType
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Literal,
+    NoReturn,
+    Union,
+    get_args,
+    get_origin,
+    get_type_hints,
+)
 
 from minigpt2.core.cli.progress import LoadingBar, ProgressBar
 from minigpt2.core.cli.repair import (
@@ -40,13 +50,13 @@ from minigpt2.core.data.words import (
     parse_words,
 )
 from minigpt2.core.sample.request import (
-    DEFAULT_GUIDANCE,
-    DEFAULT_LIKE_STRENGTH,
-    DEFAULT_TIME_LIMIT_S,
+    ALWAYS,
     MAX_LIKE_EXAMPLES,
     Mix,
+    Option,
     Sample,
     SampleConfig,
+    options,
 )
 from minigpt2.core.train.build import build_trainer
 from minigpt2.core.train.plan import TrainPlan, TrainResult
@@ -138,64 +148,50 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _sample_args(sample: argparse.ArgumentParser) -> None:
-    """The flags of `sample`. Each `dest` is a SampleConfig field: a new sampling option is
-    one more line here (see `_sample_config`)."""
-    sample.add_argument("--prompt", default="", help="every name starts with this")
-    sample.add_argument("-n", type=int, default=20, help="how many names (default 20)")
-    sample.add_argument("--temperature", type=float, default=1.0, help="0 = greedy")
-    sample.add_argument("--top-k", type=int)
-    sample.add_argument("--top-p", type=float)
-    sample.add_argument("--min-len", type=int, help="shortest name in characters")
-    sample.add_argument("--max-len", type=int, help="longest name in characters")
-    sample.add_argument("--ends-with", default="", metavar="S", help="every name ends with S")
-    sample.add_argument("--contains", default="", metavar="S", help="every name contains S")
-    sample.add_argument("--exclude-chars", default="", metavar="CHARS", help="never these")
-    sample.add_argument("--exclude", metavar="FILE", help="blocklist: one word per line")
-    sample.add_argument("--novel-only", action="store_true", help="skip names in the data")
-    sample.add_argument("--unique", action="store_true", help="no repeated names")
-    sample.add_argument(
-        "--sort", dest="sort_by_likelihood", action="store_true", help="most likely first"
-    )
-    sample.add_argument(
-        "--most-likely", action="store_true", help="the likeliest names (an exact search)"
-    )
-    sample.add_argument(
-        "--rank",
-        choices=["total", "per-char"],
-        default="total",
-        help="by total log-probability (default: the likeliest names) or per character",
-    )
-    sample.add_argument("--include-cut", action="store_true", help="names cut at the limit")
-    sample.add_argument(
-        "--time-limit",
-        dest="time_limit_s",
-        type=float,
-        default=DEFAULT_TIME_LIMIT_S,
-        metavar="S",
-        help=f"return what was found after S seconds (default {DEFAULT_TIME_LIMIT_S})",
-    )
-    sample.add_argument("--seed", type=int)
+    """The flags of `sample`, each built from its SampleConfig field's Option (request.py):
+    a new sampling option needs no line here. Kinds come from --category (shared with eval,
+    score and repair), and --like-file and --json are the CLI's own."""
+    hints = get_type_hints(SampleConfig)
+    for name, option in options().items():
+        if option.cli == "argument":
+            named = {"metavar": option.metavar} if option.metavar else {}
+            sample.add_argument(option.flag, dest=name, default=None, help=_help(name, option),
+                                **named, **_argument_kind(hints[name]))
+    sample.add_argument("--like-file", metavar="FILE", help="names like these: one per line")
     sample.add_argument("--json", action="store_true", help="a JSON list with scores")
     category_arg(sample, "names of this kind")
-    sample.add_argument(
-        "--guidance",
-        type=float,
-        default=DEFAULT_GUIDANCE,
-        metavar="W",
-        help=f"with --category: lean towards names typical of it (0 = none; "
-        f"default {DEFAULT_GUIDANCE:g})",
-    )
-    sample.add_argument(
-        "--like", action="append", metavar="NAME", help="names like this one; give it again"
-    )
-    sample.add_argument("--like-file", metavar="FILE", help="names like these: one per line")
-    sample.add_argument(
-        "--like-strength",
-        type=float,
-        metavar="W",
-        help=f"with --like: how far to lean towards the examples (0 = least; "
-        f"default {DEFAULT_LIKE_STRENGTH:g})",
-    )
+
+
+def _help(name: str, option: Option) -> str:
+    """The Option's help, when it applies, and the default a person gets."""
+    default = option.default if option.default is not None else _field_defaults()[name]
+    when = "" if option.applies is ALWAYS else f"{option.applies.when}: "
+    if default in (None, "", False, (), frozenset()):
+        return f"{when}{option.help}"
+    shown = f"{default:g}" if isinstance(default, float) else str(default).replace("_", "-")
+    if option.help.endswith(")"):  # "(0 = none)": "(0 = none; default 2)"
+        return f"{when}{option.help[:-1]}; default {shown})"
+    return f"{when}{option.help} (default {shown})"
+
+
+def _field_defaults() -> dict[str, Any]:
+    return {f.name: f.default for f in fields(SampleConfig)}
+
+
+def _argument_kind(hint: Any) -> dict[str, Any]:  # noqa: ANN401 - a type hint
+    """argparse's arguments for a field of this type: a switch, a number, a choice (a
+    Literal, with hyphens for underscores), a repeated value (a tuple), or a file of words
+    (a set)."""
+    if get_origin(hint) in (Union, UnionType):  # X | None: an X
+        hint = next(arg for arg in get_args(hint) if arg is not type(None))
+    kind = hint
+    if kind is bool:
+        return {"action": "store_true"}
+    if get_origin(kind) is Literal:
+        return {"choices": [value.replace("_", "-") for value in get_args(kind)]}
+    if get_origin(kind) is tuple:
+        return {"action": "append"}
+    return {"type": kind if kind in (int, float) else str}
 
 
 def _checkpoint_arg(parser: argparse.ArgumentParser) -> None:
@@ -351,18 +347,32 @@ def _sampler(path: Path | None):  # noqa: ANN202 - torch imported lazily
 
 
 def _sample_config(args: argparse.Namespace) -> SampleConfig:
-    """Every `sample` flag whose dest is a SampleConfig field goes straight into it: the
-    config checks the values, and its message is the CLI's."""
-    given = {f.name: getattr(args, f.name) for f in fields(SampleConfig) if hasattr(args, f.name)}
-    given["rank"] = args.rank.replace("-", "_")
-    given["exclude"] = frozenset(load_words(args.exclude, keep_case=True) if args.exclude else ())
-    given["category"], given["kinds"] = None, kinds_of(args)
-    given["like"] = _examples(args)
-    if given.pop("like_strength") is not None and not given["like"]:
+    """The `sample` flags given, as the request a person asks for (defaults from each
+    Option): the config checks the values, and its message is the CLI's. A flag that has no
+    effect on this request (its Option says when it applies) gets a one-line warning."""
+    hints = get_type_hints(SampleConfig)
+    given: dict[str, Any] = {}
+    for name, option in options().items():
+        value = getattr(args, name, None) if option.cli == "argument" else None
+        kind = get_origin(hints[name])
+        if value is None:
+            continue
+        if kind is Literal:  # a choice as typed: "per-char"
+            value = value.replace("-", "_")
+        elif kind is frozenset:  # a file of words
+            value = frozenset(load_words(value, keep_case=True))
+        given[name] = value
+    if examples := _examples(args):
+        given["like"] = examples
+    elif "like_strength" in given:
         raise ValueError("--like-strength needs example names: --like NAME or --like-file")
-    if args.like_strength is not None:
-        given["like_strength"] = args.like_strength
-    return SampleConfig(**given)
+    if kinds := kinds_of(args):
+        given["kinds"] = kinds
+    config = SampleConfig.asked(**given)
+    for option in config.not_applying(given):
+        print(f"minigpt2: warning: {option.flag} applies only {option.applies.when}; ignored",
+              file=sys.stderr)
+    return config
 
 
 def _examples(args: argparse.Namespace) -> tuple[str, ...]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from minigpt2.core.sample.request import SampleConfig
+from minigpt2.core.sample.request import SampleConfig, options
 
 State = tuple[int, int]  # (characters of `contains` matched, tail overlap with `ends_with`)
 OFF_LIST = -1  # the trie node of a name that no blocked name starts with
@@ -105,22 +105,22 @@ class Steering:
 
     def check(self) -> None:
         """Raise ImpossibleConstraints, with the reason, if no name can be written."""
-        config = self.config
+        config, flags = self.config, {name: option.flag for name, option in options().items()}
         if config.min_chars > self.limit:
             raise ImpossibleConstraints(
-                f"min-len {config.min_chars} is above this model's limit of {self.limit}"
+                f"{flags['min_len']} {config.min_chars} is above this model's limit of {self.limit}"
             )
-        for label, text in (("ends-with", config.ends_with), ("contains", config.contains)):
-            if len(text) > self.limit:
+        for name in ("ends_with", "contains"):
+            if len(text := getattr(config, name)) > self.limit:
                 raise ImpossibleConstraints(
-                    f"{label} {text!r} is longer than the {self.limit}-character limit"
+                    f"{flags[name]} {text!r} is longer than the {self.limit}-character limit"
                 )
         if not self.feasible(self.start(), len(config.prompt)) or self.blocked.dead_end(
             self.blocked.start(), self.start(), len(config.prompt)
         ):
             raise ImpossibleConstraints(
                 f"no name of at most {self.limit} characters can meet "
-                + ", ".join(f"{k}={v!r}" for k, v in config.constraints().items())
+                + config.describe_constraints()
             )
 
 

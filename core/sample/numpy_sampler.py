@@ -16,7 +16,7 @@ import math
 import secrets
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import fields, replace
+from dataclasses import fields
 
 import numpy as np
 from minigpt2.core.data.vocab import EOS, PAD, chars_that_fit, framed_length
@@ -81,11 +81,7 @@ class NumpySampler:
         return results
 
     def _folded(self, config: SampleConfig) -> SampleConfig:
-        if not self._folds_case:
-            return config
-        return replace(config, prompt=config.prompt.lower(),
-                       exclude_chars=config.exclude_chars.lower(),
-                       exclude=frozenset(word.lower() for word in config.exclude))
+        return config.folded_with(str.lower) if self._folds_case else config
 
     def _steering(self, config: SampleConfig) -> Steering:
         self.vocab.encode(config.prompt)  # UnknownCharacterError

@@ -3,13 +3,17 @@
 The app imports these before torch is loaded (its first frame must not wait a second and
 more); the sampler itself lives in sampler.py. `SampleConfig` is the one place that checks
 sampling settings: the CLI and the Explore pane build one and show its error.
+
+Each SampleConfig field declares, in an `Option`, how a person gives it: its flag, label,
+help, default, whether its text is case-folded, and when it applies. The CLI's arguments,
+Explore's controls, case folding and a favourite's summary are built from these.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -24,14 +28,13 @@ DEFAULT_TIME_LIMIT_S = 0.5
 # (bench/category_bench.py --checkpoint).
 DEFAULT_GUIDANCE = 2.0
 
-# Constraints a name must meet, as reported in --json records (`SampleConfig.constraints`).
-CONSTRAINTS = ("prompt", "ends_with", "contains", "min_len", "max_len", "exclude_chars", "exclude")
 # Names like examples (like.py): the guidance weight towards what the examples share, and
 # how many examples a request keeps (more say nothing new). 0 samples from the model as
 # adapted to the examples; more shares their trait more often, but the names lose more of
 # their look (docs/benchmarks.md).
 DEFAULT_LIKE_STRENGTH = 0.0
 MAX_LIKE_EXAMPLES = 1000
+MAX_SHOWN = 500  # Explore's "How many" at most: a list to choose from, not a word list
 
 
 class Mix(Mapping[str, float]):
@@ -107,36 +110,174 @@ def parse_kinds(values: Sequence[str]) -> Mix:
     return Mix(pairs)
 
 
+# --- one declaration per sampling option ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Applies:
+    """When an option has any effect: in words for a person, and as a test of a request."""
+
+    when: str  # e.g. "with --category"
+    test: Callable[[SampleConfig], bool]
+
+
+ALWAYS = Applies("always", lambda _: True)
+WITH_A_KIND = Applies("with --category", lambda config: bool(config.kinds))
+WITH_EXAMPLES = Applies("with --like", lambda config: bool(config.like))
+# What shapes random draws: the search of --most-likely draws none.
+DRAWN = Applies("without --most-likely", lambda config: not config.most_likely)
+RANKED = Applies("with --most-likely or --sort",
+                 lambda config: config.most_likely or config.sort_by_likelihood)
+
+ControlKind = Literal["text", "whole", "number", "switch", "given", "default", "fixed"]
+
+
+@dataclass(frozen=True)
+class Control:
+    """How Explore sets an option. A widget ("text", "whole", "number", "switch") with an id;
+    "given": the pane passes it (the prompt line, the seed, the blocklist, the kinds chosen,
+    the examples, the time limit); "default": the Option's default where it applies, else
+    the field's; "fixed": always `on`."""
+
+    kind: ControlKind
+    id: str = ""
+    empty: str = ""  # what an empty field means ("any", "off"); a field with a default shows it
+    tip: str = ""  # a switch's tooltip
+    minimum: float | None = None  # a number field's own check, as the user types
+    maximum: float | None = None
+    on: Any = True  # a switch's value when checked (else the field's default); a fixed value
+    asks: bool = True  # False: Explore applies it to the names shown, and needs none new
+
+
+Summary = Literal["always", "changed", "never"]  # when a favourite's one-line summary shows it
+
+
+@dataclass(frozen=True)
+class Option:
+    """One SampleConfig field as a person gives it: the CLI's flag, Explore's control, case
+    folding, a favourite's summary, and when it applies. The field's own default is the
+    core's; `default`, where given, is what a person gets who leaves the option out, where
+    it applies (`SampleConfig.asked`)."""
+
+    flag: str  # e.g. "--ends-with"
+    label: str  # the app's name for it, e.g. "Ends with"
+    help: str  # the CLI's help
+    control: Control
+    applies: Applies = ALWAYS
+    folds: bool = False  # text written as the training words were (lower-cased, composed)
+    constraint: bool = False  # every returned name meets it; reported in --json records
+    default: Any = None
+    short: str = ""  # in a favourite's summary (e.g. "T"); "" = the flag's name
+    summary: Summary = "changed"
+    metavar: str | None = None
+    # "custom": the CLI builds the argument itself (--category, shared with eval and score)
+    cli: Literal["argument", "custom"] = "argument"
+
+    @property
+    def name(self) -> str:
+        """The flag without its dashes: "ends-with"."""
+        return self.flag.lstrip("-")
+
+    @property
+    def summary_label(self) -> str:
+        return self.short or self.name
+
+
+def _option(default: Any, option: Option) -> Any:  # noqa: ANN401 - a dataclass field
+    return field(default=default, metadata={OPTION: option})
+
+
+OPTION = "option"  # the metadata key of a field's Option
+GIVEN = Control("given")
+AS_DEFAULT = Control("default")
+
+
 @dataclass(frozen=True)
 class SampleConfig:
-    """A request for names. Every constraint is exact: each returned name meets all of them."""
+    """A request for names. Every constraint is exact: each returned name meets all of them.
+    Each field declares, in its Option, how a person gives it; Explore shows its controls
+    in the order of the fields."""
 
-    prompt: str = ""  # every name starts with it
-    n: int = 20
-    temperature: float = 1.0  # 0 = greedy
-    top_k: int | None = None
-    top_p: float | None = None
-    min_len: int | None = None  # characters, prompt included
-    max_len: int | None = None  # characters, prompt included; None = the model's limit
-    ends_with: str = ""
-    contains: str = ""
-    exclude_chars: str = ""  # characters no name may hold
-    exclude: frozenset[str] = frozenset()  # a blocklist: these words are never returned
-    seed: int | None = None
-    novel_only: bool = False
-    unique: bool = False
-    sort_by_likelihood: bool = False
-    most_likely: bool = False  # a search for the most likely names instead of random draws
-    rank: Rank = "total"  # how most_likely (and sorting) ranks: total or per-char logprob
-    include_cut: bool = False  # also return names cut at the model's length limit
-    time_limit_s: float | None = DEFAULT_TIME_LIMIT_S  # then return what was found
-    category: str | None = None  # a model with categories: names of this kind; None = any
+    prompt: str = _option("", Option(
+        "--prompt", "Start of the name", "every name starts with this", GIVEN,
+        folds=True, constraint=True, summary="never"))
+    min_len: int | None = _option(None, Option(  # characters, prompt included
+        "--min-len", "Min length", "shortest name in characters",
+        Control("whole", "min-len", "any"), constraint=True))
+    max_len: int | None = _option(None, Option(  # None = the model's limit
+        "--max-len", "Max length", "longest name in characters",
+        Control("whole", "max-len", "any"), constraint=True))
+    temperature: float = _option(1.0, Option(  # 0 = greedy
+        "--temperature", "Temperature", "0 = greedy", Control("number", "temperature", minimum=0),
+        applies=DRAWN, short="T", summary="always"))
+    n: int = _option(20, Option(
+        "-n", "How many", "how many names",
+        Control("whole", "count", minimum=1, maximum=MAX_SHOWN),
+        summary="never"))
+    top_k: int | None = _option(None, Option(
+        "--top-k", "Top-k", "draw from the k likeliest next characters",
+        Control("whole", "top-k", "off", minimum=1), applies=DRAWN, summary="always"))
+    top_p: float | None = _option(None, Option(
+        "--top-p", "Top-p", "draw from the likeliest next characters that make up this share",
+        Control("number", "top-p", "off"), applies=DRAWN, summary="always"))
+    ends_with: str = _option("", Option(
+        "--ends-with", "Ends with", "every name ends with S", Control("text", "ends-with", "any"),
+        folds=True, constraint=True, metavar="S"))
+    contains: str = _option("", Option(
+        "--contains", "Contains", "every name contains S", Control("text", "contains", "any"),
+        folds=True, constraint=True, metavar="S"))
+    exclude_chars: str = _option("", Option(
+        "--exclude-chars", "Never these", "no name holds any of these characters",
+        Control("text", "exclude-chars", "none"), folds=True, constraint=True, metavar="CHARS"))
+    exclude: frozenset[str] = _option(frozenset(), Option(  # these words are never returned
+        "--exclude", "Blocked names", "blocklist: one word per line", GIVEN, folds=True,
+        constraint=True, summary="never", metavar="FILE"))
+    seed: int | None = _option(None, Option(
+        "--seed", "Seed", "the same seed, the same names", GIVEN, summary="always"))
+    novel_only: bool = _option(False, Option(
+        "--novel-only", "Only new names", "skip names in the data",
+        Control("switch", "novel-only", tip="Hide names that are in the word list"),
+        constraint=True))
+    unique: bool = _option(False, Option(
+        "--unique", "No repeats", "no repeated names", Control("fixed"), summary="never"))
+    sort_by_likelihood: bool = _option(False, Option(
+        "--sort", "Sort by score", "most likely first",
+        Control("switch", "sort", tip="Most likely first, by the ranking below", asks=False),
+        summary="never"))
+    most_likely: bool = _option(False, Option(  # a search instead of random draws
+        "--most-likely", "Most likely", "the likeliest names (an exact search)",
+        Control("switch", "most-likely", tip="The most likely names (an exact search under the"
+                " same constraints), not random draws")))
+    rank: Rank = _option("total", Option(  # how most_likely (and sorting) ranks
+        "--rank", "Rank per char",
+        "by total log-probability (the likeliest names) or per character",
+        Control("switch", "per-char", on="per_char",
+                tip="Rank by log-probability per character, not in total: favours longer names"),
+        applies=RANKED))
+    include_cut: bool = _option(False, Option(
+        "--include-cut", "Cut names", "also names cut at the model's length limit",
+        Control("fixed"), summary="never"))
+    time_limit_s: float | None = _option(DEFAULT_TIME_LIMIT_S, Option(  # then return what was found
+        "--time-limit", "Time limit", "return what was found after S seconds", GIVEN,
+        summary="never", metavar="S"))
+    category: str | None = _option(None, Option(  # one kind of name; None = any
+        "--category", "Kind of name", "names of this kind", AS_DEFAULT, summary="never",
+        cli="custom"))
     # Kinds mixed by weight (a Mix: shares summing to 1). One kind is `category` alone, and
     # either field may give it: the other follows. Empty: `category` says.
-    kinds: Mapping[str, float] = Mix()
-    guidance: float = 0.0  # with a kind: lean towards what sets it apart (guidance.py)
-    like: tuple[str, ...] = ()  # names like these (like.py); never returned themselves
-    like_strength: float = DEFAULT_LIKE_STRENGTH  # with `like`: how far to lean towards them
+    kinds: Mapping[str, float] = _option(Mix(), Option(
+        "--category", "Kind of name", "names of these kinds: KIND or KIND=WEIGHT, repeated",
+        GIVEN, short="kind", cli="custom"))
+    guidance: float = _option(0.0, Option(  # lean towards what sets the kind apart (guidance.py)
+        "--guidance", "Guidance", "lean towards names typical of the kind (0 = none)",
+        AS_DEFAULT, applies=WITH_A_KIND, default=DEFAULT_GUIDANCE,
+        metavar="W"))
+    like: tuple[str, ...] = _option((), Option(  # never returned themselves (like.py)
+        "--like", "Like", "names like this one; give it again", GIVEN, folds=True,
+        summary="never", metavar="NAME"))
+    like_strength: float = _option(DEFAULT_LIKE_STRENGTH, Option(
+        "--like-strength", "Like strength", "how far to lean towards the examples (0 = least)",
+        AS_DEFAULT, applies=WITH_EXAMPLES, metavar="W"))
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "exclude", frozenset(self.exclude))
@@ -144,20 +285,45 @@ class SampleConfig:
         self._settle_like()
         _at_least(1, n=self.n, top_k=self.top_k, min_len=self.min_len, max_len=self.max_len)
         if not (math.isfinite(self.temperature) and self.temperature >= 0):
-            raise ValueError(f"temperature must be 0 or more (got {self.temperature})")
+            raise _invalid("temperature", f"must be 0 or more (got {self.temperature})")
         if self.top_p is not None and not 0 < self.top_p <= 1:
-            raise ValueError(f"top-p must be in (0, 1] (got {self.top_p})")
+            raise _invalid("top_p", f"must be in (0, 1] (got {self.top_p})")
         if self.seed is not None and not 0 <= self.seed <= MAX_SEED:
-            raise ValueError(f"seed must be between 0 and {MAX_SEED} (got {self.seed})")
+            raise _invalid("seed", f"must be between 0 and {MAX_SEED} (got {self.seed})")
         if self.time_limit_s is not None and not (
             math.isfinite(self.time_limit_s) and self.time_limit_s > 0
         ):
-            raise ValueError(f"time limit must be a positive number (got {self.time_limit_s})")
+            raise _invalid("time_limit_s", f"must be a positive number (got {self.time_limit_s})")
         if self.rank not in ("total", "per_char"):
-            raise ValueError(f"rank must be 'total' or 'per_char' (got {self.rank!r})")
+            raise _invalid("rank", f"must be 'total' or 'per-char' (got {self.rank!r})")
         if not (math.isfinite(self.guidance) and 0 <= self.guidance <= 10):
-            raise ValueError(f"guidance must be between 0 and 10 (got {self.guidance})")
+            raise _invalid("guidance", f"must be between 0 and 10 (got {self.guidance})")
         self._check_possible()
+
+    @classmethod
+    def asked(cls, **given: Any) -> SampleConfig:  # noqa: ANN401
+        """A request as a person gives it (the CLI, Explore): the options given, and each
+        other one at its Option's default where that applies (guidance, with a kind)."""
+        config = cls(**given)
+        defaults = {name: option.default for name, option in options().items()
+                    if name not in given and option.default is not None
+                    and option.applies.test(config)}
+        return replace(config, **defaults) if defaults else config
+
+    def not_applying(self, given: Iterable[str]) -> list[Option]:
+        """The options among `given` (field names) that have no effect on this request."""
+        declared = options()
+        return [declared[name] for name in given if not declared[name].applies.test(self)]
+
+    def folded_with(self, fold: Callable[[str], str]) -> SampleConfig:
+        """The request with the text of each folding option passed through `fold`."""
+        changed: dict[str, Any] = {}
+        for name, option in options().items():
+            if option.folds:
+                value = getattr(self, name)
+                changed[name] = (fold(value) if isinstance(value, str)
+                                 else type(value)(fold(item) for item in value))
+        return replace(self, **changed)
 
     def _settle_kinds(self) -> None:
         """`category` and `kinds` say the same: one kind is both a category and a mix of one."""
@@ -173,32 +339,29 @@ class SampleConfig:
 
     def _settle_like(self) -> None:
         if isinstance(self.like, str):  # a name is not a list of one-letter names
-            raise ValueError("like: expected a list of names")
+            raise _invalid("like", "expected a list of names", ":")
         examples = tuple(dict.fromkeys(name.strip() for name in self.like))
         if "" in examples:
-            raise ValueError("an empty example name")
+            raise _invalid("like", "an empty example name", ":")
         object.__setattr__(self, "like", examples[:MAX_LIKE_EXAMPLES])
         if not (math.isfinite(self.like_strength) and self.like_strength >= 0):
-            raise ValueError(f"like strength must be 0 or more (got {self.like_strength})")
+            raise _invalid("like_strength",
+                           f"like strength must be 0 or more (got {self.like_strength})", ":")
 
     def _check_possible(self) -> None:
         """Refuse, before any sampling, what no name can meet (the model's own limits are
-        the sampler's to check)."""
+        the sampler's to check). The option at fault leads, by its flag."""
         if self.min_len is not None and self.max_len is not None and self.min_len > self.max_len:
-            raise ValueError(f"min-len {self.min_len} is above max-len {self.max_len}")
+            raise _invalid("min_len", f"{self.min_len} is above max-len {self.max_len}")
+        texts = {name: getattr(self, name) for name in ("prompt", "ends_with", "contains")}
         if self.max_len is not None:
-            for label, text in (("prompt", self.prompt), ("ends-with", self.ends_with)):
+            for name, text in texts.items():
                 if len(text) > self.max_len:
-                    raise ValueError(f"{label} {text!r} is longer than max-len {self.max_len}")
-            if len(self.contains) > self.max_len:
-                raise ValueError(f"contains {self.contains!r} is longer than max-len")
-        for label, text in (
-            ("prompt", self.prompt),
-            ("ends-with", self.ends_with),
-            ("contains", self.contains),
-        ):
+                    raise _invalid(name, f"{text!r} is longer than max-len {self.max_len}")
+        for name, text in texts.items():
             if banned := sorted(set(text) & set(self.exclude_chars)):
-                raise ValueError(f"{label} {text!r} holds excluded characters {''.join(banned)!r}")
+                raise _invalid(name, f"{text!r} holds {''.join(banned)!r}, excluded by "
+                                     f"{options()['exclude_chars'].flag}")
 
     @property
     def min_chars(self) -> int:
@@ -222,17 +385,20 @@ class SampleConfig:
 
     def constraints(self) -> dict[str, Any]:
         """The constraints that apply, as a JSON-able dict (the blocklist by its size)."""
-        defaults = {f.name: f.default for f in fields(self)}
-        applied = {k: getattr(self, k) for k in CONSTRAINTS if getattr(self, k) != defaults[k]}
+        applied = {f.name: getattr(self, f.name) for f in fields(self)
+                   if f.metadata[OPTION].constraint and getattr(self, f.name) != f.default}
         if "exclude" in applied:
             applied["exclude"] = len(self.exclude)
-        if self.novel_only:
-            applied["novel_only"] = True
         return applied
 
+    def describe_constraints(self) -> str:
+        """The constraints that apply by their flags, e.g. "--ends-with 'a', --max-len 3"."""
+        declared = options()
+        return ", ".join(declared[name].flag + ("" if value is True else f" {value!r}")
+                         for name, value in self.constraints().items())
+
     def as_dict(self) -> dict[str, Any]:
-        """Every field as JSON-able values (the blocklist as a sorted list): what a favourite
-        stores to say where a name came from."""
+        """Every field as JSON-able values (the blocklist as a sorted list)."""
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         values["exclude"] = sorted(self.exclude)
         values["kinds"] = dict(self.kinds)
@@ -240,7 +406,7 @@ class SampleConfig:
         return values
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> SampleConfig:
+    def from_dict(cls, values: Mapping[str, Any]) -> SampleConfig:
         """The inverse of `as_dict`; unknown keys (from a newer version) are ignored.
         Raises ValueError, as the constructor does, for values out of range."""
         known = {f.name for f in fields(cls)}
@@ -250,10 +416,20 @@ class SampleConfig:
             raise ValueError(f"sampling settings: {exc}") from None
 
 
+def options() -> dict[str, Option]:
+    """Each SampleConfig field's Option, in the order of the fields."""
+    return {f.name: f.metadata[OPTION] for f in fields(SampleConfig)}
+
+
+def _invalid(name: str, problem: str, joint: str = "") -> ValueError:
+    """An error that names the option by the flag a person types."""
+    return ValueError(f"{options()[name].flag}{joint} {problem}")
+
+
 def _at_least(low: int, **values: int | None) -> None:
     for name, value in values.items():
         if value is not None and value < low:
-            raise ValueError(f"{name.replace('_', '-')} must be at least {low} (got {value})")
+            raise _invalid(name, f"must be at least {low} (got {value})")
 
 
 @dataclass(frozen=True)

@@ -138,16 +138,9 @@ class Sampler:
                                  f" {self.max_chars} characters")
 
     def folded(self, config: SampleConfig) -> SampleConfig:
-        """The request with its text folded as the training words were (see fold)."""
-        return replace(
-            config,
-            prompt=self.fold(config.prompt),
-            ends_with=self.fold(config.ends_with),
-            contains=self.fold(config.contains),
-            exclude_chars=self.fold(config.exclude_chars),
-            exclude=frozenset(self.fold(word) for word in config.exclude),
-            like=tuple(self.fold(name) for name in config.like),
-        )
+        """The request with its text folded as the training words were (see fold): the
+        options that declare that they fold."""
+        return config.folded_with(self.fold)
 
     def sample(
         self, config: SampleConfig, cancelled: Callable[[], bool] = lambda: False

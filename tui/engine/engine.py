@@ -271,20 +271,19 @@ class Engine(ExploreQueries):  # Explore's extras: engine_explore.py
 
     def sample(self, config: SampleConfig, cancelled: Callable[[], bool] = lambda: False
                ) -> list[Sample] | None:
-        """Names for `config` (cut ones kept, marked), or None if `cancelled()` turned true
-        while waiting or while sampling: the sampler checks it every step, so a stale request
-        stops mid-way. Raises EngineError."""
-        wanted = replace(config, include_cut=True)
+        """Names for `config`, or None if `cancelled()` turned true while waiting or while
+        sampling: the sampler checks it every step, so a stale request stops mid-way. Raises
+        EngineError."""
         quick = self._quick
-        if quick is not None and quick.supports(wanted):
+        if quick is not None and quick.supports(config):
             try:
                 names: list[Sample] | None = explained(
-                    "Cannot sample", quick.vocab, lambda: quick.sample(wanted, cancelled))
+                    "Cannot sample", quick.vocab, lambda: quick.sample(config, cancelled))
             finally:
                 self._quick_answered.set()
         else:
             names = self._use_sampler("Cannot sample", cancelled,
-                                      lambda sampler: sampler.sample(wanted, cancelled))
+                                      lambda sampler: sampler.sample(config, cancelled))
         return None if cancelled() else names
 
     def attention(self, word: str) -> AttentionMap | None:

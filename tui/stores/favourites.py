@@ -18,11 +18,14 @@ from typing import Any
 
 import platformdirs
 from minigpt2.core.files import atomic_write_text
+from minigpt2.core.sample.request import SampleConfig, options
 
 APP_NAME = "minigpt2-tui"
 FILE_VERSION = 1
 EXPORT_FORMATS = (".txt", ".csv", ".json")
-SETTING_LABELS = {"temperature": "T", "top_k": "top-k", "top_p": "top-p", "seed": "seed"}
+# What a favourite does not keep of its request: the blocklist is the app's own list, kept
+# apart (blocklist.py), and may hold thousands of names.
+NOT_KEPT = frozenset({"exclude"})
 
 
 def default_favourites_path() -> Path:
@@ -45,7 +48,7 @@ class Favourite:
     name: str
     added_at: str  # ISO 8601, UTC, to the second
     prompt: str = ""
-    settings: dict[str, Any] = field(default_factory=dict)  # temperature, top-k, model, ...
+    settings: dict[str, Any] = field(default_factory=dict)  # favourite_settings, model, step
 
     @classmethod
     def now(cls, name: str, prompt: str = "", settings: Mapping[str, Any] | None = None
@@ -66,20 +69,41 @@ class Favourite:
         )
 
     def describe_settings(self) -> str:
-        """A short human summary, e.g. 'T 0.8 · top-k 5 · seed 0 · default model, step 3000'."""
+        """A short human summary, e.g. 'T 0.8 · top-k 5 · seed 0 · default model, step 3000':
+        the options that are always summed up, and the others where they are not at their
+        defaults, each by its Option's short label."""
         settings = {k: v for k, v in self.settings.items() if v is not None}
+        defaults = SampleConfig().as_dict()
         parts = []
-        for key, label in SETTING_LABELS.items():
-            if key in settings:
-                parts.append(f"{label} {settings.pop(key)}")
+        for name, option in options().items():
+            if name not in settings:
+                continue
+            value = settings.pop(name)
+            if option.summary == "always" or (option.summary == "changed"
+                                              and value != defaults[name]):
+                parts.append(_summed_up(option.summary_label, value))
         model, step = settings.pop("model", None), settings.pop("step", None)
-        if isinstance(like := settings.pop("like", None), list) and like:
+        if isinstance(like := self.settings.get("like"), list) and like:
             more = f" +{len(like) - 2}" if len(like) > 2 else ""
             parts.append(f"like {', '.join(map(str, like[:2]))}{more}")
         parts += [f"{key} {value}" for key, value in settings.items()]
         if model is not None:
             parts.append(f"{model} model" + (f", step {step}" if step is not None else ""))
         return " · ".join(parts)
+
+
+def favourite_settings(request: SampleConfig) -> dict[str, Any]:
+    """What a favourite keeps of the request it was found with: every setting (constraints,
+    kinds and examples included) but those in NOT_KEPT, as JSON-able values."""
+    return {k: v for k, v in request.as_dict().items() if k not in NOT_KEPT}
+
+
+def _summed_up(label: str, value: Any) -> str:  # noqa: ANN401 - a setting's JSON value
+    if value is True:
+        return label
+    if isinstance(value, dict):  # kinds and their weights
+        return f"{label} " + " + ".join(f"{kind} {share:g}" for kind, share in value.items())
+    return f"{label} {value}"
 
 
 def _key(name: str) -> str:

@@ -1,5 +1,5 @@
 """Explore: type the start of a name and the model proposes names that begin with it,
-shaped by the settings beside them (explore_settings.py), and, after "More like these" in
+shaped by the settings beside them (settings.py), and, after "More like these" in
 Favourites, like a few example names until ctrl+g clears them."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from minigpt2.tui.engine.engine import Engine, EngineError
 from minigpt2.tui.keymap import Where, bindings
 from minigpt2.tui.messages import CandidatesFailed, CandidatesReady, FavouriteRequested
 from minigpt2.tui.stores.blocklist import Blocklist
-from minigpt2.tui.stores.favourites import SETTING_LABELS
+from minigpt2.tui.stores.favourites import favourite_settings
 from minigpt2.tui.widgets.explore.attention_map import AttentionView
 from minigpt2.tui.widgets.explore.candidate_list import CandidateList, Row, header
 from minigpt2.tui.widgets.explore.did_you_mean import DidYouMean
@@ -345,11 +345,22 @@ class ExplorePane(Vertical):
             return
         request = self.shown_request or SampleConfig()
         preset, step = self.engine.sampling_from or (None, None)
-        settings = {**{key: getattr(request, key) for key in SETTING_LABELS},
-                    "model": preset, "step": step}
-        if request.like:  # found by "More like these": the examples it was like
-            settings["like"] = list(request.like)
+        settings = {**favourite_settings(request), "model": preset, "step": step}
         self.post_message(FavouriteRequested(candidate.name, request.prompt, settings))
+
+    def use_settings(self, settings: dict[str, Any]) -> None:
+        """Sample as a favourite was found: its prompt, seed, kinds, constraints and, if it
+        was found like some examples, those examples."""
+        try:
+            config = SampleConfig.from_dict(settings)
+        except ValueError as exc:
+            self._say(f"Cannot use these settings: {exc}", error=True)
+            return
+        self.prompt.value = config.prompt
+        self.seed = self.seed if config.seed is None else config.seed
+        self.form.apply(config)
+        count = len(config.like)
+        self.set_like(config.like, f"{count} example{'s' * (count != 1)} of a favourite")
 
     def action_block(self) -> None:
         """Never show the highlighted name again: it goes to the blocklist, which every

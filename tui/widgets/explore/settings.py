@@ -1,45 +1,59 @@
-"""Explore's settings: the shape of a name (ends with, contains, length), the kind of name
-for a model with categories (one, any, or a mix with a weight per kind), how to sample, and
-the switches. It turns them into a core `SampleConfig`, which alone checks them: its error
-is what the user reads."""
+"""Explore's settings: the shape of a name (ends with, contains, characters never used,
+length), the kind of name for a model with categories (one, any, or a mix with a weight per
+kind), how to sample, and the switches. Each control is built from its option's declaration
+in core (request.py: label, id, default, what empty means). It turns them into a core
+`SampleConfig`, which alone checks them: its error is what the user reads."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from minigpt2.core.sample.request import DEFAULT_GUIDANCE, DEFAULT_TIME_LIMIT_S, Mix, SampleConfig
+from minigpt2.core.sample.request import (
+    DEFAULT_TIME_LIMIT_S,
+    Control,
+    Mix,
+    SampleConfig,
+    options,
+)
 from minigpt2.tui.widgets.fields import number_field, read_number
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.validation import Integer, Number
+from textual.validation import Integer, Number, Validator
 from textual.widgets import Checkbox, Input, Label, Select
 
-MAX_COUNT = 500
 TIME_LIMIT_S = DEFAULT_TIME_LIMIT_S  # then show the names found ("found 7 of 20")
-# (label, id, what is typed, what empty means); SampleConfig checks the ranges it owns.
-NUMBERS = (
-    ("Min length", "min-len", Integer(), "any"),
-    ("Max length", "max-len", Integer(), "any"),
-    ("Temperature", "temperature", Number(minimum=0), "1.0"),
-    ("How many", "count", Integer(minimum=1, maximum=MAX_COUNT), "20"),
-    ("Top-k", "top-k", Integer(minimum=1), "off"),
-    ("Top-p", "top-p", Number(), "off"),
-)
-TEXTS = (("Ends with", "ends-with"), ("Contains", "contains"))
-# (label, id, tooltip) of each switch, two to a row
-SWITCHES = (
-    ("Only new names", "novel-only", "Hide names that are in the word list"),
-    ("Sort by score", "sort", "Most likely first, by the ranking below"),
-    ("Most likely", "most-likely",
-     "The most likely names (an exact search under the same constraints), not random draws"),
-    ("Rank per char", "per-char",
-     "Rank by log-probability per character, not in total: favours longer names"),
-)
-TEXT_SETTINGS = ("prompt", *(name for _, name in TEXTS), *(name for _, name, _, _ in NUMBERS))
-SWITCH_IDS = tuple(name for _, name, _ in SWITCHES)
+# The options with a control here, by kind, in the order of SampleConfig's fields (each
+# field's Option says which control it has, its label and what an empty field means).
+TEXTS = {name: option for name, option in options().items() if option.control.kind == "text"}
+NUMBERS = {name: option for name, option in options().items()
+           if option.control.kind in ("whole", "number")}
+SWITCHES = {name: option for name, option in options().items()
+            if option.control.kind == "switch"}
+FIXED = {name: option.control.on for name, option in options().items()
+         if option.control.kind == "fixed"}
+TEXT_SETTINGS = ("prompt", *(o.control.id for o in (*TEXTS.values(), *NUMBERS.values())))
+SWITCH_IDS = tuple(option.control.id for option in SWITCHES.values())
 ANY_KIND = "Any kind"
 MIX = "\tmix"  # the choice "a mix of kinds": a tab, which no kind's name holds
+FLAG = re.compile(r"(?<![\w-])--?[a-z][a-z-]*")  # a flag in a core error: "--min-len"
+
+
+def _shown(value: Any) -> str:  # noqa: ANN401 - a field's value
+    """A field's value as typed into its Input: empty for none."""
+    return "" if value is None else str(value)
+
+
+def _validator(control: Control) -> Validator:
+    kind = Integer if control.kind == "whole" else Number
+    return kind(minimum=control.minimum, maximum=control.maximum)
+
+
+def _as_named_here(error: str) -> str:
+    """A core error for the app, which has no flags: "--min-len 8" as "min-len 8"."""
+    flags = {option.flag: option.name for option in options().values()}
+    return FLAG.sub(lambda match: flags.get(match[0], match[0]), error)
 
 
 class ExploreSettings(VerticalScroll):
@@ -49,23 +63,32 @@ class ExploreSettings(VerticalScroll):
     _weights: dict[str, Input] = {}  # noqa: RUF012 - replaced, never changed: a weight per kind
 
     def compose(self) -> ComposeResult:
-        with Horizontal(classes="field-row"):
-            for label, name in TEXTS:
-                yield Vertical(Label(label, classes="field-label"),
-                               Input(id=name, compact=True, placeholder="any"), classes="field")
-        for row in range(0, len(NUMBERS), 2):
+        texts = list(TEXTS.values())
+        for row in range(0, len(texts), 2):  # two to a row: three are cut short at 80 columns
             with Horizontal(classes="field-row"):
-                for label, name, validator, placeholder in NUMBERS[row:row + 2]:
-                    value = {"temperature": "1.0", "count": "20"}.get(name, "")
-                    yield number_field(label, name, validator, placeholder, value=value)
+                for option in texts[row:row + 2]:
+                    field = Input(id=option.control.id, compact=True,
+                                  placeholder=option.control.empty)
+                    yield Vertical(Label(option.label, classes="field-label"), field,
+                                   classes="field")
+        numbers = list(NUMBERS.items())
+        for row in range(0, len(numbers), 2):
+            with Horizontal(classes="field-row"):
+                for name, option in numbers[row:row + 2]:
+                    default = _shown(SampleConfig.__dataclass_fields__[name].default)
+                    control = option.control
+                    yield number_field(option.label, control.id, _validator(control),
+                                       default or control.empty, value=default)
         with Vertical(id="category-field", classes="field"):
             yield Label("Kind of name", classes="field-label")
             yield Select[str]([], id="category", prompt=ANY_KIND, compact=True)
             yield Horizontal(id="kind-weights", classes="field-row")  # a weight per kind
-        for row in range(0, len(SWITCHES), 2):
+        switches = list(SWITCHES.values())
+        for row in range(0, len(switches), 2):
             with Horizontal(classes="switch-row"):
-                for label, name, tip in SWITCHES[row:row + 2]:
-                    yield Checkbox(label, id=name, compact=True, tooltip=tip)
+                for option in switches[row:row + 2]:
+                    yield Checkbox(option.label, id=option.control.id, compact=True,
+                                   tooltip=option.control.tip)
 
     def on_mount(self) -> None:
         self.query_one("#category-field").display = False
@@ -154,26 +177,33 @@ class ExploreSettings(VerticalScroll):
     def config(self, prompt: str, seed: int, exclude: frozenset[str],
                like: tuple[str, ...] = ()) -> SampleConfig:
         """The controls as a sampling config. Raises ValueError naming a bad setting."""
-        numbers = {name: read_number(self.query_one(f"#{name}", Input), label)
-                   for label, name, _, _ in NUMBERS}
-
-        def whole(name: str) -> int | None:
-            value = numbers[name]
-            return None if value is None else int(value)
-
+        values: dict[str, Any] = dict(FIXED)
+        values |= {name: self.text(option.control.id) for name, option in TEXTS.items()}
+        for name, option in NUMBERS.items():
+            number = read_number(self.query_one(f"#{option.control.id}", Input), option.label)
+            if number is not None:
+                values[name] = int(number) if option.control.kind == "whole" else number
+        values |= {name: option.control.on for name, option in SWITCHES.items()
+                   if option.control.asks and self.switch(option.control.id)}
         try:
             kinds = self.kinds() if self.categories_shown else Mix()
-            return SampleConfig(
-                prompt=prompt, n=whole("count") or 20,
-                temperature=1.0 if numbers["temperature"] is None else numbers["temperature"],
-                top_k=whole("top-k"), top_p=numbers["top-p"], seed=seed, unique=True,
-                novel_only=self.switch("novel-only"),
-                ends_with=self.text("ends-with"), contains=self.text("contains"),
-                min_len=whole("min-len"), max_len=whole("max-len"),
-                most_likely=self.switch("most-likely"),
-                rank="per_char" if self.switch("per-char") else "total",
-                kinds=kinds, guidance=DEFAULT_GUIDANCE if kinds else 0.0,
-                exclude=exclude, time_limit_s=TIME_LIMIT_S, like=like,
-            )
+            return SampleConfig.asked(**values, prompt=prompt, seed=seed, exclude=exclude,
+                                      like=like, kinds=kinds, time_limit_s=TIME_LIMIT_S)
         except ValueError as exc:  # a range or a combination SampleConfig owns
-            raise ValueError(f"Cannot sample: {exc}.") from None
+            raise ValueError(f"Cannot sample: {_as_named_here(str(exc))}.") from None
+
+    def apply(self, config: SampleConfig) -> None:
+        """Set the controls to `config` (a favourite's settings): its kinds too, where this
+        model has them."""
+        for name, option in (TEXTS | NUMBERS).items():
+            self.query_one(f"#{option.control.id}", Input).value = _shown(getattr(config, name))
+        for name, option in SWITCHES.items():
+            checked = getattr(config, name) == option.control.on
+            self.query_one(f"#{option.control.id}", Checkbox).value = checked
+        kinds = Mix.of(config.kinds)
+        choice = config.category if len(kinds) == 1 else (MIX if kinds else None)
+        if choice is not None and choice not in (*self._categories, MIX):
+            choice = None  # a kind this model lacks: any kind
+        for kind, field in self._weights.items():
+            field.value = f"{kinds.get(kind, 0):g}" if choice == MIX else field.value
+        self.query_one("#category", Select).value = Select.NULL if choice is None else choice

@@ -1,5 +1,6 @@
-"""Favourites: the names kept, where they came from; remove and export; mark some and ask
-Explore for more like them (or like all). Below them, the blocked names (blocklist.py),
+"""Favourites: the names kept, where they came from; remove and export; sample again as
+one was found (its settings back in Explore); mark some and ask Explore for more like them
+(or like all). Below them, the blocked names (blocklist.py),
 which Explore never shows; Delete there unblocks one."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from minigpt2.core.sample.request import MAX_LIKE_EXAMPLES
 from minigpt2.tui.keymap import EXPORT, MORE_LIKE, REMOVE, Where, bindings, tooltip
 from minigpt2.tui.messages import (
     FavouriteRemoveRequested,
+    FavouriteSettingsRequested,
     FavouritesExportRequested,
     MoreLikeRequested,
 )
@@ -43,6 +45,7 @@ class FavouritesPane(Vertical):
         super().__init__(id=id)
         self.blocklist = blocklist
         self.marked: set[str] = set()  # names for "More like these"; none marked: all
+        self._shown: dict[str, Favourite] = {}  # by name, as shown
 
     def on_mount(self) -> None:
         if self.blocklist is not None:
@@ -81,6 +84,7 @@ class FavouritesPane(Vertical):
         row = table.cursor_row
         table.clear()
         self.marked &= {item.name for item in favourites}
+        self._shown = {item.name: item for item in favourites}
         for item in favourites:
             # Text, not str: a str cell is read as markup, and names may hold [brackets].
             table.add_row(self._name_cell(item.name), Text(local_time(item.added_at)),
@@ -159,6 +163,15 @@ class FavouritesPane(Vertical):
         if len(chosen) > MAX_LIKE_EXAMPLES:
             label += f" (the first {MAX_LIKE_EXAMPLES:,})"
         self.post_message(MoreLikeRequested(chosen, label))
+
+    def action_use_settings(self) -> None:
+        """Back to Explore with the settings the selected favourite was found with."""
+        name = self.selected_name()
+        if name is None or name not in self._shown:
+            self.app.bell()
+            return
+        item = self._shown[name]
+        self.post_message(FavouriteSettingsRequested({**item.settings, "prompt": item.prompt}))
 
     def action_remove(self) -> None:
         blocked = self.blocked_table
