@@ -12,7 +12,6 @@ from contextlib import suppress
 from minigpt2.core.data.words import DEFAULT_DATASET
 from minigpt2.tui.commands import app_commands
 from minigpt2.tui.engine.engine import Engine
-from minigpt2.tui.engine.model_info import ModelInfo
 from minigpt2.tui.engine.startup import choose_preset, initial_tab, mark, open_first_model
 from minigpt2.tui.engine.train_state import TrainState
 from minigpt2.tui.launch import (
@@ -93,8 +92,6 @@ class MiniGPT2App(App[None]):
         if self.options.freeze_gc:  # as the command line runs it: the process is the app's
             tune_malloc()
         self.keeper = FavouritesKeeper(self.options.favourites or default_favourites_path())
-        self.model_info: ModelInfo | None = None
-        self.notices: list[tuple[str, str]] = []  # (severity, text) of every notification
         self.session = Session(self.options.data_dir or default_data_dir())
         self.blocklist = Blocklist(self.session.directory / BLOCKLIST_FILE)  # beside favourites
         # --fresh: the shipped model and the defaults; else where the user left off
@@ -189,8 +186,6 @@ class MiniGPT2App(App[None]):
     def _model_changed(self, message: ModelChanged) -> None:
         if not self.is_running:  # a run that ends as the app quits
             return
-        if message.info is not None:
-            self.model_info = message.info
         if message.info is not None and message.reason == "loaded":
             self.train_pane.show_history(message.info)
             self.train_pane.show_message(f"Loaded {message.source}: {message.info.describe()}. "
@@ -200,11 +195,8 @@ class MiniGPT2App(App[None]):
 
     @property
     def train_state(self) -> TrainState:
-        """Owned by the Train pane; read there."""
-        try:
-            return self.train_pane.state
-        except NoMatches:  # before compose or while quitting
-            return TrainState.IDLE
+        """Owned by the engine; the Train pane tells the app when it changes."""
+        return self.engine.train_state
 
     @on(TrainingStateChanged)
     def _training_state(self) -> None:
@@ -233,7 +225,7 @@ class MiniGPT2App(App[None]):
         running = self.train_state.active and name in ("pause", "resume", "stop")
         if not (on_train_tab or running):
             return False
-        return self.train_pane.check_action(name, ())
+        return self.train_state.allows(name)
 
     def action_train(self, name: str) -> None:
         """Forward a training key to the Train pane (start, pause, resume, stop, ...)."""
@@ -244,7 +236,7 @@ class MiniGPT2App(App[None]):
             status = self.query_one("#status", Static)
         except NoMatches:  # not composed yet, or shutting down
             return
-        info = self.model_info
+        info = self.engine.info
         model = info.describe() if info is not None else "no model loaded yet"
         state = self.train_state
         training = "" if state is TrainState.IDLE else f" │ training: {state.label}"
@@ -296,13 +288,6 @@ class MiniGPT2App(App[None]):
     def _export_favourites(self, message: FavouritesExportRequested) -> None:
         self._tell(self.keeper.export(message.path), timeout=5)
 
-    # --- app-wide actions ------------------------------------------------------------------
-
-    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
-               timeout: float | None = None, markup: bool = True) -> None:
-        self.notices.append((severity, message))  # what the user was told, for tests
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
-
     # --- quitting: nothing the user made is lost ------------------------------------------
 
     def action_quit_asking(self) -> None:
@@ -318,7 +303,7 @@ class MiniGPT2App(App[None]):
         if choice != "stop":
             return
         self._quitting = True  # the run stops, saves its model, then the app quits
-        self.train_pane.action_stop()
+        self.engine.stop()
         self.train_pane.show_message("Stopping and keeping the model, then quitting…")
 
     def _quit_now(self) -> None:

@@ -29,7 +29,7 @@ def test_downsample_keeps_short_histories_and_averages_long_ones() -> None:
 
 async def chart_on_screen(pilot: Pilot, app: MiniGPT2App) -> LossChart:
     """The Train tab, its chart drawn with the loaded model's history."""
-    await wait_for(pilot, lambda: app.model_info is not None, what="the model")
+    await wait_for(pilot, lambda: app.engine.info is not None, what="the model")
     await press(pilot, "f2")
     chart = app.train_pane.chart
     await wait_for(pilot, lambda: chart.is_on_screen and chart.val_points, what="the chart")
