@@ -27,6 +27,7 @@ from minigpt2.tui.launch import (
 from minigpt2.tui.memory import freeze_survivors, tune_malloc
 from minigpt2.tui.messages import (
     AutoTrain,
+    BlockRequested,
     FavouriteRemoveRequested,
     FavouriteRequested,
     FavouritesExportRequested,
@@ -34,6 +35,7 @@ from minigpt2.tui.messages import (
     MoreLikeRequested,
     Notice,
     TrainingStateChanged,
+    UnblockRequested,
 )
 from minigpt2.tui.stores.blocklist import BLOCKLIST_FILE, Blocklist
 from minigpt2.tui.stores.favourites import FavouritesStore, default_favourites_path
@@ -117,9 +119,9 @@ class MiniGPT2App(App[None]):
                                 id="train")
             with TabPane("Explore [dim]F3[/]", id=TABS["explore"]):
                 yield ExplorePane(self.engine, seed=self.options.sample_seed, id="explore",
-                                  settings=self.settings.sampling, blocklist=self.blocklist)
+                                  settings=self.settings.sampling)
             with TabPane("Favourites [dim]F4[/]", id=TABS["favourites"]):
-                yield FavouritesPane(self.blocklist, id="favourites-pane")
+                yield FavouritesPane(id="favourites-pane")
         yield Static("Starting…", id="status")
         yield KeyFooter()
 
@@ -138,6 +140,8 @@ class MiniGPT2App(App[None]):
     def on_mount(self) -> None:
         self.theme = self.options.theme
         self._open_favourites()
+        self.blocklist.on_change(self._show_blocklist)  # every change, shown in both panes
+        self._show_blocklist()
         self._tell(self.blocklist.open(), timeout=12)
         if self.options.preset and self.options.preset != self._preset:
             names = ", ".join(p.name for p in self._presets)
@@ -245,7 +249,8 @@ class MiniGPT2App(App[None]):
         status.update(
             Text(f"Model: {model}{training} │ ♥ {kept} kept{saved} │ F1 help"), layout=False)
 
-    # --- favourites ------------------------------------------------------------------------
+    # --- favourites and blocked names: the panes ask, the app changes its stores and shows
+    # the panes what they hold ---------------------------------------------------------------
 
     @property
     def favourites(self) -> FavouritesStore:
@@ -278,6 +283,20 @@ class MiniGPT2App(App[None]):
     def _remove_favourite(self, message: FavouriteRemoveRequested) -> None:
         self._tell(self.keeper.remove(message.name))
         self._show_favourites()
+
+    def _show_blocklist(self) -> None:
+        blocklist = self.blocklist
+        self.favourites_pane.show_blocklist(blocklist.names, path=blocklist.path,
+                                            unsaved=blocklist.unsaved)
+        self.explore.mark_blocked(blocklist.frozen())
+
+    @on(BlockRequested)
+    def _block(self, message: BlockRequested) -> None:
+        self._tell(self.blocklist.block(message.name), timeout=5)
+
+    @on(UnblockRequested)
+    def _unblock(self, message: UnblockRequested) -> None:
+        self._tell(self.blocklist.unblock(message.name), timeout=5)
 
     @on(MoreLikeRequested)
     def _more_like(self, message: MoreLikeRequested) -> None:

@@ -108,7 +108,7 @@ class Said(Message):
     error: bool = False
 
 
-# --- favourites --------------------------------------------------------------------------
+# --- favourites and blocked names: asked by the panes, kept by the app's stores -------------
 
 
 @dataclass
@@ -126,6 +126,18 @@ class FavouriteRemoveRequested(Message):
 @dataclass
 class FavouritesExportRequested(Message):
     path: str
+
+
+@dataclass
+class BlockRequested(Message):
+    """Never show this name again (Explore)."""
+
+    name: str
+
+
+@dataclass
+class UnblockRequested(Message):
+    name: str
 
 
 @dataclass
