@@ -39,7 +39,8 @@ async def test_a_stopped_run_is_reopened_with_the_settings(
         await wait_for(pilot, lambda: pane.last_event is not None and pane.last_event.step >= 20,
                        what="20 steps")
         await press(pilot, "f6")
-        await wait_for(pilot, lambda: app.engine.info is not None
+        # The engine has the model before the pane has shown the run's end: wait for both.
+        await wait_for(pilot, lambda: pane.state == "done" and app.engine.info is not None
                        and app.engine.info.preset == "seed", what="the stopped run's model")
         assert "Kept for next time" in str(pane.query_one("#train-message").render())
         step = app.engine.info.step if app.engine.info else -1

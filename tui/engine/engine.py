@@ -143,7 +143,7 @@ class Engine:
         from minigpt2.core.checkpoint import CheckpointError, load_checkpoint
         from minigpt2.core.sample.sampler import Sampler
 
-        if self.status.state.active:
+        if self._live is not None:  # a run's loop, not a Start pressed while torch loads
             raise EngineError("Stop training before loading a checkpoint.")
         try:
             ckpt = load_checkpoint(path)
