@@ -114,7 +114,6 @@ class TrainPane(Horizontal):
             return
         self.query_one(PresetChoice).show_plan(self.form.plan_or_none())
 
-
     @property
     def form(self) -> TrainForm:
         return self.query_one(TrainForm)
@@ -143,10 +142,6 @@ class TrainPane(Horizontal):
         message.set_class(error, "error")
 
     # --- actions (keys, buttons and the command palette) ---------------------------------
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """False: the key is hidden; None: shown greyed out; True: it works now."""
-        return self.engine.train_state.allows(action)
 
     @on(Button.Pressed)
     def _button(self, event: Button.Pressed) -> None:
@@ -362,9 +357,6 @@ class TrainPane(Horizontal):
             self.engine.stop()
 
     # --- state -----------------------------------------------------------------------------
-
-    def validate_state(self, state: TrainState | str) -> TrainState:
-        return TrainState(state)
 
     def watch_state(self, state: TrainState) -> None:
         if self.is_mounted:
