@@ -321,8 +321,11 @@ class MiniGPT2App(App[None]):
     def _quit_answered(self, choice: QuitChoice | None) -> None:
         if choice != "stop":
             return
+        if not self.train_state.active:  # the run ended while the question was open
+            self._quit_now()
+            return
         self._quitting = True  # the run stops, saves its model, then the app quits
-        self.engine.stop()
+        self.train_pane.action_stop()
         self.train_pane.show_message("Stopping and keeping the model, then quitting…")
 
     def _quit_now(self) -> None:

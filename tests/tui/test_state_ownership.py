@@ -169,3 +169,16 @@ async def test_start_and_stop_in_the_pane_change_the_engines_state(
         pane.query_one("#stop").press()
         await wait_for(pilot, lambda: pane.state == "done", what="the stop")
         assert app.engine.train_state == "done"
+
+
+async def test_a_run_that_ends_while_the_quit_dialog_asks_lets_the_app_quit(
+        make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.engine.info is not None, what="the model")
+        app.engine.status.set(TrainState.RUNNING)  # as if a run were on
+        await press(pilot, "ctrl+q")
+        await wait_for(pilot, lambda: isinstance(app.screen, QuitScreen), what="the question")
+        app.engine.status.set(TrainState.IDLE, RunEnd())  # the run ends meanwhile
+        app.screen.query_one("#quit-stop").press()  # "Stop and keep the model"
+        await wait_for(pilot, lambda: not app.is_running, what="the app to quit")
