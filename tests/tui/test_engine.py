@@ -51,7 +51,7 @@ def test_bad_data_and_preset_are_engine_errors(tmp_path: Path) -> None:
         engine.train(TrainPlan(preset="huge"), print)
     with pytest.raises(EngineError, match="No model yet"):
         engine.sample(SampleConfig())
-    assert not engine.training
+    assert not engine.train_state.active
 
 
 def test_stop_pressed_while_the_trainer_is_built_is_not_lost(word_file: Path) -> None:
@@ -140,7 +140,7 @@ def test_sampling_while_training_uses_the_weights_of_that_moment(
     first = paused.get(timeout=60)
     engine.sample(SampleConfig(prompt="k", n=3, seed=1))
     trainer = engine._trainer
-    assert trainer is not None and engine.training
+    assert trainer is not None and engine.train_state.active
     assert engine.sampling_from == ("seed", first.step) == ("seed", trainer.step)
     expected = trainer.snapshot().model_state
     copied = engine._sampler.model.state_dict()  # type: ignore[union-attr]

@@ -89,7 +89,7 @@ def test_a_failed_run_ends_failed_with_its_error(tmp_path: Path) -> None:
     assert [state for state, _ in told] == ["starting", "failed"]
     ended = told[-1][1]
     assert ended is not None and "nope.txt" in str(ended.error)
-    assert not engine.training
+    assert not engine.train_state.active
     engine.reset()
     assert engine.train_state == "idle"
 

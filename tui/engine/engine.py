@@ -89,10 +89,6 @@ class Engine:
     def train_state(self) -> TrainState:
         return self.status.state
 
-    @property
-    def training(self) -> bool:  # a run is in progress
-        return self.status.state.active
-
     def warm_up(self) -> None:  # import torch now, on a worker thread, not on first use
         from minigpt2.core.train import trainer as train  # noqa: F401
 
