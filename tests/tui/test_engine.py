@@ -56,6 +56,7 @@ def test_bad_data_and_preset_are_engine_errors(tmp_path: Path) -> None:
 
 def test_stop_pressed_while_the_trainer_is_built_is_not_lost(word_file: Path) -> None:
     engine = Engine(threads=1)
+    engine.begin()  # Start
     engine.stop()  # as if F6 came between Start and the trainer's first step
     assert engine.train(TrainPlan(data=str(word_file), preset="seed", epochs=50), print) is None
     assert engine.info is None and engine.sampling_from is None
@@ -178,6 +179,7 @@ def test_a_young_model_gives_names_cut_at_the_limit(word_file: Path) -> None:
 
 def test_pause_pressed_while_the_trainer_is_built_is_kept(word_file: Path) -> None:
     engine = Engine(threads=1)
+    engine.begin()  # Start
     engine.pause()  # as if F5 twice: Start, then Pause before the first step
     thread, paused = train_in_background(engine, TrainPlan(data=str(word_file), preset="seed",
                                                            steps=100_000), pause_at=10**9)

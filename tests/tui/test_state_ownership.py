@@ -182,3 +182,13 @@ async def test_a_run_that_ends_while_the_quit_dialog_asks_lets_the_app_quit(
         app.engine.status.set(TrainState.IDLE, RunEnd())  # the run ends meanwhile
         app.screen.query_one("#quit-stop").press()  # "Stop and keep the model"
         await wait_for(pilot, lambda: not app.is_running, what="the app to quit")
+
+
+def test_with_no_run_a_pause_or_stop_changes_nothing(word_file: Path) -> None:
+    engine = Engine(threads=1)
+    told = watched(engine)
+    engine.pause()
+    engine.stop()
+    assert told == [] and engine.train_state == "idle"
+    outcome = engine.train(TrainPlan(data=str(word_file), preset="seed", steps=3), print)
+    assert outcome is not None and outcome[0].steps == 3  # no stop was left for this run

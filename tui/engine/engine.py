@@ -297,13 +297,12 @@ class Engine:
         if self._sampling.acquire(timeout=YIELD_TO_SAMPLING_S):
             self._sampling.release()
 
-    # A pause or stop asked before the run's trainer is built (a key pressed just after
-    # Start, or before `train` is called) is kept in the state: the trainer obeys it at once.
+    # A pause or stop asked between begin() and the trainer being built (a key pressed just
+    # after Start) is kept in the state: the trainer obeys it at once. With no run, nothing.
 
     def pause(self) -> None:
         with self._lock:
-            state = self.status.state
-            if state.can_pause or not state.active:
+            if self.status.state.can_pause:
                 self.status.set(TrainState.PAUSING)
                 if self._live is not None:
                     self._live.pause()
@@ -317,8 +316,7 @@ class Engine:
 
     def stop(self) -> None:
         with self._lock:
-            state = self.status.state
-            if state.can_stop or not state.active:
+            if self.status.state.can_stop:
                 self.status.set(TrainState.STOPPING)
                 if self._live is not None:
                     self._live.stop()
