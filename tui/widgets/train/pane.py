@@ -303,10 +303,11 @@ class TrainPane(Horizontal):
 
     @on(TrainingStateChanged)
     def _state_changed(self, message: TrainingStateChanged) -> None:
-        """The engine's state, in step with the events: shown here, then on to the app."""
-        if message.ended is not None:  # before the state: "done" comes with its summary
+        """The engine's state, in step with the events: shown here, then on to the app. A
+        run's end comes with its state, in this one handler: "done" with its summary."""
+        self.state = message.state  # first: the chart is redrawn at its size after the run
+        if message.ended is not None:
             self._show_end(message.ended)
-        self.state = message.state
 
     def _show_end(self, end: RunEnd) -> None:
         result, info = end.result, end.info
