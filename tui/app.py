@@ -12,7 +12,6 @@ from contextlib import suppress
 from minigpt2.core.data.words import DEFAULT_DATASET
 from minigpt2.tui.commands import app_commands
 from minigpt2.tui.engine.engine import Engine
-from minigpt2.tui.engine.model_info import ModelInfo
 from minigpt2.tui.engine.startup import choose_preset, initial_tab, mark, open_first_model
 from minigpt2.tui.engine.train_state import TrainState
 from minigpt2.tui.keymap import Where, bindings
@@ -29,6 +28,7 @@ from minigpt2.tui.launch import (
 from minigpt2.tui.memory import freeze_survivors, tune_malloc
 from minigpt2.tui.messages import (
     AutoTrain,
+    BlockRequested,
     FavouriteRemoveRequested,
     FavouriteRequested,
     FavouriteSettingsRequested,
@@ -37,6 +37,7 @@ from minigpt2.tui.messages import (
     MoreLikeRequested,
     Notice,
     TrainingStateChanged,
+    UnblockRequested,
 )
 from minigpt2.tui.stores.blocklist import BLOCKLIST_FILE, Blocklist
 from minigpt2.tui.stores.favourites import FavouritesStore, default_favourites_path
@@ -76,8 +77,6 @@ class MiniGPT2App(App[None]):
         if self.options.freeze_gc:  # as the command line runs it: the process is the app's
             tune_malloc()
         self.keeper = FavouritesKeeper(self.options.favourites or default_favourites_path())
-        self.model_info: ModelInfo | None = None
-        self.notices: list[tuple[str, str]] = []  # (severity, text) of every notification
         self.session = Session(self.options.data_dir or default_data_dir())
         self.blocklist = Blocklist(self.session.directory / BLOCKLIST_FILE)  # beside favourites
         # --fresh: the shipped model and the defaults; else where the user left off
@@ -103,9 +102,9 @@ class MiniGPT2App(App[None]):
                                 id="train")
             with TabPane("Explore [dim]F3[/]", id=TABS["explore"]):
                 yield ExplorePane(self.engine, seed=self.options.sample_seed, id="explore",
-                                  settings=self.settings.sampling, blocklist=self.blocklist)
+                                  settings=self.settings.sampling)
             with TabPane("Favourites [dim]F4[/]", id=TABS["favourites"]):
-                yield FavouritesPane(self.blocklist, id="favourites-pane")
+                yield FavouritesPane(id="favourites-pane")
         yield Static("Starting…", id="status")
         yield KeyFooter()
 
@@ -124,6 +123,8 @@ class MiniGPT2App(App[None]):
     def on_mount(self) -> None:
         self.theme = self.options.theme
         self._open_favourites()
+        self.blocklist.on_change(self._show_blocklist)  # every change, shown in both panes
+        self._show_blocklist()
         self._tell(self.blocklist.open(), timeout=12)
         if self.options.preset and self.options.preset != self._preset:
             names = ", ".join(p.name for p in self._presets)
@@ -172,8 +173,6 @@ class MiniGPT2App(App[None]):
     def _model_changed(self, message: ModelChanged) -> None:
         if not self.is_running:  # a run that ends as the app quits
             return
-        if message.info is not None:
-            self.model_info = message.info
         if message.info is not None and message.reason == "loaded":
             self.train_pane.show_history(message.info)
             self.train_pane.show_message(f"Loaded {message.source}: {message.info.describe()}. "
@@ -183,11 +182,8 @@ class MiniGPT2App(App[None]):
 
     @property
     def train_state(self) -> TrainState:
-        """Owned by the Train pane; read there."""
-        try:
-            return self.train_pane.state
-        except NoMatches:  # before compose or while quitting
-            return TrainState.IDLE
+        """Owned by the engine; the Train pane tells the app when it changes."""
+        return self.engine.train_state
 
     @on(TrainingStateChanged)
     def _training_state(self) -> None:
@@ -216,7 +212,7 @@ class MiniGPT2App(App[None]):
         running = self.train_state.active and name in ("pause", "resume", "stop")
         if not (on_train_tab or running):
             return False
-        return self.train_pane.check_action(name, ())
+        return self.train_state.allows(name)
 
     def action_train(self, name: str) -> None:
         """Forward a training key to the Train pane (start, pause, resume, stop, ...)."""
@@ -227,7 +223,7 @@ class MiniGPT2App(App[None]):
             status = self.query_one("#status", Static)
         except NoMatches:  # not composed yet, or shutting down
             return
-        info = self.model_info
+        info = self.engine.info
         model = info.describe() if info is not None else "no model loaded yet"
         state = self.train_state
         training = "" if state is TrainState.IDLE else f" │ training: {state.label}"
@@ -236,7 +232,8 @@ class MiniGPT2App(App[None]):
         status.update(
             Text(f"Model: {model}{training} │ ♥ {kept} kept{saved} │ F1 help"), layout=False)
 
-    # --- favourites ------------------------------------------------------------------------
+    # --- favourites and blocked names: the panes ask, the app changes its stores and shows
+    # the panes what they hold ---------------------------------------------------------------
 
     @property
     def favourites(self) -> FavouritesStore:
@@ -270,6 +267,20 @@ class MiniGPT2App(App[None]):
         self._tell(self.keeper.remove(message.name))
         self._show_favourites()
 
+    def _show_blocklist(self) -> None:
+        blocklist = self.blocklist
+        self.favourites_pane.show_blocklist(blocklist.names, path=blocklist.path,
+                                            unsaved=blocklist.unsaved)
+        self.explore.mark_blocked(blocklist.frozen())
+
+    @on(BlockRequested)
+    def _block(self, message: BlockRequested) -> None:
+        self._tell(self.blocklist.block(message.name), timeout=5)
+
+    @on(UnblockRequested)
+    def _unblock(self, message: UnblockRequested) -> None:
+        self._tell(self.blocklist.unblock(message.name), timeout=5)
+
     @on(MoreLikeRequested)
     def _more_like(self, message: MoreLikeRequested) -> None:
         self.action_show_tab("explore")
@@ -284,13 +295,6 @@ class MiniGPT2App(App[None]):
     def _export_favourites(self, message: FavouritesExportRequested) -> None:
         self._tell(self.keeper.export(message.path), timeout=5)
 
-    # --- app-wide actions ------------------------------------------------------------------
-
-    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
-               timeout: float | None = None, markup: bool = True) -> None:
-        self.notices.append((severity, message))  # what the user was told, for tests
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
-
     # --- quitting: nothing the user made is lost ------------------------------------------
 
     def action_quit_asking(self) -> None:
@@ -304,6 +308,9 @@ class MiniGPT2App(App[None]):
 
     def _quit_answered(self, choice: QuitChoice | None) -> None:
         if choice != "stop":
+            return
+        if not self.train_state.active:  # the run ended while the question was open
+            self._quit_now()
             return
         self._quitting = True  # the run stops, saves its model, then the app quits
         self.train_pane.action_stop()

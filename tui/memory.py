@@ -5,6 +5,11 @@ glibc keeps freed heap memory for reuse, in one arena per thread that allocated 
 trainer and the sampler run on worker threads, so each run can leave tens of MB resident
 that nothing uses (measured: about 100 MB after 1,000 soak requests with restarts).
 `malloc_trim(0)` returns it, in a millisecond or so. Elsewhere than glibc: nothing.
+
+`tune_malloc` and `freeze_survivors` change the whole process and are never undone: malloc's
+parameters must be set before the threads allocate, and a frozen object stays frozen. So
+only the `minigpt2-tui` command applies them (LaunchOptions.freeze_gc, which parse_args sets),
+whose process is the app's for its whole life; an app made in a test or a script does not.
 """
 
 from __future__ import annotations

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from minigpt2.core.sample.request import AttentionMap, Sample, SampleConfig
-from minigpt2.core.train.plan import TrainPlan, TrainResult
+from minigpt2.core.train.plan import TrainPlan
 from minigpt2.tui.engine.model_info import ModelInfo
-from minigpt2.tui.engine.train_state import TrainState
+from minigpt2.tui.engine.train_state import RunEnd, TrainState
 from textual.message import Message
 
 if TYPE_CHECKING:
@@ -58,20 +58,13 @@ class TrainingLoading(Message):
 
 
 @dataclass
-class TrainingEnded(Message):
-    """The training worker returned: with its result and the model it made, with neither
-    (stopped before the first step), or with an error to show."""
-
-    result: TrainResult | None
-    info: ModelInfo | None
-    error: str | None = None
-
-
-@dataclass
 class TrainingStateChanged(Message):
-    """Bubbles up from the Train pane so the app can update the status line."""
+    """The engine's training state changed (and, with `ended`, a run ended: how). Posted to
+    the Train pane, which shows it, then bubbles up to the app: the status line, the footer's
+    keys and a quit waiting for the run to stop."""
 
     state: TrainState
+    ended: RunEnd | None = None
 
 
 @dataclass
@@ -115,7 +108,7 @@ class Said(Message):
     error: bool = False
 
 
-# --- favourites --------------------------------------------------------------------------
+# --- favourites and blocked names: asked by the panes, kept by the app's stores -------------
 
 
 @dataclass
@@ -133,6 +126,18 @@ class FavouriteRemoveRequested(Message):
 @dataclass
 class FavouritesExportRequested(Message):
     path: str
+
+
+@dataclass
+class BlockRequested(Message):
+    """Never show this name again (Explore)."""
+
+    name: str
+
+
+@dataclass
+class UnblockRequested(Message):
+    name: str
 
 
 @dataclass

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 from minigpt2.tui.app import LaunchOptions, MiniGPT2App
-from minigpt2.tui.engine.explore_queries import RepairCache
+from minigpt2.tui.engine.engine import Engine
 from minigpt2.tui.widgets.explore import settings as explore_settings
 from tiny_model import TINY_CHECKPOINT, syllable_names
-from tui_helpers import AppFactory
+from tui_helpers import AppFactory, record_notices
 
 
 @pytest.fixture(scope="session")
@@ -41,12 +41,12 @@ def unhurried_sampling(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(explore_settings, "TIME_LIMIT_S", 60.0)
 
 
-@pytest.fixture(autouse=True)
-def unhurried_repairs(monkeypatch: pytest.MonkeyPatch) -> None:
-    """"Did you mean" scores as many second edits as its time budget affords: on a clock
-    that steps 10 ms a reading, as a typical machine's, the same on every machine."""
+def unhurried_repairs() -> Engine:
+    """An engine whose "did you mean" scores as many second edits as its time budget
+    affords on a clock that steps 10 ms a reading, as a typical machine's: the same on
+    every machine."""
     readings = itertools.count()
-    monkeypatch.setattr(RepairCache, "options", {"clock": lambda: next(readings) * 0.01})
+    return Engine(threads=1, repair_clock=lambda: next(readings) * 0.01)
 
 
 @pytest.fixture(autouse=True)
@@ -58,7 +58,8 @@ def private_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyte
 
 @pytest.fixture
 def make_app(tmp_path: Path, tiny_checkpoint: Path) -> AppFactory:
-    """An app on the tiny model with its favourites in tmp_path; keywords override."""
+    """An app on the tiny model with its favourites in tmp_path; keywords override. What it
+    tells the user is recorded: tui_helpers.notices(app)."""
 
     def make(**overrides: object) -> MiniGPT2App:
         options: dict[str, object] = {
@@ -68,6 +69,8 @@ def make_app(tmp_path: Path, tiny_checkpoint: Path) -> AppFactory:
             "threads": 1,
         }
         options.update(overrides)
-        return MiniGPT2App(LaunchOptions(**options))  # type: ignore[arg-type]
+        app = MiniGPT2App(LaunchOptions(**options), engine=unhurried_repairs())  # type: ignore[arg-type]
+        record_notices(app)
+        return app
 
     return make

@@ -12,7 +12,7 @@ from minigpt2.tui.stores.blocklist import BLOCKLIST_FILE, Blocklist
 from minigpt2.tui.widgets.explore.pane import ExplorePane
 from test_explore import ready
 from textual.pilot import Pilot
-from tui_helpers import SIZE, AppFactory, press, wait_for
+from tui_helpers import SIZE, AppFactory, notices, press, wait_for
 
 # --- the store ------------------------------------------------------------------------------
 
@@ -92,7 +92,7 @@ async def test_a_blocked_name_is_never_shown_again(make_app: AppFactory, tmp_pat
         first = await block_highlighted(pilot, explore, "b")
         explore.prompt.focus()
         second = await block_highlighted(pilot, explore, "ctrl+b")  # from the prompt too
-        assert any(f"Blocked “{first}”" in text for _, text in app.notices)
+        assert any(f"Blocked “{first}”" in text for _, text in notices(app))
         for seed in range(explore.seed + 1, explore.seed + 6):  # new draws never bring them
             await press(pilot, "ctrl+r")
             await wait_for(pilot, lambda s=seed: explore.shown_request is not None  # type: ignore[misc]
@@ -149,10 +149,10 @@ async def test_an_unwritable_blocklist_says_so_and_still_blocks(make_app: AppFac
     async with app.run_test(size=SIZE) as pilot:
         explore = await ready(pilot, app)
         assert any(severity == "error" and "blocked names" in text.lower()
-                   for severity, text in app.notices)
+                   for severity, text in notices(app))
         explore.table.focus()
         name = await block_highlighted(pilot, explore, "b")
-        assert any("Cannot save blocked names" in text for _, text in app.notices)
+        assert any("Cannot save blocked names" in text for _, text in notices(app))
         await press(pilot, "ctrl+r")
         await wait_for(pilot, lambda: explore.shown_request is not None
                        and explore.shown_request.seed == 1, what="new names")

@@ -51,11 +51,12 @@ def test_bad_data_and_preset_are_engine_errors(tmp_path: Path) -> None:
         engine.train(TrainPlan(preset="huge"), print)
     with pytest.raises(EngineError, match="No model yet"):
         engine.sample(SampleConfig())
-    assert not engine.training
+    assert not engine.train_state.active
 
 
 def test_stop_pressed_while_the_trainer_is_built_is_not_lost(word_file: Path) -> None:
     engine = Engine(threads=1)
+    engine.begin()  # Start
     engine.stop()  # as if F6 came between Start and the trainer's first step
     assert engine.train(TrainPlan(data=str(word_file), preset="seed", epochs=50), print) is None
     assert engine.info is None and engine.sampling_from is None
@@ -140,7 +141,7 @@ def test_sampling_while_training_uses_the_weights_of_that_moment(
     first = paused.get(timeout=60)
     engine.sample(SampleConfig(prompt="k", n=3, seed=1))
     trainer = engine._trainer
-    assert trainer is not None and engine.training
+    assert trainer is not None and engine.train_state.active
     assert engine.sampling_from == ("seed", first.step) == ("seed", trainer.step)
     expected = trainer.snapshot().model_state
     copied = engine._sampler.model.state_dict()  # type: ignore[union-attr]
@@ -179,6 +180,7 @@ def test_a_young_model_gives_names_cut_at_the_limit(word_file: Path) -> None:
 
 def test_pause_pressed_while_the_trainer_is_built_is_kept(word_file: Path) -> None:
     engine = Engine(threads=1)
+    engine.begin()  # Start
     engine.pause()  # as if F5 twice: Start, then Pause before the first step
     thread, paused = train_in_background(engine, TrainPlan(data=str(word_file), preset="seed",
                                                            steps=100_000), pause_at=10**9)

@@ -9,7 +9,7 @@ from pathlib import Path
 from minigpt2.tui.app import MiniGPT2App
 from minigpt2.tui.widgets.favourites.pane import ExportScreen
 from textual.widgets import Input
-from tui_helpers import SIZE, AppFactory, wait_for
+from tui_helpers import SIZE, AppFactory, notices, wait_for
 
 
 async def keep_second_name(pilot, app: MiniGPT2App, prompt: str = "ma") -> str:  # type: ignore[no-untyped-def]
@@ -81,11 +81,11 @@ async def test_unwritable_favourites_path_keeps_names_in_memory(make_app: AppFac
     app = make_app(favourites=path)
     async with app.run_test(size=SIZE) as pilot:
         assert any(severity == "warning" and "cannot be saved" in text
-                   for severity, text in app.notices)
+                   for severity, text in notices(app))
         name = await keep_second_name(pilot, app)
         await wait_for(pilot, lambda: name in app.favourites, what="the favourite in memory")
         assert any(severity == "error" and "cannot save favourites" in text
-                   for severity, text in app.notices)
+                   for severity, text in notices(app))
         assert app.is_running
         assert "not saved" in str(app.query_one("#status").render())
         await pilot.press("f4")
@@ -101,7 +101,7 @@ async def test_corrupt_favourites_file_is_set_aside(make_app: AppFactory, tmp_pa
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert any("not a favourites file" in text for _, text in app.notices)
+        assert any("not a favourites file" in text for _, text in notices(app))
         backups = list(tmp_path.glob("favourites.json.unreadable-*"))
         assert len(backups) == 1 and backups[0].read_text() == "{ this is not json"
         name = await keep_second_name(pilot, app)

@@ -30,7 +30,7 @@ async def test_a_large_list_shows_loading_and_its_validation_subset(
     monkeypatch.setattr(TrainPane, "show_message", show_message)
     app = make_app(preset="seed")
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.model_info is not None, what="the model to load")
+        await wait_for(pilot, lambda: app.engine.info is not None, what="the model to load")
         await press(pilot, "f2")
         pane = app.train_pane
         await wait_for(pilot, lambda: app.focused is pane.query_one("#start"), what="Train")

@@ -9,7 +9,7 @@ from minigpt2.tui import app as app_module
 from minigpt2.tui.app import LaunchOptions, MiniGPT2App, main, parse_args
 from minigpt2.tui.widgets.help_screen import HelpScreen
 from textual.command import CommandPalette
-from tui_helpers import SIZE, AppFactory, wait_for
+from tui_helpers import SIZE, AppFactory, notices, wait_for
 
 
 async def test_no_arguments_explores_the_shipped_model_at_once(tmp_path: Path) -> None:
@@ -26,7 +26,7 @@ async def test_no_arguments_explores_the_shipped_model_at_once(tmp_path: Path) -
                        what="candidates from the shipped model")
         assert app.query_one("#tabs").active == "explore-tab"
         assert app.focused is explore.prompt
-        assert app.model_info is not None and app.model_info.preset == "auto"
+        assert app.engine.info is not None and app.engine.info.preset == "auto"
         assert app.train_pane.state == "idle"  # nothing to train: the model is there
         names = explore.shown_names()
         assert len(names) == 20 and all(name.isprintable() and name for name in names)
@@ -40,20 +40,20 @@ async def test_corrupt_checkpoint_is_a_message_not_a_traceback(
     app = make_app(checkpoint=broken)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: any("Cannot load checkpoint" in text
-                                          for _, text in app.notices), what="the error")
-        message = next(text for _, text in app.notices if "Cannot load checkpoint" in text)
+                                          for _, text in notices(app)), what="the error")
+        message = next(text for _, text in notices(app) if "Cannot load checkpoint" in text)
         assert "broken.safetensors" in message
-        assert any("instead" in text for _, text in app.notices)  # and what happens now
+        assert any("instead" in text for _, text in notices(app))  # and what happens now
         assert app.is_running
 
 
 async def test_missing_data_file_is_a_message(make_app: AppFactory, tmp_path: Path) -> None:
     app = make_app(checkpoint=None, data=str(tmp_path / "nope.txt"))
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: any("nope.txt" in text for _, text in app.notices),
+        await wait_for(pilot, lambda: any("nope.txt" in text for _, text in notices(app)),
                        what="the error")
         assert any(severity == "error" and "no such file" in text
-                   for severity, text in app.notices)
+                   for severity, text in notices(app))
         assert app.is_running
 
 
@@ -71,7 +71,7 @@ async def test_unknown_preset_is_named(make_app: AppFactory) -> None:
     app = make_app(preset="huge")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        message = next(text for _, text in app.notices if "Unknown preset" in text)
+        message = next(text for _, text in notices(app) if "Unknown preset" in text)
         assert "'huge'" in message and "seed" in message and "default" in message
 
 
@@ -138,7 +138,7 @@ async def test_without_a_shipped_model_training_starts_at_once(
         pane = app.train_pane
         await wait_for(pilot, lambda: pane.state == "running", what="training to start")
         assert app.query_one("#tabs").active == "train-tab"
-        assert any("No trained model yet" in text for _, text in app.notices)
+        assert any("No trained model yet" in text for _, text in notices(app))
         assert pane.plan().data == "seed" and pane.plan().preset == "seed"
         # Explore samples the weights in training without being asked
         await wait_for(pilot, lambda: app.explore.shown_request is not None,

@@ -13,7 +13,7 @@ from test_categories_ui import soft_share, two_kinds  # noqa: F401 - a fixture, 
 from test_explore import ready
 from textual.pilot import Pilot
 from textual.widgets import Select
-from tui_helpers import SIZE, AppFactory, wait_for
+from tui_helpers import SIZE, AppFactory, notices, wait_for
 
 # Names that end in "k": the tiny model's syllables never do (its "k" only starts "ko").
 LIKED = ("marik", "solik", "tamuk", "jorek", "lanik")
@@ -90,7 +90,7 @@ async def test_more_like_with_no_favourites_says_so(make_app: AppFactory) -> Non
         await pilot.press("f4")
         await pilot.click("#more-like")
         await wait_for(pilot, lambda: any("No favourites yet" in text
-                                          for _, text in app.notices), what="the warning")
+                                          for _, text in notices(app)), what="the warning")
         assert app.explore.like == ()
 
 

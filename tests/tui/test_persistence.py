@@ -17,12 +17,12 @@ from minigpt2.tui.widgets.quit_screen import QuitScreen
 from minigpt2.tui.widgets.train.pane import TrainPane
 from textual.pilot import Pilot
 from textual.widgets import Button, Checkbox
-from tui_helpers import SIZE, AppFactory, press, wait_for
+from tui_helpers import SIZE, AppFactory, notices, press, wait_for
 
 
 async def start_a_long_run(pilot: Pilot, app: MiniGPT2App, word_file: Path) -> TrainPane:
     """Once the model is there, start training on the tiny list for longer than any test."""
-    await wait_for(pilot, lambda: app.model_info is not None, what="the model")
+    await wait_for(pilot, lambda: app.engine.info is not None, what="the model")
     pane = app.train_pane
     pane.set_data(str(word_file))
     pane.form.input("time-budget").value = "600"
@@ -39,10 +39,11 @@ async def test_a_stopped_run_is_reopened_with_the_settings(
         await wait_for(pilot, lambda: pane.last_event is not None and pane.last_event.step >= 20,
                        what="20 steps")
         await press(pilot, "f6")
-        await wait_for(pilot, lambda: app.model_info is not None
-                       and app.model_info.preset == "seed", what="the stopped run's model")
+        # The engine has the model before the pane has shown the run's end: wait for both.
+        await wait_for(pilot, lambda: pane.state == "done" and app.engine.info is not None
+                       and app.engine.info.preset == "seed", what="the stopped run's model")
         assert "Kept for next time" in str(pane.query_one("#train-message").render())
-        step = app.model_info.step if app.model_info else -1
+        step = app.engine.info.step if app.engine.info else -1
         assert step >= 20 and (data_dir / MODEL_FILE).is_file()
         app.explore.query_one("#temperature").value = "0.7"
         app.explore.query_one("#novel-only", Checkbox).value = True
@@ -55,12 +56,12 @@ async def test_a_stopped_run_is_reopened_with_the_settings(
     again = make_app(checkpoint=None, preset=None, data_dir=data_dir)
     async with again.run_test(size=SIZE) as pilot:
         # The model, then the notice: two messages, so wait for the second as well.
-        await wait_for(pilot, lambda: again.model_info is not None and any(
-            "Reopened your last model" in text for _, text in again.notices), what="the notice")
-        assert again.model_info is not None and again.model_info.step == step
-        assert again.model_info.preset == "seed"
+        await wait_for(pilot, lambda: again.engine.info is not None and any(
+            "Reopened your last model" in text for _, text in notices(again)), what="the notice")
+        assert again.engine.info is not None and again.engine.info.step == step
+        assert again.engine.info.preset == "seed"
         assert any("Reopened your last model" in text and "step" in text
-                   for _, text in again.notices)
+                   for _, text in notices(again))
         assert again.train_pane.form.preset == "seed"
         assert again.train_pane.form.data == str(word_file)
         assert again.query_one("#tabs").active == "train-tab"
@@ -77,9 +78,9 @@ async def test_fresh_ignores_the_last_model_and_settings(make_app: AppFactory, t
     (data_dir / SETTINGS_FILE).write_text(json.dumps({"preset": "seed", "tab": "favourites"}))
     app = make_app(checkpoint=None, data_dir=data_dir, fresh=True)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.model_info is not None or app.train_pane.state.active,
+        await wait_for(pilot, lambda: app.engine.info is not None or app.train_pane.state.active,
                        what="a model")
-        assert not any("Cannot load" in text or "Reopened" in text for _, text in app.notices)
+        assert not any("Cannot load" in text or "Reopened" in text for _, text in notices(app))
         assert app.query_one("#tabs").active != "favourites-tab"
 
 

@@ -36,15 +36,15 @@ async def test_keys_typed_right_after_f3_reach_the_prompt(
 async def test_the_quit_dialog_says_everything_at_80x24(make_app: AppFactory) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: app.model_info is not None, what="the model")
-        app.train_pane.state = "running"  # as if a run were on
+        await wait_for(pilot, lambda: app.engine.info is not None, what="the model")
+        app.engine.status.set("running")  # as if a run were on
         await pilot.press("ctrl+q")
         await wait_for(pilot, lambda: isinstance(app.screen, QuitScreen), what="the dialog")
         await pilot.pause()
         for label in app.screen.query(Label):
             assert label.size.height * label.size.width >= len(str(label.render())), label
             assert label.content_region.right <= app.screen.region.right
-        app.train_pane.state = "idle"
+        app.engine.status.set("idle")
 
 
 async def test_the_prompts_placeholder_fits_at_80x24(make_app: AppFactory) -> None:

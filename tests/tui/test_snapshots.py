@@ -21,9 +21,9 @@ from minigpt2.core.config import ModelConfig, Preset, TrainConfig
 from minigpt2.core.data.words import DatasetInfo
 from minigpt2.core.train.plan import TrainEvent
 from minigpt2.tui import app as app_module
+from minigpt2.tui.engine import engine as engine_module
 from minigpt2.tui.messages import TrainingProgress
 from minigpt2.tui.widgets.quit_screen import QuitScreen
-from minigpt2.tui.widgets.train import choice as train_choice
 from textual.pilot import Pilot
 from textual.widgets import Input
 from tui_helpers import AppFactory, wait_for
@@ -50,7 +50,7 @@ def fixed_world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Non
         Preset("seed", "The article's model: 1 layer, 1 head, d_model 32.", ModelConfig(),
                TrainConfig(epochs=100, batch_size=16, lr=1e-3, seed=42)),
     ])
-    monkeypatch.setattr(train_choice, "chosen_preset", lambda plan, data: AUTO_NOW)
+    monkeypatch.setattr(engine_module, "chosen_preset", lambda plan, data: AUTO_NOW)
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
     monkeypatch.chdir(tmp_path)
@@ -107,7 +107,7 @@ def test_train_pane_with_a_loaded_model(snap_compare: SnapCompare, make_app: App
                                         ) -> None:
     async def run_before(pilot: Pilot) -> None:
         app = pilot.app
-        await wait_for(pilot, lambda: app.model_info is not None,  # type: ignore[attr-defined]
+        await wait_for(pilot, lambda: app.engine.info is not None,  # type: ignore[attr-defined]
                        what="the model")
         await pilot.press("f2")
         choice = app.query_one("#preset-choice")
@@ -144,11 +144,12 @@ def test_train_pane_while_training(snap_compare: SnapCompare, make_app: AppFacto
         ) -> None:
     async def run_before(pilot: Pilot) -> None:
         app = pilot.app
-        await wait_for(pilot, lambda: app.model_info is not None,  # type: ignore[attr-defined]
+        await wait_for(pilot, lambda: app.engine.info is not None,  # type: ignore[attr-defined]
                        what="the model")
         await pilot.press("f2", "f7")  # reset: clear the loaded model's curves
         pane = app.train_pane  # type: ignore[attr-defined]
-        pane.state = "running"  # as if a run were on: the events below are what it sent
+        # as if a run were on: the events below are what it sent
+        app.engine.status.set("running")  # type: ignore[attr-defined]
         pane.show_message("Training the auto preset on seed…")
         pane.post_message(TrainingProgress(fake_run()))
         await wait_for(pilot, lambda: pane.readout("step") == "400/1,000", what="the events")
@@ -162,11 +163,11 @@ def test_train_pane_while_training(snap_compare: SnapCompare, make_app: AppFacto
 def test_quit_dialog_while_training(snap_compare: SnapCompare, make_app: AppFactory) -> None:
     async def run_before(pilot: Pilot) -> None:
         app = pilot.app
-        await wait_for(pilot, lambda: app.model_info is not None,  # type: ignore[attr-defined]
+        await wait_for(pilot, lambda: app.engine.info is not None,  # type: ignore[attr-defined]
                        what="the model")
         await pilot.press("f2", "f7")
         pane = app.train_pane  # type: ignore[attr-defined]
-        pane.state = "running"  # as if a run were on
+        app.engine.status.set("running")  # type: ignore[attr-defined]  # as if a run were on
         pane.post_message(TrainingProgress(fake_run()))
         await wait_for(pilot, lambda: pane.readout("step") == "400/1,000", what="the events")
         pane.chart.redraw_now()
@@ -196,7 +197,7 @@ def test_favourites_pane(snap_compare: SnapCompare, make_app: AppFactory, size: 
 
     async def run_before(pilot: Pilot) -> None:
         app = pilot.app
-        await wait_for(pilot, lambda: app.model_info is not None,  # type: ignore[attr-defined]
+        await wait_for(pilot, lambda: app.engine.info is not None,  # type: ignore[attr-defined]
                        timeout=60, what="the model, which the status line names")
         await pilot.press("f4")
         steady(pilot)

@@ -68,7 +68,7 @@ async def test_the_first_names_come_from_numpy_while_torch_loads(
                        and not any(w.group == "sample" and w.is_running for w in app.workers),
                        what="the first names, settled")
         assert torch.loads == 1 and app.engine._quick is not None  # torch not loaded yet
-        assert app.model_info is not None and app.model_info.preset == "auto"
+        assert app.engine.info is not None and app.engine.info.preset == "auto"
         assert "step 1,140" in str(app.query_one("#status").render())
         first = explore.shown_names()
         # What the list says of each name is the model's: as torch says, once loaded.

@@ -17,7 +17,7 @@ from tui_helpers import SIZE, AppFactory, press, slow_trainer, wait_for
 
 async def open_train(pilot: Pilot, app: MiniGPT2App, word_file: Path) -> TrainPane:
     """The Train tab, on the tiny word list, bounded by a time budget the test cuts short."""
-    await wait_for(pilot, lambda: app.model_info is not None, what="the model to load")
+    await wait_for(pilot, lambda: app.engine.info is not None, what="the model to load")
     await press(pilot, "f2")
     pane = app.train_pane
     await wait_for(pilot, lambda: app.focused is pane.query_one("#start"), what="the Train tab")
@@ -67,8 +67,8 @@ async def test_start_pause_resume_stop(make_app: AppFactory, word_file: Path) ->
         await wait_for(pilot, lambda: pane.state == "done", what="the stop")
         said = str(pane.query_one("#train-message").render())
         assert "Stopped at step" in said and "best weights, from step" in said  # it validated
-        await wait_for(pilot, lambda: app.model_info is not None
-                       and app.model_info.preset == "seed", what="the new model in use")
+        await wait_for(pilot, lambda: app.engine.info is not None
+                       and app.engine.info.preset == "seed", what="the new model in use")
         assert app.is_running
 
 
@@ -145,13 +145,13 @@ async def test_bad_form_values_are_explained(make_app: AppFactory, word_file: Pa
 async def test_missing_word_file_fails_cleanly(make_app: AppFactory, tmp_path: Path) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.model_info is not None, what="the model")
+        await wait_for(pilot, lambda: app.engine.info is not None, what="the model")
         pane = app.train_pane
         pane.set_data(str(tmp_path / "nope.txt"))
         await press(pilot, "f2", "f5")
         await wait_for(pilot, lambda: pane.state == "failed", what="the failure")
         assert "nope.txt" in str(pane.query_one("#train-message").render())
-        assert app.is_running and app.model_info is not None  # the old model is still there
+        assert app.is_running and app.engine.info is not None  # the old model is still there
 
 
 async def test_save_reset_and_load(make_app: AppFactory, word_file: Path, tmp_path: Path
@@ -174,7 +174,7 @@ async def test_save_reset_and_load(make_app: AppFactory, word_file: Path, tmp_pa
         await wait_for(pilot, lambda: "Loaded" in str(pane.query_one("#train-message").render()),
                        what="the load")
         assert pane.chart.val_points  # the loaded model's history
-        assert app.model_info is not None and app.model_info.step == 300
+        assert app.engine.info is not None and app.engine.info.step == 300
 
         pane.query_one("#checkpoint-path").value = str(word_file)  # not a checkpoint
         await press(pilot, "ctrl+o")
@@ -188,15 +188,15 @@ async def test_continue_trains_the_loaded_model_further(make_app: AppFactory, wo
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_train(pilot, app, word_file)
-        assert app.model_info is not None and app.model_info.step == 300
+        assert app.engine.info is not None and app.engine.info.step == 300
         pane.query_one("#continue", Checkbox).value = True
         await press(pilot, "f5")
         await wait_for(pilot, lambda: pane.last_event is not None, what="the first event")
         assert pane.last_event is not None and pane.last_event.step >= 300  # not from 0
         await press(pilot, "f6")
-        await wait_for(pilot, lambda: app.model_info is not None and app.model_info.step > 300,
+        await wait_for(pilot, lambda: app.engine.info is not None and app.engine.info.step > 300,
                        what="the model trained further")
-        assert app.model_info is not None and app.model_info.preset == "tiny"
+        assert app.engine.info is not None and app.engine.info.preset == "tiny"
 
 
 async def test_auto_choice_follows_the_data_and_the_bound(make_app: AppFactory) -> None:
@@ -209,7 +209,7 @@ async def test_auto_choice_follows_the_data_and_the_bound(make_app: AppFactory) 
 
     app = make_app(preset="auto")
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.model_info is not None, what="the model to load")
+        await wait_for(pilot, lambda: app.engine.info is not None, what="the model to load")
         await press(pilot, "f2")
         pane = app.train_pane
         choice = pane.query_one("#preset-choice")
@@ -241,7 +241,7 @@ async def test_several_lists_train_as_categories_and_are_kept(make_app: AppFacto
 
     app = make_app(preset="seed")
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.model_info is not None, what="the model to load")
+        await wait_for(pilot, lambda: app.engine.info is not None, what="the model to load")
         await press(pilot, "f2")
         pane = app.train_pane
         await wait_for(pilot, lambda: app.focused is pane.query_one("#start"),
@@ -271,7 +271,7 @@ async def test_several_lists_train_as_categories_and_are_kept(make_app: AppFacto
 
     again = make_app(preset="seed", checkpoint=None)
     async with again.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: again.model_info is not None, what="the last model")
+        await wait_for(pilot, lambda: again.engine.info is not None, what="the last model")
         assert again.train_pane.form.data == ("animals", "fruits-vegetables")
 
 
@@ -297,6 +297,9 @@ async def test_did_you_mean_corrects_with_the_model_trained_here(make_app: AppFa
         await press(pilot, "f3")
         await wait_for(pilot, lambda: line.names[:1] == ["elephant"],
                        what="the trained model's answer")
+        # The answer may come before the tab switch has focused the prompt (it is asked for
+        # once the run ends, on the Train tab): the keys below are for the prompt.
+        await wait_for(pilot, lambda: app.focused is explore.prompt, what="the prompt")
         await press(pilot, "ctrl+a", "ctrl+k")  # typed again, as the issue did
         await wait_for(pilot, lambda: not line.names, what="the line cleared")
         await press(pilot, *"elefant")

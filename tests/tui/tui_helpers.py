@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from minigpt2.tui.app import MiniGPT2App
 from textual import events
@@ -15,6 +16,28 @@ if TYPE_CHECKING:
 
 SIZE = (110, 34)  # big enough for every pane without scrolling
 AppFactory = Callable[..., MiniGPT2App]
+Notices = list[tuple[str, str]]  # (severity, text), in the order the user was told
+_NOTICES: weakref.WeakKeyDictionary[MiniGPT2App, Notices] = weakref.WeakKeyDictionary()
+
+
+def record_notices(app: MiniGPT2App) -> Notices:
+    """Record every notification `app` shows (this instance only: its class stays as it
+    is), for `notices(app)`. Toasts expire, so Textual's own list of them would lose some."""
+    told: Notices = []
+    notify = app.notify
+
+    def recording(message: str, **options: Any) -> None:
+        told.append((str(options.get("severity", "information")), message))
+        notify(message, **options)
+
+    app.notify = recording  # type: ignore[method-assign]
+    _NOTICES[app] = told
+    return told
+
+
+def notices(app: MiniGPT2App) -> Notices:
+    """What `app` (made by the make_app fixture) has told the user so far."""
+    return _NOTICES[app]
 
 
 async def wait_for(

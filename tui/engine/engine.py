@@ -11,6 +11,9 @@ While a model trains, each sampling request copies its weights as they are at th
 At start-up the model is opened twice: with numpy alone (`open_quickly`, a tenth of a
 second), then with torch (`load_checkpoint`, seconds). In between, the requests that the
 numpy sampler supports (core/sample/numpy_sampler.py) are answered by it, the others wait.
+
+The engine owns the state the UI shows: where training is (`status`, which the Train pane,
+the footer and the quit dialog watch) and what the model in use is (`info`).
 """
 
 from __future__ import annotations
@@ -20,19 +23,21 @@ import threading
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from minigpt2.core.data.dataset import LoadProgress
+from minigpt2.core.data.dataset import LoadProgress, WordData
 from minigpt2.core.data.vocab import UnknownCharacterError, Vocab
 from minigpt2.core.data.words import WordListError
 from minigpt2.core.sample.request import AttentionMap, Sample, SampleConfig
-from minigpt2.core.train.plan import TrainEvent, TrainPlan, TrainResult
+from minigpt2.core.train.plan import TrainEvent, TrainPlan, TrainResult, chosen_preset, plan_data
 from minigpt2.tui.engine.explore_queries import ExploreQueries
 from minigpt2.tui.engine.model_info import EventBatcher, ModelInfo
+from minigpt2.tui.engine.train_state import RunEnd, TrainState, TrainStatus
 
 if TYPE_CHECKING:  # torch-heavy modules (and numpy): types only at import time
     from minigpt2.core.checkpoint import Checkpoint
     from minigpt2.core.sample.numpy_sampler import NumpySampler
+    from minigpt2.core.sample.repair import Correction
     from minigpt2.core.sample.sampler import Sampler
     from minigpt2.core.train.trainer import Trainer
     from minigpt2.tui.stores.session import Autosave
@@ -55,14 +60,17 @@ class EngineError(Exception):
     """Something the user did or chose cannot work; the message says what, in plain words."""
 
 
-class Engine(ExploreQueries):  # Explore's extras: engine_explore.py
-    def __init__(self, threads: int | None = None) -> None:
+class Engine:
+    def __init__(self, threads: int | None = None, *,
+                 repair_clock: Callable[[], float] | None = None) -> None:
+        """`repair_clock`: what "did you mean" measures its time budget on (default: the
+        Repairer's own clock)."""
         self.threads = threads  # None: the core's default, which leaves the event loop a core
-        self._lock = threading.Lock()  # guards the fields below
+        self._lock = threading.Lock()  # guards the fields below and the changes of `status`
         self._sampling = threading.Lock()  # one sampling at a time: a Sampler is not thread-safe
+        self.status = TrainStatus()  # where training is: the one record, watched by the UI
         self._trainer: Trainer | None = None  # the run in progress, or the last one
-        self._running = False  # its loop is running (the pane owns the user-facing state)
-        self._wanted: Literal["pause", "stop"] | None = None  # asked before the trainer ran
+        self._live: Trainer | None = None  # the trainer whose loop is running, if any
         self._checkpoint: Checkpoint | None = None  # the loaded model, when not trained here
         self._sampler: Sampler | None = None
         self._sampler_of: Trainer | None = None  # the run whose weights _sampler copies
@@ -73,10 +81,13 @@ class Engine(ExploreQueries):  # Explore's extras: engine_explore.py
         self.sampling_from: tuple[str, int] | None = None  # (preset, step) Explore samples
         self.info: ModelInfo | None = None
         self.autosave_error: str | None = None  # why the last autosave failed
+        self._auto_words: tuple[object, WordData] | None = None  # describe_auto's last words
+        self._explore = ExploreQueries(self._use_sampler, lambda: self._quick,
+                                       lambda: self.sampling_from, repair_clock)
 
     @property
-    def training(self) -> bool:  # a trainer's loop is running on a worker thread
-        return self._running
+    def train_state(self) -> TrainState:
+        return self.status.state
 
     def warm_up(self) -> None:  # import torch now, on a worker thread, not on first use
         from minigpt2.core.sample import sampler  # noqa: F401
@@ -129,11 +140,11 @@ class Engine(ExploreQueries):  # Explore's extras: engine_explore.py
         from minigpt2.core.checkpoint import CheckpointError, load_checkpoint
         from minigpt2.core.sample.sampler import Sampler
 
-        if self._running:
+        if self._live is not None:  # a run's loop, not a Start pressed while torch loads
             raise EngineError("Stop training before loading a checkpoint.")
         try:
             ckpt = load_checkpoint(path)
-            sampler = self._warmed(Sampler.from_checkpoint(ckpt))
+            sampler = warmed(Sampler.from_checkpoint(ckpt))
         except CheckpointError as exc:
             raise EngineError(f"Cannot load checkpoint: {exc}") from None
         info = ModelInfo.of(ckpt, sampler.model.num_params())
@@ -168,46 +179,93 @@ class Engine(ExploreQueries):  # Explore's extras: engine_explore.py
 
     # --- training --------------------------------------------------------------------------
 
+    def begin(self) -> bool:
+        """Start pressed: the run is on its way (STARTING) until `train` builds its trainer on
+        a worker thread. False if a run is in progress already."""
+        with self._lock:
+            if self.status.state.active:
+                return False
+            self.status.set(TrainState.STARTING)
+            return True
+
     def train(self, plan: TrainPlan, on_events: Callable[[list[TrainEvent]], None], *,
               continue_current: bool = False, autosave: Autosave | None = None,
               on_load: LoadProgress | None = None) -> tuple[TrainResult, ModelInfo] | None:
         """Train as `plan` says; blocking, so call it on a worker thread. Events arrive in
         batches through `on_events`, on this thread. None: stopped before the first step.
         With `autosave`, the model is kept during the run and when it ends or is stopped.
-        `on_load` hears how far loading the words is, before the run starts."""
+        `on_load` hears how far loading the words is, before the run starts. The status
+        ends the run with how it ended (RunEnd), once the model is kept."""
+        with self._lock:
+            if self._live is not None:
+                raise EngineError("A model is training already.")
+            if not self.status.state.active:  # called without begin(): begin now
+                self.status.set(TrainState.STARTING)
+        # Torch ops release and retake the GIL; with the trainer busy, the event loop and
+        # sampling would wait up to the default 5 ms switch interval for each retake.
+        # Restored after the run: only a run needs the quicker hand-over.
+        switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
+        end = RunEnd(error="Training failed.")
+        try:
+            outcome = self._train(plan, on_events, continue_current, autosave, on_load)
+            end = RunEnd(*outcome) if outcome is not None else RunEnd()
+            return outcome
+        except EngineError as exc:
+            end = RunEnd(error=str(exc))
+            raise
+        except Exception as exc:  # whatever goes wrong in the core, the run has ended
+            end = RunEnd(error=f"Training failed: {exc!r}")
+            raise
+        finally:
+            sys.setswitchinterval(switch_interval)
+            with self._lock:
+                self.status.set(end.state, end)
+
+    def _train(self, plan: TrainPlan, on_events: Callable[[list[TrainEvent]], None],
+               continue_current: bool, autosave: Autosave | None,
+               on_load: LoadProgress | None) -> tuple[TrainResult, ModelInfo] | None:
         batcher = EventBatcher(on_events)
 
         def on_event(event: TrainEvent) -> None:
-            batcher(event)
+            batcher(event)  # first: the UI has a pause's last steps before the state it leads to
+            self._follow_event(event)
             if autosave is not None and autosave.due(event):
                 self._keep(autosave.path)
 
-        # Torch ops release and retake the GIL; with the trainer busy, the event loop and
-        # sampling would wait up to the default 5 ms switch interval for each retake.
-        sys.setswitchinterval(SWITCH_INTERVAL_S)
+        trainer = self._make_trainer(plan, on_event, continue_current, on_load)
+        with self._lock:  # a stop or pause pressed while the trainer was built applies now
+            state = self.status.state
+            if state is TrainState.STOPPING:
+                return None
+            if state is TrainState.PAUSING:
+                trainer.pause()  # the loop starts by pausing
+            else:
+                self.status.set(TrainState.RUNNING)
+            self._trainer, self._live, self._checkpoint = trainer, trainer, None
         try:
-            trainer = self._make_trainer(plan, on_event, continue_current, on_load)
-            with self._lock:  # a stop or pause pressed while the trainer was built applies now
-                if self._wanted == "stop":
-                    return None
-                if self._wanted == "pause":
-                    trainer.pause()  # the loop starts by pausing
-                self._trainer, self._running, self._checkpoint = trainer, True, None
-            try:
-                result = trainer.run()
-            except (RuntimeError, ValueError) as exc:  # e.g. out of memory on a large preset
-                raise EngineError(f"Training failed: {exc}") from None
-            finally:
-                batcher.flush()
+            result = trainer.run()
+        except (RuntimeError, ValueError) as exc:  # e.g. out of memory on a large preset
+            raise EngineError(f"Training failed: {exc}") from None
         finally:
+            batcher.flush()
             with self._lock:
-                self._running, self._wanted = False, None
+                self._live = None
         with self._sampling:  # Explore samples the final weights from now on
             self._follow(trainer)
         self.info = info = ModelInfo.of(trainer.snapshot(), result.params)
         if autosave is not None:
             self._keep(autosave.path)
         return result, info
+
+    def _follow_event(self, event: TrainEvent) -> None:
+        """The trainer's loop paused or resumed: so does the state (a stop asked stays)."""
+        with self._lock:
+            state = self.status.state
+            if event.kind == "paused" and state in (TrainState.PAUSING, TrainState.RUNNING):
+                self.status.set(TrainState.PAUSED)
+            elif event.kind == "resumed" and state is not TrainState.STOPPING:
+                self.status.set(TrainState.RUNNING)
 
     def _keep(self, path: Path) -> None:  # autosave: a failure is told at the end of the run
         try:
@@ -240,32 +298,52 @@ class Engine(ExploreQueries):  # Explore's extras: engine_explore.py
         if self._sampling.acquire(timeout=YIELD_TO_SAMPLING_S):
             self._sampling.release()
 
-    def pause(self) -> None:
-        self._control("pause")
+    # A pause or stop asked between begin() and the trainer being built (a key pressed just
+    # after Start) is kept in the state: the trainer obeys it at once. With no run, nothing.
 
-    def resume(self) -> None:  # also clears a stop kept for a trainer that never came
-        self._control(None)
+    def pause(self) -> None:
+        with self._lock:
+            if self.status.state.can_pause:
+                self.status.set(TrainState.PAUSING)
+                if self._live is not None:
+                    self._live.pause()
+
+    def resume(self) -> None:
+        with self._lock:
+            if self.status.state.can_resume:
+                self.status.set(TrainState.RUNNING if self._live else TrainState.STARTING)
+                if self._live is not None:
+                    self._live.resume()
 
     def stop(self) -> None:
-        self._control("stop")
-
-    def _control(self, wanted: Literal["pause", "stop"] | None) -> None:
-        """To the running trainer, or kept for the one being built (a key pressed just
-        after Start must not be lost)."""
         with self._lock:
-            self._wanted = wanted
-            trainer = self._trainer if self._running else None
-        if trainer is not None:
-            {"stop": trainer.stop, "pause": trainer.pause, None: trainer.resume}[wanted]()
+            if self.status.state.can_stop:
+                self.status.set(TrainState.STOPPING)
+                if self._live is not None:
+                    self._live.stop()
 
     def reset(self) -> None:
         """The next start trains a fresh model; until then the last one stays in use."""
-        if self._running:
-            raise EngineError("Stop training before resetting.")
         with self._lock:
+            if self.status.state.active:
+                raise EngineError("Stop training before resetting.")
             trainer, self._trainer = self._trainer, None
+            self.status.set(TrainState.IDLE)
         if trainer is not None:
             self._checkpoint = trainer.snapshot()
+
+    def describe_auto(self, plan: TrainPlan) -> str:
+        """What the `auto` preset chooses for `plan`'s words and bound, in a line; blocking
+        (reading a big word list takes a while): call it on a worker thread. The words read
+        are kept for the next call with the same data."""
+        key = (plan.data, plan.val_data, plan.seed, plan.keep_case)
+        try:
+            words = self._auto_words
+            if words is None or words[0] != key:
+                words = self._auto_words = (key, plan_data(plan))
+            return chosen_preset(plan, words[1]).description
+        except ValueError as exc:  # an unreadable list: Start says so in full
+            return f"auto: {exc}"
 
     # --- exploring -------------------------------------------------------------------------
 
@@ -303,9 +381,16 @@ class Engine(ExploreQueries):  # Explore's extras: engine_explore.py
             sampler = self._current_sampler()
             return explained(what, sampler.vocab, lambda: use(sampler))
 
+    def did_you_mean(self, text: str, category: str | None = None,
+                     cancelled: Callable[[], bool] = lambda: False) -> list[Correction]:
+        return self._explore.did_you_mean(text, category, cancelled)
+
+    def best_categories(self, names: list[str]) -> list[str | None]:
+        return self._explore.best_categories(names)
+
     def _current_sampler(self) -> Sampler:
         with self._lock:
-            trainer = self._trainer if self._running else None
+            trainer = self._live
             sampler = self._sampler
         if trainer is not None:
             return self._follow(trainer)
@@ -325,6 +410,13 @@ class Engine(ExploreQueries):  # Explore's extras: engine_explore.py
             self._sampler, self._sampler_of = sampler, trainer
             self.sampling_from = (trainer.preset, step)
         return sampler
+
+
+def warmed(sampler: Sampler) -> Sampler:
+    """Sample once, untimed, before the user does: torch's first passes are slow (0.4 s
+    on a busy machine), and Explore's requests have a time limit (0.5 s)."""
+    sampler.sample(SampleConfig(n=8, seed=0, time_limit_s=None))
+    return sampler
 
 
 def explained(what: str, vocab: Vocab, use: Callable[[], T]) -> T:

@@ -1,15 +1,15 @@
 """The engine's Explore extras: "did you mean" and the category that likes each name most.
 
-A mixin of Engine (engine.py stays small): both run on worker threads, through the engine's
-one-at-a-time sampler, so they never race the sampling or the weights copied from a run.
+A part the engine owns (engine.py stays small), given the engine's one-at-a-time sampler
+when it is made: both run on worker threads, through it, so they never race the sampling
+or the weights copied from a run.
 """
 
 from __future__ import annotations
 
 import bisect
 from collections.abc import Callable
-from functools import cached_property
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from minigpt2.core.sample.numpy_sampler import NumpySampler
@@ -27,11 +27,10 @@ class RepairCache:
     what a Repairer learnt from the weights it first saw (how likely known words are) is
     forgotten when they change, or a young model's verdicts would outlive the run."""
 
-    # The Repairer's own options, e.g. a clock for tests: how far its time budget goes (and so
-    # which corrections it finds) must not depend on how fast or busy the machine is.
-    options: ClassVar[dict[str, float | Callable[[], float]]] = {}
-
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] | None = None) -> None:
+        # The Repairers' clock, which their time budget is measured on; None: theirs. A
+        # steady one makes which corrections they find independent of the machine's speed.
+        self._options: dict[str, Callable[[], float]] = {} if clock is None else {"clock": clock}
         self._sampler: Sampler | None = None
         self._weights: object = None  # which weights the sampler had at the last question
         self._repairers: dict[str | None, Repairer] = {}
@@ -55,7 +54,7 @@ class RepairCache:
             return []  # a known word, or the start of one: the user is still typing
         if category not in self._repairers:
             self._repairers[category] = Repairer.from_sampler(sampler, category,
-                                                              **self.options)
+                                                              **self._options)
         return self._repairers[category].did_you_mean(text, n=CORRECTIONS)
 
     def _starts_known_word(self, text: str) -> bool:
@@ -63,28 +62,24 @@ class RepairCache:
         return at < len(self._known) and self._known[at].startswith(text)
 
 
+class UseSampler(Protocol):
+    """The engine's one-at-a-time sampler: `use(sampler)` once it is free, or None if
+    `cancelled()` turned true while waiting; a ValueError said as `what` failed."""
+
+    def __call__(self, what: str, cancelled: Callable[[], bool],
+                 use: Callable[[Sampler], T]) -> T | None: ...
+
+
 class ExploreQueries:
-    """Engine methods for Explore beyond sampling. Blocking: call them on worker threads."""
+    """Explore's questions beyond sampling. Blocking: call them on worker threads."""
 
-    @cached_property
-    def _repairs(self) -> RepairCache:
-        return RepairCache()
-
-    if TYPE_CHECKING:
-        _quick: NumpySampler | None
-        sampling_from: tuple[str, int] | None  # (preset, step) of the weights sampled
-
-        def _use_sampler(self, what: str, cancelled: Callable[[], bool],
-                         use: Callable[[Sampler], T]) -> T | None: ...
-
-    @staticmethod
-    def _warmed(sampler: Sampler) -> Sampler:
-        """Sample once, untimed, before the user does: torch's first passes are slow (0.4 s
-        on a busy machine), and Explore's requests have a time limit (0.5 s)."""
-        from minigpt2.core.sample.request import SampleConfig
-
-        sampler.sample(SampleConfig(n=8, seed=0, time_limit_s=None))
-        return sampler
+    def __init__(self, use_sampler: UseSampler, quick: Callable[[], NumpySampler | None],
+                 weights: Callable[[], object], repair_clock: Callable[[], float] | None = None
+                 ) -> None:
+        self._use_sampler = use_sampler
+        self._quick = quick  # the model opened with numpy while torch loads, if any
+        self._weights = weights  # changes when the sampler's weights do, e.g. (preset, step)
+        self._repairs = RepairCache(repair_clock)
 
     def did_you_mean(self, text: str, category: str | None = None,
                      cancelled: Callable[[], bool] = lambda: False) -> list[Correction]:
@@ -94,7 +89,7 @@ class ExploreQueries:
             return []  # sampler, which the candidates for the same keystroke are waiting for
         corrections = self._use_sampler(
             "No corrections", cancelled,
-            lambda sampler: self._repairs.did_you_mean(sampler, self.sampling_from, text,
+            lambda sampler: self._repairs.did_you_mean(sampler, self._weights(), text,
                                                        category))
         return corrections or []
 
@@ -102,7 +97,7 @@ class ExploreQueries:
         """Per name, the category whose model likes it most (all None without categories)."""
         from minigpt2.core.sample.logprobs import best_categories
 
-        if (quick := self._quick) is not None:  # opened quickly: numpy scores them as torch
+        if (quick := self._quick()) is not None:  # opened quickly: numpy scores them as torch
             return quick.best_categories(names)
         found = self._use_sampler("No categories", lambda: False,
                                   lambda sampler: best_categories(sampler, names))

@@ -21,8 +21,9 @@ Said = tuple[Severity, str]  # what to tell the user
 
 
 class Blocklist:
-    """An ordered, duplicate-free list of names bound to one text file. Listeners (e.g. the
-    pane that shows the list) are called after every change, on the caller's thread."""
+    """An ordered, duplicate-free list of names bound to one text file. Listeners (the app,
+    which shows the list in the panes, as it does the favourites) are called after every
+    change, on the caller's thread. The panes never hold it: they ask the app by message."""
 
     def __init__(self, path: Path) -> None:
         self.path = path

@@ -10,8 +10,12 @@ from typing import Any
 from minigpt2.core.sample.request import Sample, SampleConfig
 from minigpt2.tui.engine.engine import Engine, EngineError
 from minigpt2.tui.keymap import Where, bindings
-from minigpt2.tui.messages import CandidatesFailed, CandidatesReady, FavouriteRequested
-from minigpt2.tui.stores.blocklist import Blocklist
+from minigpt2.tui.messages import (
+    BlockRequested,
+    CandidatesFailed,
+    CandidatesReady,
+    FavouriteRequested,
+)
 from minigpt2.tui.stores.favourites import favourite_settings
 from minigpt2.tui.widgets.explore.attention_map import AttentionView
 from minigpt2.tui.widgets.explore.candidate_list import CandidateList, Row, header
@@ -34,10 +38,10 @@ class ExplorePane(Vertical):
     BINDINGS = bindings(Where.EXPLORE)
 
     def __init__(self, engine: Engine, *, seed: int = 0, settings: dict[str, Any] | None = None,
-                 blocklist: Blocklist | None = None, id: str | None = None) -> None:  # noqa: A002
+                 id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
         self.engine = engine
-        self.blocklist = blocklist
+        self.blocked: frozenset[str] = frozenset()  # names never shown: the app's blocklist
         self.clock = time.monotonic  # when the user typed; a test may hold it still
         self._restore = dict(settings or {})  # the controls as the user left them last time
         self.seed = seed
@@ -205,8 +209,7 @@ class ExplorePane(Vertical):
 
     def current_request(self) -> SampleConfig:
         """The controls as a sampling config. Raises ValueError naming a bad setting."""
-        blocked = self.blocklist.frozen() if self.blocklist is not None else frozenset()
-        return self.form.config(self.prompt.value, self.seed, blocked, self.like)
+        return self.form.config(self.prompt.value, self.seed, self.blocked, self.like)
 
     @work(thread=True, exclusive=True, group="sample", exit_on_error=False)
     def _sample(self, request: SampleConfig) -> None:
@@ -312,6 +315,10 @@ class ExplorePane(Vertical):
         self.favourites = {name.casefold() for name in names}
         self.table.set_rows(self._rows(), self.table.cursor)
 
+    def mark_blocked(self, names: frozenset[str]) -> None:
+        """The names every request excludes from now on (the app's blocklist)."""
+        self.blocked = names
+
     # --- attention -------------------------------------------------------------------------
 
     @on(CandidateList.Highlighted)
@@ -363,14 +370,13 @@ class ExplorePane(Vertical):
         self.set_like(config.like, f"{count} example{'s' * (count != 1)} of a favourite")
 
     def action_block(self) -> None:
-        """Never show the highlighted name again: it goes to the blocklist, which every
-        request excludes, and leaves the table at once."""
+        """Never show the highlighted name again: it goes to the blocklist (the app keeps
+        it), which every request excludes, and leaves the table at once."""
         candidate = self.selected()
-        if candidate is None or self.blocklist is None:
+        if candidate is None:
             self.app.bell()
             return
-        severity, text = self.blocklist.block(candidate.name)
-        self.app.notify(text, severity=severity, markup=False)
+        self.post_message(BlockRequested(candidate.name))
         self._show([c for c in self.candidates if c.name != candidate.name])
 
     def action_attention_view(self, step: int) -> None:

@@ -15,8 +15,8 @@ from minigpt2.tui.messages import (
     FavouriteSettingsRequested,
     FavouritesExportRequested,
     MoreLikeRequested,
+    UnblockRequested,
 )
-from minigpt2.tui.stores.blocklist import Blocklist
 from minigpt2.tui.stores.favourites import EXPORT_FORMATS, Favourite
 from rich.text import Text
 from textual import on
@@ -40,18 +40,10 @@ def local_time(stamp: str) -> str:
 class FavouritesPane(Vertical):
     BINDINGS = bindings(Where.FAVOURITES)
 
-    def __init__(self, blocklist: Blocklist | None = None, *, id: str | None = None  # noqa: A002
-                 ) -> None:
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
-        self.blocklist = blocklist
         self.marked: set[str] = set()  # names for "More like these"; none marked: all
         self._shown: dict[str, Favourite] = {}  # by name, as shown
-
-    def on_mount(self) -> None:
-        if self.blocklist is not None:
-            self.blocklist.on_change(self.show_blocklist)
-            self.show_blocklist()
-        self.query_one("#blocked-section").display = self.blocklist is not None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="favourites-summary", classes="message")
@@ -112,24 +104,22 @@ class FavouritesPane(Vertical):
         table = self.blocked_table
         return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
 
-    def show_blocklist(self) -> None:
-        if self.blocklist is None:
-            return
-        table, names = self.blocked_table, self.blocklist.names
+    def show_blocklist(self, names: list[str], *, path: Path, unsaved: bool) -> None:
+        table = self.blocked_table
         row = table.cursor_row
         table.clear()
         for name in names:
             table.add_row(Text(name), key=name)
         if names:
             table.move_cursor(row=min(row, len(names) - 1), animate=False)
-        where = (f"not saved: kept in memory only (cannot write {self.blocklist.path})"
-                 if self.blocklist.unsaved else f"saved to {self.blocklist.path}")
+        where = (f"not saved: kept in memory only (cannot write {path})" if unsaved
+                 else f"saved to {path}")
         text = (f"Blocked: {len(names)} name{'s' if len(names) != 1 else ''}, never shown in "
                 f"Explore · {where} · Delete here unblocks" if names else
                 "No blocked names. In Explore, ctrl+b (or b in the list) blocks a name.")
         summary = self.query_one("#blocked-summary", Static)
         summary.update(Text(text))
-        summary.set_class(self.blocklist.unsaved, "error")
+        summary.set_class(unsaved, "error")
 
     def _name_cell(self, name: str) -> Text:
         return Text(MARK + name if name in self.marked else name)
@@ -175,13 +165,11 @@ class FavouritesPane(Vertical):
 
     def action_remove(self) -> None:
         blocked = self.blocked_table
-        if blocked.has_focus and self.blocklist is not None:  # unblock the name
+        if blocked.has_focus:  # unblock the name
             if not blocked.row_count:
                 self.app.bell()
                 return
-            said = self.blocklist.unblock(str(blocked.get_row_at(blocked.cursor_row)[0]))
-            if said is not None:
-                self.app.notify(said[1], severity=said[0], markup=False)
+            self.post_message(UnblockRequested(str(blocked.get_row_at(blocked.cursor_row)[0])))
             return
         name = self.selected_name()
         if name is None:

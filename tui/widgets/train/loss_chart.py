@@ -71,7 +71,6 @@ class LossChart(PlotextPlot):
         self._version = 0
         self._shown: tuple[Drawing, Text] | None = None  # the drawing `render` shows
         self._drawing: Drawing | None = None  # the one being made on a worker thread
-        self.drawings = 0  # how many times plotext drew the chart (for tests)
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -108,7 +107,7 @@ class LossChart(PlotextPlot):
             self._shown[0] == self.wanted()
 
     def redraw_now(self) -> None:
-        """Draw on this thread, at once (for tests and screenshots)."""
+        """Draw on this thread, at once (the end of a run, a loaded model's history)."""
         drawing = self.wanted()
         if drawing.size.area:  # else not laid out yet: drawn once shown
             self._show(drawing, self._draw(drawing, *self._inputs()))
@@ -152,7 +151,6 @@ class LossChart(PlotextPlot):
     def _draw(self, drawing: Drawing, train: list[Point], val: list[Point],
               colours: tuple[str, str]) -> Text:
         """The chart as plotext draws it, on a plot of its own (thread-safe)."""
-        self.drawings += 1
         width, height = drawing.size
         if height < MIN_CHART_ROWS:
             return sparklines(width, train, val, colours)

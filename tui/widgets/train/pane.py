@@ -1,12 +1,13 @@
 """Train: the form on the left, the run on the right (buttons, readouts, progress, the loss
-chart and a few names from the model as it learns). The pane owns the training state."""
+chart and a few names from the model as it learns). The engine owns the training state: the
+pane asks it to start, pause, resume, stop or reset, and shows each state it is told."""
 
 from __future__ import annotations
 
 import os
 import threading
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,12 +16,12 @@ from minigpt2.core.data.words import DEFAULT_DATASET, DatasetInfo
 from minigpt2.core.train.plan import TrainPlan
 from minigpt2.tui.engine.engine import Engine, EngineError
 from minigpt2.tui.engine.model_info import ModelInfo
-from minigpt2.tui.engine.train_state import TrainState
+from minigpt2.tui.engine.train_state import RunEnd, TrainState
 from minigpt2.tui.keymap import PAUSE, RESET, START, STOP, tooltip
 from minigpt2.tui.memory import release_free_memory
 from minigpt2.tui.messages import (
     ModelChanged,
-    TrainingEnded,
+    Said,
     TrainingLoading,
     TrainingProgress,
     TrainingStateChanged,
@@ -28,7 +29,7 @@ from minigpt2.tui.messages import (
 from minigpt2.tui.stores.session import AUTOSAVE_INTERVAL_S, Autosave
 from minigpt2.tui.widgets.train.choice import PresetChoice
 from minigpt2.tui.widgets.train.files import ModelFiles
-from minigpt2.tui.widgets.train.form import TrainForm
+from minigpt2.tui.widgets.train.form import DEFAULT_CHECKPOINT_FILE, TrainForm
 from minigpt2.tui.widgets.train.loss_chart import LossChart
 from minigpt2.tui.widgets.train.readouts import (
     Readouts,
@@ -41,6 +42,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Button, ProgressBar, Static
 from textual.worker import get_current_worker
@@ -53,11 +55,12 @@ SAMPLE_LINES = 4  # the latest few, as makemore prints them
 NO_SAMPLES = Text("Names from the model appear here while it trains.", style="dim")
 
 
-class TrainPane(Horizontal, ModelFiles):  # Horizontal first: its CSS applies
+class TrainPane(Horizontal):
     """Its keys (F5, F6, F7, ctrl+s, ctrl+o) are bound on the app: they work anywhere."""
 
     state: reactive[TrainState] = reactive(TrainState.IDLE, bindings=True)
-    """Where the training is; drives the buttons, the footer and the status line."""
+    """The engine's training state as this pane last heard it (TrainingStateChanged), in
+    step with the events shown; drives the buttons and readouts. Set from those messages."""
 
     def __init__(self, engine: Engine, datasets: list[DatasetInfo], presets: list[Preset], *,
                  data: str | Sequence[str] | None = None, preset: str,
@@ -65,6 +68,7 @@ class TrainPane(Horizontal, ModelFiles):  # Horizontal first: its CSS applies
                  id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
         self.engine = engine
+        self.files = ModelFiles(engine)
         self.autosave_to = autosave_to  # where the model trained here is kept; None: nowhere
         self.autosave_interval_s = autosave_interval_s
         self._form_args = (datasets, presets, data or DEFAULT_DATASET, preset)
@@ -84,7 +88,7 @@ class TrainPane(Horizontal, ModelFiles):  # Horizontal first: its CSS applies
                              tooltip=tooltip(STOP))
                 yield Button("Reset", id="reset", compact=True, tooltip=tooltip(RESET))
             yield Static("", id="train-message", classes="message")
-            yield PresetChoice(id="preset-choice")
+            yield PresetChoice(engine=self.engine, id="preset-choice")
             yield Readouts(id="readouts")
             yield ProgressBar(total=1.0, show_eta=False, id="progress")
             yield LossChart(id="loss-chart")
@@ -92,8 +96,15 @@ class TrainPane(Horizontal, ModelFiles):  # Horizontal first: its CSS applies
 
     def on_mount(self) -> None:
         self.query_one("#samples").border_title = "Names as it learns"
+        # Posted on the thread that changes the state: a run's worker thread posts its event
+        # batches here too, so the pane hears both in the order they happened.
+        self.engine.status.watch(self._post_state)
+        self.state = self.engine.train_state
         self._apply_state(self.state)
         self._plan_changed()
+
+    def _post_state(self, state: TrainState, ended: RunEnd | None) -> None:
+        self.post_message(TrainingStateChanged(state, ended))
 
     @on(TrainForm.PlanChanged)
     def _plan_changed(self) -> None:
@@ -102,6 +113,9 @@ class TrainPane(Horizontal, ModelFiles):  # Horizontal first: its CSS applies
             return
         self.query_one(PresetChoice).show_plan(self.form.plan_or_none())
 
+    @property
+    def form(self) -> TrainForm:
+        return self.query_one(TrainForm)
 
     @property
     def chart(self) -> LossChart:
@@ -128,16 +142,6 @@ class TrainPane(Horizontal, ModelFiles):  # Horizontal first: its CSS applies
 
     # --- actions (keys, buttons and the command palette) ---------------------------------
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """False: the key is hidden; None: shown greyed out; True: it works now."""
-        state = self.state
-        shown = {"start": not state.active, "pause": state.can_pause, "resume": state.can_resume}
-        if action in shown:
-            return shown[action]
-        enabled = {"stop": state.can_stop, "reset": not state.active, "load": not state.active,
-                   "save": state not in (TrainState.STARTING, TrainState.STOPPING)}
-        return enabled.get(action, True) or None
-
     @on(Button.Pressed)
     def _button(self, event: Button.Pressed) -> None:
         event.stop()  # start, pause (or resume), stop, reset, save, load
@@ -145,14 +149,14 @@ class TrainPane(Horizontal, ModelFiles):  # Horizontal first: its CSS applies
         getattr(self, f"action_{name}", lambda: None)()
 
     def action_toggle_pause(self) -> None:
-        self.action_resume() if self.state.can_resume else self.action_pause()
+        self.action_resume() if self.engine.train_state.can_resume else self.action_pause()
 
     def action_toggle_run(self) -> None:
         """Start, pause or resume: whichever makes sense now (for the command palette)."""
-        self.action_toggle_pause() if self.state.active else self.action_start()
+        self.action_toggle_pause() if self.engine.train_state.active else self.action_start()
 
     def action_start(self, plan: TrainPlan | None = None) -> None:
-        if self.state.active:
+        if self.engine.train_state.active:
             return
         try:
             plan = plan or self.plan()
@@ -160,32 +164,32 @@ class TrainPane(Horizontal, ModelFiles):  # Horizontal first: its CSS applies
             self.show_message(str(exc), error=True)
             self.app.bell()
             return
+        if not self.engine.begin():
+            return
         continuing = self.form.continue_current
         if not continuing:
             self._clear_run()
         self._starting = ("Training the current model further…" if continuing else
                           f"Training the {plan.preset} preset on {data_names(plan.data)}…")
         self.show_message(self._starting)
-        self.state = TrainState.STARTING
         self._train(plan, continuing)
 
+    # The engine changes the state; the pane shows it when the engine's message comes.
+
     def action_pause(self) -> None:
-        if self.state.can_pause:
+        if self.engine.train_state.can_pause:
             self.engine.pause()
-            self.state = TrainState.PAUSING
 
     def action_resume(self) -> None:
-        if self.state.can_resume:
+        if self.engine.train_state.can_resume:
             self.engine.resume()
-            self.state = TrainState.RUNNING
 
     def action_stop(self) -> None:
-        if self.state.can_stop:
+        if self.engine.train_state.can_stop:
             self.engine.stop()
-            self.state = TrainState.STOPPING
 
     def action_reset(self) -> None:
-        if self.state.active:
+        if self.engine.train_state.active:
             return
         try:
             self.engine.reset()
@@ -194,7 +198,32 @@ class TrainPane(Horizontal, ModelFiles):  # Horizontal first: its CSS applies
             return
         self._clear_run()
         self.show_message("Cleared. Press Start (F5) to train a fresh model.")
-        self.state = TrainState.IDLE
+
+    # --- model files: the engine saves and loads, on a worker thread ----------------------
+
+    def action_save(self) -> None:
+        path = Path(self.form.checkpoint_path or DEFAULT_CHECKPOINT_FILE).expanduser()
+        self._use_files(self.files.save, path)
+
+    def action_load(self) -> None:
+        if self.engine.train_state.active:
+            return
+        if not self.form.checkpoint_path:
+            self.show_message("Type the checkpoint file to load.", error=True)
+            return
+        self.show_message(f"Loading {self.form.checkpoint_path}…")
+        self._use_files(self.files.load, Path(self.form.checkpoint_path).expanduser())
+
+    @work(thread=True, exclusive=True, group="checkpoint", exit_on_error=False)
+    def _use_files(self, use: Callable[[Path], Message], path: Path) -> None:
+        self.post_message(use(path))
+
+    @on(Said)
+    def _said(self, message: Said) -> None:
+        message.stop()
+        self.show_message(message.text, error=message.error)
+        self.app.notify(message.text, severity="error" if message.error else "information",
+                        timeout=8 if message.error else 4, markup=False)
 
     # --- workers: they talk back through messages only -------------------------------------
 
@@ -215,14 +244,10 @@ class TrainPane(Horizontal, ModelFiles):  # Horizontal first: its CSS applies
                 self.post_message(TrainingLoading(what, done))
 
         try:
-            outcome = self.engine.train(plan, deliver, continue_current=continue_current,
-                                        autosave=autosave, on_load=loading)
-        except EngineError as exc:
-            self.post_message(TrainingEnded(None, None, str(exc)))
-        except Exception as exc:  # keep the app alive whatever goes wrong in the core
-            self.post_message(TrainingEnded(None, None, f"Training failed: {exc!r}"))
-        else:
-            self.post_message(TrainingEnded(*(outcome or (None, None))))
+            self.engine.train(plan, deliver, continue_current=continue_current,
+                              autosave=autosave, on_load=loading)
+        except Exception:  # keep the app alive whatever goes wrong in the core: the
+            pass  # engine's state change (TrainingStateChanged) says how the run ended
         finally:
             release_free_memory()  # the run's freed heap, back to the system
 
@@ -252,10 +277,6 @@ class TrainPane(Horizontal, ModelFiles):  # Horizontal first: its CSS applies
             elif event.kind == "samples" and event.samples:
                 self.sample_lines.append(f"step {event.step:>6,} │ {'  '.join(event.samples)}")
                 self._show_samples()
-            elif event.kind == "paused":
-                self.state = TrainState.PAUSED
-            elif event.kind == "resumed" and self.state is not TrainState.STOPPING:
-                self.state = TrainState.RUNNING
         first = self.last_event is None
         if first:
             self.chart.label_validation(message.events[0].val_subset_words)
@@ -264,8 +285,6 @@ class TrainPane(Horizontal, ModelFiles):  # Horizontal first: its CSS applies
         # show the latest of each in the batch, with the counters of its last event.
         self._show_event(message.events[-1], train[-1][1] if train else None,
                          val[-1][1] if val else None)
-        if self.state is TrainState.STARTING:
-            self.state = TrainState.RUNNING
         if first or val:  # Explore can sample the weights in training; a new epoch is in
             self.post_message(ModelChanged(None, "training"))
 
@@ -281,17 +300,21 @@ class TrainPane(Horizontal, ModelFiles):  # Horizontal first: its CSS applies
         if event.progress is not None:
             self.query_one(ProgressBar).update(total=1.0, progress=event.progress)
 
-    @on(TrainingEnded)
-    def _ended(self, message: TrainingEnded) -> None:
-        message.stop()
-        result, info = message.result, message.info
-        if message.error is not None:
-            self.state = TrainState.FAILED
-            self.show_message(message.error, error=True)
-            self.app.notify(message.error, severity="error", timeout=10, markup=False)
+    @on(TrainingStateChanged)
+    def _state_changed(self, message: TrainingStateChanged) -> None:
+        """The engine's state, in step with the events: shown here, then on to the app. A
+        run's end comes with its state, in this one handler: "done" with its summary."""
+        self.state = message.state  # first: the chart is redrawn at its size after the run
+        if message.ended is not None:
+            self._show_end(message.ended)
+
+    def _show_end(self, end: RunEnd) -> None:
+        result, info = end.result, end.info
+        if end.error is not None:
+            self.show_message(end.error, error=True)
+            self.app.notify(end.error, severity="error", timeout=10, markup=False)
             return
         if result is None or info is None:  # stopped before the first step: nothing changed
-            self.state = TrainState.IDLE
             self.show_message("Stopped before the first step.")
             return
         error = self.engine.autosave_error
@@ -301,14 +324,13 @@ class TrainPane(Horizontal, ModelFiles):  # Horizontal first: its CSS applies
                                 "remaining": format_duration(0)})
         if not result.stopped:
             self.query_one(ProgressBar).update(progress=1.0)
-        self.state = TrainState.DONE
         self.chart.redraw_now()
         self.show_message(run_summary(result, kept))
         self.post_message(ModelChanged(info, "stopped" if result.stopped else "finished"))
 
     def show_history(self, info: ModelInfo) -> None:
         """Show a loaded model's past evaluations in the chart and readouts."""
-        if self.state.active:
+        if self.engine.train_state.active:
             return
         self._clear_run()
         self.chart.add([(s, t) for s, t, _ in info.history], [(s, v) for s, _, v in info.history])
@@ -328,20 +350,17 @@ class TrainPane(Horizontal, ModelFiles):  # Horizontal first: its CSS applies
         self.readouts.clear()
 
     def on_unmount(self) -> None:
+        self.engine.status.unwatch(self._post_state)
         # The trainer thread cannot be killed: ask it to stop, or quitting would wait for
         # the end of the run (and forever on a paused one).
-        if self.state.active:
+        if self.engine.train_state.active:
             self.engine.stop()
 
     # --- state -----------------------------------------------------------------------------
 
-    def validate_state(self, state: TrainState | str) -> TrainState:
-        return TrainState(state)
-
     def watch_state(self, state: TrainState) -> None:
         if self.is_mounted:
             self._apply_state(state)
-        self.post_message(TrainingStateChanged(state))
 
     def _apply_state(self, state: TrainState) -> None:
         self.readouts.update(state=state.label)
