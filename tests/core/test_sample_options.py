@@ -156,18 +156,16 @@ ENFORCEMENT = "core/sample/"  # the samplers, the search, the steering: one plac
 # holds each list to what it is: a new file naming one of them fails it.
 NAMED_BEYOND = {
     "seed": {"core/cli/main.py", "core/train/evaluate.py", "core/train/trainer.py",
-             "tui/engine/explore_queries.py", "tui/widgets/explore/pane.py",
-             "tui/widgets/explore/settings.py"},
+             "tui/widgets/explore/pane.py", "tui/widgets/explore/settings.py"},
     "n": {"core/cli/main.py", "core/cli/repair.py", "core/train/trainer.py",
-          "tui/engine/explore_queries.py", "tui/widgets/explore/pane.py"},
+          "tui/widgets/explore/pane.py"},
     "prompt": {"tui/stores/favourites.py", "tui/widgets/explore/pane.py",
                "tui/widgets/explore/settings.py", "tui/widgets/favourites/pane.py"},
     "kinds": {"core/cli/main.py", "core/cli/repair.py", "tui/widgets/explore/pane.py",
               "tui/widgets/explore/settings.py"},
     "like": {"core/cli/main.py", "tui/stores/favourites.py", "tui/widgets/explore/pane.py",
              "tui/widgets/explore/settings.py"},
-    "time_limit_s": {"core/cli/main.py", "tui/engine/explore_queries.py",
-                     "tui/widgets/explore/settings.py"},
+    "time_limit_s": {"core/cli/main.py", "tui/widgets/explore/settings.py"},
     "category": {"core/cli/repair.py", "tui/widgets/explore/pane.py",
                  "tui/widgets/explore/settings.py"},
     "max_len": {"core/train/evaluate.py", "core/train/trainer.py"},  # a word's length limit
