@@ -9,6 +9,7 @@ import pytest
 from minigpt2.core.sample.request import SampleConfig
 from minigpt2.tui.app import MiniGPT2App
 from minigpt2.tui.widgets.explore.pane import ExplorePane
+from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input
 from tui_helpers import SIZE, AppFactory, wait_for
@@ -193,3 +194,37 @@ async def test_a_burst_of_keystrokes_samples_once_after_it(make_app: AppFactory,
         await check_a_burst_samples_once_after_it(
             pilot, explore, monkeypatch, explore.prompt, ["m", "ma", "mar", "mari"],
             lambda request: request.prompt)
+
+
+async def test_corrections_go_when_the_prompt_is_cleared_after_the_model_changed(
+    make_app: AppFactory,
+) -> None:
+    """A new model asks again for the same text's corrections; until it answers, the line
+    still belongs to that text, so clearing the prompt clears it (it used to stay: the
+    line had forgotten its text, and an empty prompt matched the forgotten one)."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        explore = await ready(pilot, app)
+        await type_prompt(pilot, explore, "elefant")
+        line = explore.did_you_mean
+        line.show("elefant", ["elephant"])
+        explore.refresh_model()  # as when a run ends: its names come, then corrections
+        explore.prompt.value = ""  # cleared before they do
+        await pilot.pause()
+        assert line.names == [] and line.for_text == ""  # at once, not on a later answer
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert line.names == []  # and no answer for the old text brings it back
+
+
+async def test_a_late_hide_does_not_take_the_focus_from_the_prompt(make_app: AppFactory) -> None:
+    """A layout pass from before F3 showed Explore again can post the prompt a Hide after F3
+    has focused it; the focus stays, so the keys typed next reach the prompt (they went to
+    the attention map, once in three runs of the train-then-correct test)."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        explore = await ready(pilot, app)
+        assert app.focused is explore.prompt
+        explore.prompt.post_message(events.Hide())
+        await pilot.pause()
+        assert app.focused is explore.prompt

@@ -40,6 +40,14 @@ class TypingInput(Input):
         event.prevent_default()
         await self.run_action(action)
 
+    def _on_hide(self, event: events.Hide) -> None:
+        """Keep the focus through a Hide that comes late: a layout pass from before the
+        field's tab was shown again can post it once F3 has focused it, and Textual's own
+        handler would then hand the focus to a sibling (keys typed next went there). A field
+        that is hidden for real has a hidden ancestor; only then is it blurred."""
+        if self.has_focus and all(node.display for node in self.ancestors_with_self):
+            event.prevent_default()
+
 
 def number_field(label: str, name: str, validator: Validator, placeholder: str = "", *,
                  value: str = "") -> Vertical:

@@ -50,6 +50,7 @@ class DidYouMean(Widget, can_focus=True):
         super().__init__(id=id, classes="-empty")
         self.for_text = ""  # the prompt these corrections are for
         self.for_category: str | None = None  # and the kind of name they were asked under
+        self.stale = False  # the model changed since they were asked: ask again
         self.names: list[str] = []
         self.cursor = 0
         self._spans: list[tuple[int, int]] = []  # each name's columns, for clicks
@@ -59,6 +60,7 @@ class DidYouMean(Widget, can_focus=True):
         """Look for corrections of `text` on a worker thread; an answer for anything but
         the last question is dropped."""
         self._wanted = (text, category)
+        self.stale = False
         self._look_up(engine, text, category)
 
     @work(thread=True, exclusive=True, group="repair", exit_on_error=False)
@@ -86,10 +88,11 @@ class DidYouMean(Widget, can_focus=True):
         self.can_focus = bool(names)
         self.refresh()
 
-    def forget_text(self) -> None:
+    def ask_again(self) -> None:
         """The model changed: the next candidates ask again for the same text, as the new
-        model may correct what the last did not. The names shown stay until then."""
-        self.for_text, self.for_category = "", None
+        model may correct what the last did not. The names shown stay until then, and
+        still go when the prompt changes (they are for `for_text`)."""
+        self.stale = True
 
     @property
     def chosen(self) -> str | None:

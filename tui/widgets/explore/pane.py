@@ -174,7 +174,7 @@ class ExplorePane(Vertical):
         trains, only when the user has left Explore alone for a while: names should not
         change under the cursor of someone choosing one."""
         info = self.engine.info
-        self.did_you_mean.forget_text()
+        self.did_you_mean.ask_again()
         wanted = self._restore.pop("category", None)  # as the user left it last time
         weights = self._restore.pop("kind_weights", None)
         with self.prevent(Select.Changed):
@@ -204,7 +204,9 @@ class ExplorePane(Vertical):
         """Once a prompt's candidates are in: corrections are a second thought, and looking
         for them while sampling would halve the one core sampling has beside training."""
         line = self.did_you_mean
-        if (request.prompt, request.category) != (line.for_text, line.for_category):
+        if request.prompt != self.prompt.value:  # typed on since: its own request will ask
+            return
+        if line.stale or (request.prompt, request.category) != (line.for_text, line.for_category):
             line.ask(self.engine, request.prompt, request.category)
 
     def current_request(self) -> SampleConfig:
