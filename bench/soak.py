@@ -85,7 +85,6 @@ class Trainer:
             if self.thread is not None and self.thread.is_alive():
                 self.engine.stop()
                 self.thread.join()
-            self.engine.resume()  # clears a stop left for a trainer that is not there
             self.start()
         else:
             getattr(self.engine, action)()

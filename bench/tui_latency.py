@@ -37,7 +37,8 @@ from pathlib import Path
 from minigpt2.core.config import DEFAULT_PRESET
 from minigpt2.core.data.words import builtin_datasets, load_words
 from minigpt2.core.device import default_threads
-from minigpt2.tui.app import LaunchOptions, MiniGPT2App
+from minigpt2.tui.app import MiniGPT2App
+from minigpt2.tui.launch import LaunchOptions
 from textual import events
 
 PROBE_INTERVAL_S = 0.010

@@ -144,3 +144,60 @@ def test_pyproject_lists_every_package() -> None:
 def test_torch_free_modules_do_not_import_torch(module: str) -> None:
     code = f"import sys, {module}; sys.exit(2 if 'torch' in sys.modules else 0)"
     assert subprocess.run([sys.executable, "-c", code], timeout=120).returncode == 0
+
+
+# --- where a change goes (docs/architecture.md counts the places; these tests keep them) ---
+
+# Each model option in at most 4 source files: config.py, model.py, numpy_model.py and the
+# checkpoint header's bounds. The shape fields (vocab_size, block_size, n_layer, n_head,
+# d_model) come from the data and are read wherever tensors are shaped: not options.
+MODEL_OPTIONS = ("positions", "activation", "mlp_ratio", "final_norm", "dropout", "init",
+                 "bias", "kind_gain")
+MODEL_OPTION_FILES = 4
+MODEL_OPTION_BEYOND = {
+    "dropout": {"core/train/prior.py"},  # the prior's shape ignores a training-only option
+    "bias": {"core/sample/like.py", "core/sample/sampler.py"},  # a logit bias: another word
+    "kind_gain": {"core/train/prior.py", "core/train/trainer.py"},  # set from the data's kinds
+}
+
+
+def files_naming(name: str) -> set[str]:
+    """Source files under core/ and tui/ naming `name` as an attribute, keyword or string."""
+    found = set()
+    for path in [*(ROOT / "core").rglob("*.py"), *(ROOT / "tui").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if ((isinstance(node, ast.Attribute) and node.attr == name)
+                    or (isinstance(node, ast.keyword) and node.arg == name)
+                    or (isinstance(node, ast.Constant) and node.value == name)):
+                found.add(path.relative_to(ROOT).as_posix())
+                break
+    return found
+
+
+@pytest.mark.parametrize("option", MODEL_OPTIONS)
+def test_a_model_option_lives_in_at_most_four_files(option: str) -> None:
+    beyond = MODEL_OPTION_BEYOND.get(option, set())
+    places = files_naming(option)
+    assert beyond <= places, "a stale exception"
+    assert len(places - beyond) <= MODEL_OPTION_FILES, sorted(places)
+
+
+@pytest.mark.parametrize("pane", ["ExplorePane", "TrainPane", "FavouritesPane"])
+def test_a_pane_is_named_only_by_its_own_module_and_the_app(pane: str) -> None:
+    naming = set()
+    for path in (ROOT / "tui").rglob("*.py"):
+        tree = ast.parse(path.read_text("utf-8"))
+        named = ((isinstance(node, ast.Name) and node.id == pane)
+                 or (isinstance(node, ast.ClassDef) and node.name == pane)
+                 for node in ast.walk(tree))
+        if any(named):
+            naming.add(path.relative_to(ROOT).as_posix())
+    assert naming - {"tui/app.py"} and len(naming - {"tui/app.py"}) == 1, sorted(naming)
+    assert all(name.startswith("tui/widgets/") for name in naming - {"tui/app.py"})
+
+
+def test_every_cli_command_lives_in_core_cli() -> None:
+    from minigpt2.core.cli.main import COMMANDS
+
+    homes = {Path(command.__code__.co_filename).resolve().parent for command in COMMANDS.values()}
+    assert homes == {(ROOT / "core" / "cli").resolve()}

@@ -57,8 +57,6 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Header, Static, TabbedContent, TabPane
 
-__all__ = ["LaunchOptions", "MiniGPT2App", "main", "parse_args"]
-
 
 class MiniGPT2App(App[None]):
     CSS_PATH = "app.tcss"

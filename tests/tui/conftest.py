@@ -11,8 +11,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from minigpt2.tui.app import LaunchOptions, MiniGPT2App
+from minigpt2.tui.app import MiniGPT2App
 from minigpt2.tui.engine.engine import Engine
+from minigpt2.tui.launch import LaunchOptions
 from minigpt2.tui.widgets.explore import settings as explore_settings
 from tiny_model import TINY_CHECKPOINT, syllable_names
 from tui_helpers import AppFactory, record_notices

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from minigpt2.tui.app import TABS
+from minigpt2.tui.launch import TABS
 from test_constraints_ui import type_into
 from test_explore import ready
 from tui_helpers import SIZE, AppFactory, wait_for

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 from minigpt2.tui import app as app_module
-from minigpt2.tui.app import LaunchOptions, MiniGPT2App, main, parse_args
+from minigpt2.tui.app import MiniGPT2App, main
+from minigpt2.tui.launch import LaunchOptions, parse_args
 from minigpt2.tui.widgets.help_screen import HelpScreen
 from textual.command import CommandPalette
 from tui_helpers import SIZE, AppFactory, notices, wait_for
