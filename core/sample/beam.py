@@ -128,15 +128,23 @@ class _Rows:
 
 @torch.inference_mode()
 def most_likely(
-    sampler: Sampler, config: SampleConfig, steering: Steering, stop: Callable[[], bool]
+    sampler: Sampler,
+    config: SampleConfig,
+    steering: Steering,
+    stop: Callable[[], bool],
+    cancelled: Callable[[], bool] = lambda: False,
 ) -> list[Sample]:
     """Up to `config.n` distinct names of the highest log-probability (or per-character
     log-probability, with `rank="per_char"`) that meet `config`, best first. Temperature,
     top-k, top-p and guidance do not apply: they change draws, not likelihoods. With
     `include_cut`, a name that reaches the model's length limit is returned cut, ranked by
     its characters' log-probability, as sampling reports a cut name."""
-    search = _Search(sampler, config, steering, stop)
+    # The beam always runs to its end unless cancelled: it is short (tens of ms), and on a
+    # busy machine a time limit that cut it gave no names at all ("found 0 of 3"); the
+    # time limit bounds the proof.
+    search = _Search(sampler, config, steering, cancelled)
     search.run(max(MIN_WIDTH, 4 * config.n), give_up_when_full=False)
+    search.stop = stop
     if not search.complete() and not stop():
         search.run(MAX_ROWS, give_up_when_full=True)
     return search.results()

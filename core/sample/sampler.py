@@ -158,7 +158,7 @@ class Sampler:
             return self.clock() >= deadline or cancelled()
 
         if config.most_likely:  # ranked as like the examples, but scored as the model's own
-            found = most_likely(self, config, steering, stop)
+            found = most_likely(self, config, steering, stop, cancelled)
             return self._own_logprobs(found, config.kinds) if config.like else found
         generator = torch.Generator(self.device)
         generator.manual_seed(
