@@ -197,7 +197,10 @@ def test_a_pane_is_named_only_by_its_own_module_and_the_app(pane: str) -> None:
 
 
 def test_every_cli_command_lives_in_core_cli() -> None:
-    from minigpt2.core.cli.main import COMMANDS
+    from minigpt2.core.cli import main
 
-    homes = {Path(command.__code__.co_filename).resolve().parent for command in COMMANDS.values()}
-    assert homes == {(ROOT / "core" / "cli").resolve()}
+    # Where the package is installed (site-packages in CI), not the repository's folder.
+    cli_folder = Path(main.__file__).resolve().parent
+    homes = {Path(command.__code__.co_filename).resolve().parent
+             for command in main.COMMANDS.values()}
+    assert homes == {cli_folder} and cli_folder.name == "cli"
