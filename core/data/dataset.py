@@ -15,6 +15,7 @@ from minigpt2.core.data.vocab import UnknownCategoryError, Vocab, framed_length
 from minigpt2.core.data.words import (
     DEFAULT_DATASET,
     WordListError,
+    has_labels,
     load_labelled,
     load_words,
     resolve_source,
@@ -29,6 +30,7 @@ CATEGORY_DROPOUT = 0.3
 # 20% of a million words took longer to measure once than the whole run's 200 steps (makemore
 # holds out 10%, at most 1,000 words). The rest trains.
 MAX_VAL_WORDS = 10_000
+LARGE_LIST = 100_000  # words; larger lists are shuffled by numpy (split_words)
 LoadProgress = Callable[[str, float], None]  # what loading is doing, and how far it is (0..1)
 # A small kind's rows come up to this many times, so that a larger list does not drown it out.
 KIND_REPEATS = 2
@@ -42,9 +44,17 @@ def split_words(
     words: Sequence[str], seed: int = 42, val_fraction: float = 0.2
 ) -> tuple[list[str], list[str]]:
     """The article's split: shuffle with Python's `random` seeded by `seed`, first 80% train;
-    on a list of over 50,000 words, all but the last MAX_VAL_WORDS train."""
-    shuffled = list(words)
-    random.Random(seed).shuffle(shuffled)
+    on a list of over 50,000 words, all but the last MAX_VAL_WORDS train. A list of over
+    LARGE_LIST words is shuffled by numpy's generator, seeded alike: Python's shuffle took
+    1.2 s of a million-word list's 10, and no article's list is that long."""
+    if len(words) > LARGE_LIST:
+        import numpy as np  # here: the app imports this module before its first frame
+
+        order = np.random.default_rng(seed).permutation(len(words))
+        shuffled = np.asarray(words, dtype=object)[order].tolist()
+    else:
+        shuffled = list(words)
+        random.Random(seed).shuffle(shuffled)
     cut = max(int(len(shuffled) * (1 - val_fraction)), len(shuffled) - MAX_VAL_WORDS)
     return shuffled[:cut], shuffled[cut:]
 
@@ -121,13 +131,17 @@ class WordData:
         refuse_repeated(sources)
         report = on_progress or _no_progress
         labelled: list[tuple[str, str]] = []
+        plain: list[str] | None = None  # one list without labels: no pairs to build and undo
         for number, src in enumerate(sources):
             report(f"reading {Path(src).name}", READ_SHARE * SPLIT_AT * number / len(sources))
-            labelled += load_labelled(src, keep_case=keep_case)
+            if len(sources) == 1 and not has_labels(src):
+                plain = load_words(src, keep_case=keep_case)
+            else:
+                labelled += load_labelled(src, keep_case=keep_case)
         name = "+".join(str(s) for s in sources)
         report("splitting", READ_SHARE * SPLIT_AT)
-        if len({c for _, c in labelled}) <= 1:
-            words = [w for w, _ in labelled]
+        if plain is not None or len({c for _, c in labelled}) <= 1:
+            words = plain if plain is not None else [w for w, _ in labelled]
             if len(sources) > 1:  # one list's words are distinct already; several may share
                 words = list(dict.fromkeys(words))
             if val_source is None:

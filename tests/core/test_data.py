@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 from minigpt2.core.data import words as words_module
-from minigpt2.core.data.dataset import WordData, split_words
+from minigpt2.core.data.dataset import LARGE_LIST, MAX_VAL_WORDS, WordData, split_words
 from minigpt2.core.data.vocab import (
     BOS,
     EOS,
@@ -17,6 +17,8 @@ from minigpt2.core.data.words import (
     WordListError,
     assets_dir,
     builtin_datasets,
+    clean_lines,
+    clean_word,
     default_checkpoint_path,
     load_words,
 )
@@ -174,3 +176,28 @@ def test_unknown_characters_are_named_singular_or_plural() -> None:
     assert str(UnknownCharacterError(["#", "!"])) == (
         "the model does not know the characters '#', '!'"
     )
+
+
+def test_a_large_list_splits_the_same_for_the_same_seed_and_keeps_every_word() -> None:
+    """Over LARGE_LIST words the shuffle is numpy's: still a function of the seed, and a
+    split of the very words given."""
+    words = [f"w{i}" for i in range(LARGE_LIST + 1)]
+    train, val = split_words(words, seed=5)
+    assert (train, val) == split_words(words, seed=5)
+    assert (train, val) != split_words(words, seed=6)
+    assert sorted(train + val) == sorted(words) and len(val) == MAX_VAL_WORDS
+    assert train[:10] != words[:10]  # shuffled
+
+
+def test_whole_text_cleaning_matches_line_by_line() -> None:
+    """clean_lines checks the whole text at once; its words are those of clean_word per
+    line, and a bad line is still named."""
+    text = "  Ábc\nabc\n\nΟΔΟΣ \ne\u0301\ntiger\n"
+    per_line = [clean_word(raw, "t", n, False) for n, raw in enumerate(text.splitlines(), 1)]
+    expected = list(dict.fromkeys(w for w in per_line if w))
+    assert clean_lines(text, "t", False) == expected
+    assert len(expected) == 5 and expected[3] == "\u00e9"  # composed, whatever was typed
+    with pytest.raises(WordListError, match=r"t:3: unprintable"):
+        clean_lines("ok\nfine\nbad\x07\n" + "x" * 70, "t", False)
+    with pytest.raises(WordListError, match=r"t:2: a word of 70"):
+        clean_lines("ok\n" + "x" * 70 + "\nbad\x07\n", "t", False)
