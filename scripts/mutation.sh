@@ -13,33 +13,33 @@ cd "$(dirname "$0")/.."
 py=${PYTHON:-.venv/bin/python}
 mkdir -p .mutation
 modules=("$@")
-[ ${#modules[@]} -gt 0 ] || modules=(core/*.py)
+[ ${#modules[@]} -gt 0 ] || mapfile -t modules < <(find core -name "*.py" | sort)
 
 own_tests() {  # the tests that exercise a module; a narrower run kills mutants sooner
   local t=tests/core
-  case $(basename "$1" .py) in
-    schedule|best|optim) echo "$t/test_train.py" ;;
-    device) echo "$t/test_device.py $t/test_train.py" ;;
-    config) echo "$t/test_config.py $t/test_train.py $t/test_model.py $t/test_cli.py" ;;
-    training|evaluate) echo "$t/test_train.py $t/test_model.py $t/test_cli.py" ;;
-    data) echo "$t/test_data.py $t/test_categories.py" ;;
-    checkpoint|io) echo "$t/test_checkpoint.py $t/test_checkpoint_safety.py $t/test_io.py $t/test_train.py" ;;
-    constraints|beam|sampling|hooks) echo "$t/test_constraints.py $t/test_sample.py" ;;
-    sample) echo "$t/test_constraints.py $t/test_sample.py $t/test_categories.py" ;;
-    categories|guidance) echo "$t/test_categories.py" ;;
-    scoring) echo "$t/test_categories.py $t/test_repair.py" ;;
-    cli_categories) echo "$t/test_categories.py $t/test_repair.py" ;;
-    cli|cli_progress) echo "$t/test_cli.py" ;;
-    train) echo "$t/test_train.py $t/test_checkpoint.py $t/test_io.py" ;;
-    repair) echo "$t/test_repair.py" ;;
-    model) echo "$t/test_model.py" ;;
+  case ${1#core/} in
+    train/schedule.py|train/best.py|train/optim.py) echo "$t/test_train.py" ;;
+    device.py) echo "$t/test_device.py $t/test_train.py" ;;
+    config.py) echo "$t/test_config.py $t/test_train.py $t/test_model.py $t/test_cli.py" ;;
+    train/plan.py|train/build.py|train/evaluate.py) echo "$t/test_train.py $t/test_model.py $t/test_cli.py" ;;
+    data/*) echo "$t/test_data.py $t/test_categories.py" ;;
+    checkpoint.py|files.py) echo "$t/test_checkpoint.py $t/test_checkpoint_safety.py $t/test_io.py $t/test_train.py" ;;
+    sample/constraints.py|sample/beam.py|sample/request.py|sample/rounds.py|sample/hooks.py) echo "$t/test_constraints.py $t/test_sample.py $t/test_most_likely.py" ;;
+    sample/sampler.py) echo "$t/test_constraints.py $t/test_sample.py $t/test_categories.py" ;;
+    sample/guidance.py) echo "$t/test_categories.py $t/test_mix.py" ;;
+    sample/logprobs.py) echo "$t/test_logprobs.py $t/test_categories.py $t/test_repair.py" ;;
+    sample/repair.py|cli/repair.py) echo "$t/test_categories.py $t/test_repair.py" ;;
+    cli/*) echo "$t/test_cli.py $t/test_cli_speaks.py" ;;
+    train/trainer.py) echo "$t/test_train.py $t/test_checkpoint.py $t/test_io.py" ;;
+    model.py) echo "$t/test_model.py" ;;
     *) echo "$t" ;;
   esac
 }
 
 for module in "${modules[@]}"; do
-  [ "$(basename "$module")" != __init__.py ] && [ "$(basename "$module")" != graphs.py ] || continue
-  name=$(basename "$module" .py)
+  [ "$(basename "$module")" != __init__.py ] && [ "$(basename "$module")" != graphs.py ] \
+    && [ "$(basename "$module")" != __main__.py ] || continue
+  name=$(echo "${module%.py}" | tr / -)  # core-sample-repair: two repair.py, two sessions
   config=.mutation/$name.toml
   session=.mutation/$name.sqlite
   sed -e "s|^module-path = .*|module-path = \"$module\"|" \
