@@ -50,7 +50,7 @@ from minigpt2.tui.widgets.main_screen import MainScreen, show_pane
 from minigpt2.tui.widgets.quit_screen import QuitChoice, QuitScreen
 from minigpt2.tui.widgets.train.pane import TrainPane
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.css.query import NoMatches
 from textual.notifications import SeverityLevel
@@ -216,19 +216,28 @@ class MiniGPT2App(App[None]):
         """Forward a training key to the Train pane (start, pause, resume, stop, ...)."""
         getattr(self.train_pane, f"action_{name}")()
 
-    def _update_status(self) -> None:
+    def _update_status(self, columns: int | None = None) -> None:
         try:
             status = self.query_one("#status", Static)
         except NoMatches:  # not composed yet, or shutting down
             return
         info = self.engine.info
-        model = info.describe() if info is not None else "no model loaded yet"
         state = self.train_state
         training = "" if state is TrainState.IDLE else f" │ training: {state.label}"
         kept = len(self.favourites)
         saved = "" if not self.favourites.unsaved else " (not saved!)"
-        status.update(
-            Text(f"Model: {model}{training} │ ♥ {kept} kept{saved} │ F1 help"), layout=False)
+        # The longest line that fits, so that none is cut mid-word at 80 columns: the
+        # model's data goes first, then the pointer to help (the footer shows F1 too).
+        lines = [f"Model: {model}{training} │ ♥ {kept} kept{saved}{hint}"
+                 for model in ([info.describe(), info.describe(brief=True)] if info else
+                               ["no model loaded yet"])
+                 for hint in (" │ F1 help", "")]
+        width = (columns or self.size.width) - 2  # less the status line's padding
+        line = next((text for text in lines if len(text) <= width), lines[-1])
+        status.update(Text(line), layout=False)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._update_status(event.size.width)  # runs before the app's own size is updated
 
     # --- favourites and blocked names: the panes ask, the app changes its stores and shows
     # the panes what they hold ---------------------------------------------------------------

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from minigpt2.tui.widgets.key_footer import KeyFooter
 from minigpt2.tui.widgets.quit_screen import QuitScreen
 from textual import events
-from textual.widgets import Input, Label
+from textual.widgets import Input, Label, Static
 from tui_helpers import SIZE, AppFactory, wait_for
 
 SIZES = pytest.mark.parametrize("size", [(80, 24), SIZE], ids=["80x24", "large"])
@@ -53,3 +54,28 @@ async def test_the_prompts_placeholder_fits_at_80x24(make_app: AppFactory) -> No
         prompt = app.explore.query_one("#prompt", Input)
         await wait_for(pilot, lambda: prompt.size.width > 0, what="the prompt laid out")
         assert len(prompt.placeholder) <= prompt.content_size.width
+
+
+@pytest.mark.parametrize("tab", ["f2", "f3", "f4"])
+async def test_the_footer_and_status_line_are_whole_at_80x24(make_app: AppFactory,
+                                                           tab: str) -> None:
+    """No key in the footer is cut (those that do not fit are left out whole: F1 lists
+    them all), and the status line drops its least needed parts rather than end mid-word;
+    made wider, it shows them again."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.engine.info is not None, what="the model")
+        await pilot.press(tab)
+        await pilot.pause()
+        footer = app.query_one(KeyFooter)
+        shown = footer.render().plain
+        keys, _, palette = shown.rpartition("▏")
+        assert palette.strip() and len(shown) <= 80
+        pieces = [f" {display} {description} " for _, display, description, _ in footer._shown]
+        assert keys.rstrip() == "".join(pieces[: len(footer._spans) - 1]).rstrip()
+        status = str(app.query_one("#status", Static).render())
+        assert len(status) <= 78 and status.rstrip().endswith(("kept", "F1 help"))
+        assert not status.endswith("F1 help")  # with all its parts the line is over 78
+        await pilot.resize_terminal(140, 30)
+        await wait_for(pilot, lambda: str(app.query_one("#status", Static).render()).endswith(
+            f"{app.engine.info.describe()} │ ♥ 0 kept │ F1 help"), what="the whole line")

@@ -40,11 +40,14 @@ class ModelInfo:
                    len(ckpt.val_words), "".join(ckpt.vocab.chars), history,
                    tuple(ckpt.vocab.categories))
 
-    def describe(self) -> str:
+    def describe(self, *, brief: bool = False) -> str:
+        """The model in words; `brief`: without its data, for a narrow terminal."""
+        model = f"{self.preset or 'custom'} model · {self.params:,} params · step {self.step:,}"
+        if brief:
+            return model
         source = Path(self.source).name if "/" in self.source else self.source
         names = self.train_words + self.val_words
-        return (f"{self.preset or 'custom'} model · {self.params:,} params · step {self.step:,}"
-                f" · {source or 'unknown data'} ({names:,} names)")
+        return f"{model} · {source or 'unknown data'} ({names:,} names)"
 
 
 @dataclass

@@ -8,6 +8,7 @@ repaints one line when the keys shown change, and a click on a key presses it.
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual import events
@@ -74,17 +75,20 @@ class KeyFooter(Widget):
         description_style = self.get_component_rich_style("key-footer--description")
         text, spans = Text(no_wrap=True, overflow="crop"), []
         *keys, palette = self._shown or (None,)
+        palette_text = "" if palette is None else f"▏{palette[1]} {palette[2]} "
+        room = self.size.width - cell_len(palette_text)
         for key, display, description, enabled in keys:  # type: ignore[misc]
+            if text.cell_len + cell_len(f" {display} {description} ") > room:
+                break  # whole keys only: the ones that do not fit are in help (F1)
             start = len(text)
             dim = Style(dim=not enabled)
             text.append(f" {display} ", style=key_style + dim)
             text.append(f"{description} ", style=description_style + dim)
             spans.append((start, len(text), key, enabled))
-        if palette is not None:  # docked right, over the keys that do not fit
+        if palette is not None:  # docked right
             key, display, description, enabled = palette
-            start = self.size.width - len(f"▏{display} {description} ")
-            text.truncate(start, pad=True)
-            spans = [(a, min(b, start), k, on) for a, b, k, on in spans if a < start]
+            start = self.size.width - cell_len(palette_text)
+            text.pad_right(max(0, start - text.cell_len))
             text.append("▏", style="dim")
             text.append(display, style=key_style)
             text.append(f" {description} ", style=description_style)
