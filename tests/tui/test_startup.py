@@ -63,13 +63,9 @@ async def test_the_first_names_come_from_numpy_while_torch_loads(
         explore = app.explore
         # The first names, answering the latest request with none still running: a request
         # the mount queued could otherwise be answered after them (once, in a CI run).
-        # The model's arrival asks for the same names again: a request still pending (not
-        # yet running) when torch was released was answered by torch, with other names.
-        await wait_for(pilot, lambda: explore.form._categories  # the model's arrival handled
-                       and len(explore.candidates) == 20
+        await wait_for(pilot, lambda: len(explore.candidates) == 20
                        and explore.shown_request == explore.wanted_request
-                       and not any(w.group == "sample" and not w.is_finished
-                                   for w in app.workers),
+                       and not any(w.group == "sample" and w.is_running for w in app.workers),
                        what="the first names, settled")
         assert torch.loads == 1 and app.engine._quick is not None  # torch not loaded yet
         assert app.engine.info is not None and app.engine.info.preset == "auto"
