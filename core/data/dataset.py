@@ -15,9 +15,11 @@ from minigpt2.core.data.vocab import UnknownCategoryError, Vocab, framed_length
 from minigpt2.core.data.words import (
     DEFAULT_DATASET,
     WordListError,
-    has_labels,
+    clean_lines,
+    labelled_lines,
     load_labelled,
     load_words,
+    read_list,
     resolve_source,
 )
 
@@ -134,10 +136,11 @@ class WordData:
         plain: list[str] | None = None  # one list without labels: no pairs to build and undo
         for number, src in enumerate(sources):
             report(f"reading {Path(src).name}", READ_SHARE * SPLIT_AT * number / len(sources))
-            if len(sources) == 1 and not has_labels(src):
-                plain = load_words(src, keep_case=keep_case)
+            path, text = read_list(src)
+            if len(sources) == 1 and "\t" not in text:
+                plain = clean_lines(text, str(path), keep_case)
             else:
-                labelled += load_labelled(src, keep_case=keep_case)
+                labelled += labelled_lines(path, text, keep_case)
         name = "+".join(str(s) for s in sources)
         report("splitting", READ_SHARE * SPLIT_AT)
         if plain is not None or len({c for _, c in labelled}) <= 1:

@@ -61,15 +61,21 @@ def resolve_source(source: str | Path) -> Path:
 # --- loading -----------------------------------------------------------------------------
 
 
-def load_words(source: str | Path, *, keep_case: bool = False) -> list[str]:
-    """Read one word per line: blank lines and surrounding whitespace ignored, duplicates
-    dropped (first one kept), lowercased unless `keep_case`."""
+def read_list(source: str | Path) -> tuple[Path, str]:
+    """A list's file and its text: the one place a word file is read and decoded."""
     path = resolve_source(source)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise WordListError(f"{path}: cannot read ({exc.strerror})") from None
-    return parse_words(data, str(path), keep_case=keep_case)
+    return path, decode_text(data, str(path))
+
+
+def load_words(source: str | Path, *, keep_case: bool = False) -> list[str]:
+    """Read one word per line: blank lines and surrounding whitespace ignored, duplicates
+    dropped (first one kept), lowercased unless `keep_case`."""
+    path, text = read_list(source)
+    return clean_lines(text, str(path), keep_case)
 
 
 def parse_words(data: bytes, name: str, *, keep_case: bool = False) -> list[str]:
@@ -139,25 +145,16 @@ def normalise(text: str, keep_case: bool = False) -> str:
 
 
 
-def has_labels(source: str | Path) -> bool:
-    """Whether a list labels any line `word<TAB>category` (a read of the file alone: a
-    cached million-word file takes milliseconds)."""
-    try:
-        return b"\t" in resolve_source(source).read_bytes()
-    except OSError:
-        return True  # load_labelled reads it, and says why it cannot
-
-
 def load_labelled(source: str | Path, *, keep_case: bool = False) -> list[tuple[str, str]]:
     """(word, category) pairs: a line `word<TAB>category` names its category, a plain line
     belongs to the list's own name (a built-in list's name, or the file's stem). Repeated
     pairs are dropped; a word may come with several categories."""
-    path = resolve_source(source)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise WordListError(f"{path}: cannot read ({exc.strerror})") from None
-    text = decode_text(data, str(path))
+    path, text = read_list(source)
+    return labelled_lines(path, text, keep_case)
+
+
+def labelled_lines(path: Path, text: str, keep_case: bool) -> list[tuple[str, str]]:
+    """load_labelled's pairs, from the text of the list at `path`."""
     own = path.stem  # once: per line, it took longer than the rest of the loop
     if "\t" not in text:  # a plain list, the usual case: no line to split, one category
         return [(word, own) for word in clean_lines(text, str(path), keep_case)]
