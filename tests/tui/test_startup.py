@@ -3,14 +3,19 @@ torch loads (as the command line starts the app: `quick_names`)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 import threading
 from pathlib import Path
 
 import pytest
+from minigpt2.core.data.words import default_checkpoint_path
 from minigpt2.core.sample.request import SampleConfig
 from minigpt2.tui import app as app_module
 from minigpt2.tui.engine.engine import Engine
 from minigpt2.tui.widgets.main_screen import MainScreen
+from textual.widgets import Input
 from tui_helpers import SIZE, AppFactory, press, wait_for
 
 
@@ -109,3 +114,58 @@ async def test_what_numpy_cannot_sample_waits_for_torch(
         torch.release()
         asked.join(60)
         assert answer and len(answer[0]) == 5  # type: ignore[arg-type]
+
+
+async def test_torch_loads_once_the_quick_names_are_on_the_screen(
+        make_app: AppFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Torch's loading holds the GIL for long stretches: the UI thread draws the first
+    names before it starts, not merely once numpy has sampled them."""
+    from minigpt2.core import checkpoint
+
+    on_screen_at_load: list[bool] = []
+    load = checkpoint.load_checkpoint
+    app = make_app(checkpoint=None, quick_names=True)
+
+    def loading(*args: object, **kwargs: object) -> object:
+        on_screen_at_load.append(bool(app.explore.candidates))
+        return load(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(checkpoint, "load_checkpoint", loading)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.engine._quick is None and bool(on_screen_at_load),
+                       what="torch to load")
+    assert on_screen_at_load == [True]
+
+
+async def test_a_field_that_says_it_changed_without_a_change_asks_for_nothing(
+        make_app: AppFactory) -> None:
+    """Fields mounted with their values (a kind's weight) post Changed: at start-up, such a
+    request cancelled the first names on their way, and torch, once loaded, answered it with
+    other names than numpy's."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        explore = app.explore
+        await wait_for(pilot, lambda: bool(explore.candidates)
+                       and explore.shown_request == explore.wanted_request, what="names")
+        asked = explore.wanted_request
+        explore.prompt.post_message(Input.Changed(explore.prompt, explore.prompt.value))
+        await pilot.pause(0.3)
+        assert explore.wanted_request is asked
+        assert not any(w.group == "sample" and w.is_running for w in app.workers)
+
+
+def test_the_quick_model_tells_each_name_s_kind_without_torch() -> None:
+    """The kinds column came from a module that imports torch: the first names waited for
+    torch's import, which another thread had under way (first names 3.2 s, not 1.1 s)."""
+    script = textwrap.dedent(f"""
+        import sys
+        from pathlib import Path
+        from minigpt2.tui.engine.engine import Engine
+        engine = Engine()
+        assert engine.open_quickly(Path({str(default_checkpoint_path())!r})) is not None
+        kinds = engine.best_categories(["tiger", "banana"])
+        print(kinds, "torch" in sys.modules)
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, check=True)
+    assert done.stdout.split() == ["['animals',", "'fruits-vegetables']", "False"]

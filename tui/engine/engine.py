@@ -51,8 +51,9 @@ YIELD_TO_SAMPLING_S = 0.1
 # steps if sooner (a fast run's names from 3 s ago were 700 steps old).
 SAMPLES_INTERVAL_S = 2.0
 SAMPLES_INTERVAL_STEPS = 200
-# Loading torch holds the GIL for seconds (its libraries' loading, long stretches at once): a
-# model opened quickly first answers Explore's first request, up to this long.
+# Loading torch holds the GIL for seconds (its libraries' loading, long stretches at once), and
+# the UI thread needs it to draw: torch waits until the quick model's first names are on the
+# screen, up to this long.
 QUICK_FIRST_S = 2.0
 
 
@@ -77,7 +78,7 @@ class Engine:
         self._quick: NumpySampler | None = None  # the model opened with numpy, torch loading
         self._ready = threading.Event()  # set unless a model is being opened (start-up)
         self._ready.set()
-        self._quick_answered = threading.Event()  # the quick model's first names are out
+        self._quick_done = threading.Event()  # the quick model's names are on the screen
         self.sampling_from: tuple[str, int] | None = None  # (preset, step) Explore samples
         self.info: ModelInfo | None = None
         self.autosave_error: str | None = None  # why the last autosave failed
@@ -136,7 +137,7 @@ class Engine:
 
     def _load_checkpoint(self, path: Path) -> ModelInfo:
         if self._quick is not None:
-            self._quick_answered.wait(QUICK_FIRST_S)
+            self._quick_done.wait(QUICK_FIRST_S)
         from minigpt2.core.checkpoint import CheckpointError, load_checkpoint
         from minigpt2.core.sample.sampler import Sampler
 
@@ -357,12 +358,20 @@ class Engine:
             try:
                 names: list[Sample] | None = explained(
                     "Cannot sample", quick.vocab, lambda: quick.sample(config, cancelled))
-            finally:
-                self._quick_answered.set()
+            except EngineError:
+                self.names_shown()  # none will be: torch need not wait
+                raise
         else:
+            if quick is not None:  # a request only torch can answer: let it load now
+                self.names_shown()
             names = self._use_sampler("Cannot sample", cancelled,
                                       lambda sampler: sampler.sample(config, cancelled))
         return None if cancelled() else names
+
+    def names_shown(self) -> None:
+        """Explore has drawn names (the UI calls it): torch, which holds the GIL for long
+        stretches as it loads, may load now without delaying the first names."""
+        self._quick_done.set()
 
     def attention(self, word: str) -> AttentionMap | None:
         if (quick := self._quick) is not None:

@@ -95,10 +95,12 @@ class ExploreQueries:
 
     def best_categories(self, names: list[str]) -> list[str | None]:
         """Per name, the category whose model likes it most (all None without categories)."""
-        from minigpt2.core.sample.logprobs import best_categories
-
         if (quick := self._quick()) is not None:  # opened quickly: numpy scores them as torch
             return quick.best_categories(names)
+        # Imported only here: logprobs imports torch, which the quick model is there to
+        # spare the first names from waiting for.
+        from minigpt2.core.sample.logprobs import best_categories
+
         found = self._use_sampler("No categories", lambda: False,
                                   lambda sampler: best_categories(sampler, names))
         return found or [None] * len(names)

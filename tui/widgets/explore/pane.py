@@ -137,17 +137,18 @@ class ExplorePane(Vertical):
             self._hide_known_now()
             self.request_candidates(now=True)
 
-    def request_candidates(self, *, now: bool = False) -> None:
+    def request_candidates(self, *, now: bool = False, again: bool = False) -> None:
         """Debounce: the first keystroke after a pause samples at once; keystrokes in a burst
-        wait until the burst ends. Either way a newer request cancels an older one."""
+        wait until the burst ends. Either way a newer request cancels an older one. A request
+        the same as the last is let be (`again`: it is asked anew, for a changed model)."""
         clock = self.clock()
         quiet, self._last_change = clock - self._last_change >= DEBOUNCE_S, clock
         if self._debounce is not None:
             self._debounce.stop()
         if now or quiet:
-            self._start_sampling()
+            self._start_sampling(again=again)
         else:
-            self._debounce = self.set_timer(DEBOUNCE_S, self._start_sampling)
+            self._debounce = self.set_timer(DEBOUNCE_S, lambda: self._start_sampling(again=again))
 
     def set_like(self, examples: tuple[str, ...], label: str) -> None:
         """Sample names like `examples` from now on (until cleared); `label` says what
@@ -186,16 +187,20 @@ class ExplorePane(Vertical):
             if not (idle and self.clock() - self._last_auto >= AUTO_REFRESH_IDLE_S):
                 return
             self._last_auto = self.clock()
-            self._start_sampling()  # not a user's change: leave _last_change alone
+            self._start_sampling(again=True)  # not a user's change: leave _last_change alone
             return
-        self.request_candidates(now=True)
+        self.request_candidates(now=True, again=True)
 
-    def _start_sampling(self) -> None:
+    def _start_sampling(self, *, again: bool = False) -> None:
         self._debounce = None
         try:
             request = self.current_request()
         except ValueError as exc:
             self._say(str(exc), error=True)
+            return
+        if request == self.wanted_request and not again:
+            # Fields that post Changed without a change (mounted with their values, e.g. a
+            # kind's weight) would cancel names on their way: at start-up, the first ones.
             return
         self.wanted_request = request
         self._sample(request)
@@ -272,6 +277,7 @@ class ExplorePane(Vertical):
         else:
             self._say(f"No names{start} found in time: the model rarely makes such names. "
                       "Try fewer constraints or a shorter prompt.", error=True)
+        self.call_after_refresh(self.engine.names_shown)
 
     @on(CandidatesFailed)
     def _failed(self, message: CandidatesFailed) -> None:
