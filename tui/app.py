@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from contextlib import suppress
+from typing import TYPE_CHECKING, cast
 
 from minigpt2.core.data.words import DEFAULT_DATASET
 from minigpt2.tui.commands import app_commands
@@ -44,11 +45,9 @@ from minigpt2.tui.stores.favourites import FavouritesStore, default_favourites_p
 from minigpt2.tui.stores.favourites_keeper import FavouritesKeeper
 from minigpt2.tui.stores.session import Session, Settings, default_data_dir
 from minigpt2.tui.widgets.explore.pane import ExplorePane
-from minigpt2.tui.widgets.favourites.pane import FavouritesPane
 from minigpt2.tui.widgets.key_footer import KeyFooter
 from minigpt2.tui.widgets.main_screen import MainScreen, show_pane
 from minigpt2.tui.widgets.quit_screen import QuitChoice, QuitScreen
-from minigpt2.tui.widgets.train.pane import TrainPane
 from rich.text import Text
 from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -56,6 +55,10 @@ from textual.css.query import NoMatches
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Header, Static, TabbedContent, TabPane
+
+if TYPE_CHECKING:  # imported as they are mounted, after the first frame
+    from minigpt2.tui.widgets.favourites.pane import FavouritesPane
+    from minigpt2.tui.widgets.train.pane import TrainPane
 
 
 class MiniGPT2App(App[None]):
@@ -89,26 +92,64 @@ class MiniGPT2App(App[None]):
         return MainScreen(id="_default")
 
     def compose(self) -> ComposeResult:
+        # The first frame holds the pane on show and Explore (whose names come first); the
+        # others come just after it (_mount_the_rest): they are half the widgets, whose
+        # imports, mounting and styling the first frame would wait for.
+        first = initial_tab(self.options, self.settings, shipped_checkpoint() is not None)
         yield Header()
-        with TabbedContent(id="tabs", initial=TABS[initial_tab(
-                self.options, self.settings, shipped_checkpoint() is not None)]):
+        with TabbedContent(id="tabs", initial=TABS[first]):
             with TabPane("Train [dim]F2[/]", id=TABS["train"]):
-                yield TrainPane(self.engine, available_datasets(), self._presets,
-                                data=self.options.data or self.settings.data,
-                                preset=self._preset, autosave_to=self.session.model_path,
-                                autosave_interval_s=self.options.autosave_interval_s,
-                                id="train")
+                if first == "train":
+                    yield self._train_pane()
             with TabPane("Explore [dim]F3[/]", id=TABS["explore"]):
                 yield ExplorePane(self.engine, seed=self.options.sample_seed, id="explore",
                                   settings=self.settings.sampling)
             with TabPane("Favourites [dim]F4[/]", id=TABS["favourites"]):
-                yield FavouritesPane(id="favourites-pane")
+                if first == "favourites":
+                    yield self._favourites_pane()
         yield Static("Starting…", id="status")
         yield KeyFooter()
 
+    def _train_pane(self) -> TrainPane:
+        from minigpt2.tui.widgets.train.pane import TrainPane
+
+        return TrainPane(self.engine, available_datasets(), self._presets,
+                         data=self.options.data or self.settings.data, preset=self._preset,
+                         autosave_to=self.session.model_path,
+                         autosave_interval_s=self.options.autosave_interval_s, id="train")
+
+    async def _mount_the_rest(self) -> None:
+        """The boot, then the panes not in the first frame and what they show. The boot's
+        messages to the app (the model, a run started), which may go to any pane, wait in
+        its queue until this returns; Explore's names do not."""
+        self._boot()
+        if not self.query("#train"):
+            await self.query_one(f"#{TABS['train']}", TabPane).mount(self._train_pane())
+        if not self.query("#favourites-pane"):
+            await self.query_one(f"#{TABS['favourites']}", TabPane).mount(
+                self._favourites_pane())
+        self._show_favourites()
+        self._show_blocklist()
+        self.refresh_bindings()  # the Train pane's keys, now that it is there
+
+    @staticmethod
+    def _favourites_pane() -> FavouritesPane:
+        from minigpt2.tui.widgets.favourites.pane import FavouritesPane
+
+        return FavouritesPane(id="favourites-pane")
+
+    def _favourites_panes(self) -> list[FavouritesPane]:
+        """The Favourites pane, or none before _mount_the_rest."""
+        return cast("list[FavouritesPane]", list(self.query("#favourites-pane")))
+
+    @property
+    def whole(self) -> bool:
+        """Every pane is there: those not on show are mounted just after the first frame."""
+        return bool(self.query("#train")) and bool(self.query("#favourites-pane"))
+
     @property
     def train_pane(self) -> TrainPane:
-        return self.query_one(TrainPane)
+        return cast("TrainPane", self.query_one("#train"))
 
     @property
     def explore(self) -> ExplorePane:
@@ -116,7 +157,7 @@ class MiniGPT2App(App[None]):
 
     @property
     def favourites_pane(self) -> FavouritesPane:
-        return self.query_one(FavouritesPane)
+        return cast("FavouritesPane", self.query_one("#favourites-pane"))
 
     def on_mount(self) -> None:
         self.theme = self.options.theme
@@ -133,7 +174,7 @@ class MiniGPT2App(App[None]):
         self._update_status()
         # Boot once the first frame is drawn: its imports (torch) would hold the GIL the UI
         # thread needs to draw it.
-        self.call_after_refresh(self._boot)
+        self.call_after_refresh(self._mount_the_rest)
 
     # --- start-up: find a model to explore -------------------------------------------------
 
@@ -208,7 +249,7 @@ class MiniGPT2App(App[None]):
         except NoMatches:  # before compose or while quitting
             return False
         running = self.train_state.active and name in ("pause", "resume", "stop")
-        if not (on_train_tab or running):
+        if not (on_train_tab or running) or not self.query("#train"):  # not mounted yet
             return False
         return self.train_state.allows(name)
 
@@ -252,7 +293,8 @@ class MiniGPT2App(App[None]):
 
     def _show_favourites(self) -> None:
         items = list(self.favourites)
-        self.favourites_pane.show(items, path=self.keeper.path, unsaved=self.favourites.unsaved)
+        for pane in self._favourites_panes():
+            pane.show(items, path=self.keeper.path, unsaved=self.favourites.unsaved)
         tab = self.query_one(TabbedContent).get_tab(TABS["favourites"])
         tab.label = f"Favourites ({len(items)}) F4" if items else "Favourites [dim]F4[/]"
         self.explore.mark_favourites({item.name for item in items})
@@ -276,8 +318,8 @@ class MiniGPT2App(App[None]):
 
     def _show_blocklist(self) -> None:
         blocklist = self.blocklist
-        self.favourites_pane.show_blocklist(blocklist.names, path=blocklist.path,
-                                            unsaved=blocklist.unsaved)
+        for pane in self._favourites_panes():
+            pane.show_blocklist(blocklist.names, path=blocklist.path, unsaved=blocklist.unsaved)
         self.explore.mark_blocked(blocklist.frozen())
 
     @on(BlockRequested)
@@ -352,7 +394,9 @@ class MiniGPT2App(App[None]):
 
     def action_show_tab(self, name: str) -> None:
         target = {"train": "#start", "explore": "#prompt", "favourites": "#favourites"}[name]
-        show_pane(self.query_one(TabbedContent), TABS[name], self.query_one(target))
+        tabs = self.query_one(TabbedContent)
+        # A pane mounted just after the first frame may not be there yet: the tab bar then.
+        show_pane(tabs, TABS[name], next(iter(self.query(target)), tabs))
 
     def action_toggle_dark(self) -> None:
         self.theme = LIGHT if self.current_theme.dark else DARK

@@ -18,9 +18,11 @@ if TYPE_CHECKING:
 def app_commands(app: MiniGPT2App) -> Iterator[SystemCommand]:
     # A command runs its action on the widget whose BINDINGS hold its key: the same method
     # the key runs, whatever has the focus.
-    owners: dict[Where, DOMNode] = {Where.APP: app, Where.EXPLORE: app.explore,
-                                    Where.FAVOURITES: app.favourites_pane}
+    owners: dict[Where, DOMNode] = {Where.APP: app, Where.EXPLORE: app.explore}
+    owners.update((Where.FAVOURITES, pane) for pane in app.query("#favourites-pane"))  # once there
     for key, title, help_text, action in commands():
+        if key.where not in owners:
+            continue
         _namespace, name, parameters = parse(action)
         method = getattr(owners[key.where], f"action_{name}")
         yield SystemCommand(title, help_text, partial(method, *parameters))

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import itertools
 import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from minigpt2.tui.app import MiniGPT2App
 from minigpt2.tui.engine.engine import Engine
 from minigpt2.tui.launch import LaunchOptions
 from minigpt2.tui.widgets.explore import settings as explore_settings
+from textual.pilot import Pilot
 from tiny_model import TINY_CHECKPOINT, syllable_names
-from tui_helpers import AppFactory, record_notices
+from tui_helpers import AppFactory, record_notices, wait_for
 
 
 @pytest.fixture(scope="session")
@@ -72,6 +76,22 @@ def make_app(tmp_path: Path, tiny_checkpoint: Path) -> AppFactory:
         options.update(overrides)
         app = MiniGPT2App(LaunchOptions(**options), engine=unhurried_repairs())  # type: ignore[arg-type]
         record_notices(app)
-        return app
+        return whole_at_start(app)
 
     return make
+
+
+def whole_at_start(app: MiniGPT2App) -> MiniGPT2App:
+    """`app`, whose run_test hands over the pilot once the panes mounted after the first
+    frame are there too (test_startup.py tests that part): a test then starts, as a user
+    does, from the whole app."""
+    run_test = app.run_test
+
+    @asynccontextmanager
+    async def run_whole(*args: Any, **kwargs: Any) -> AsyncIterator[Pilot[None]]:
+        async with run_test(*args, **kwargs) as pilot:
+            await wait_for(pilot, lambda: app.whole, what="the panes after the first frame")
+            yield pilot
+
+    app.run_test = run_whole  # type: ignore[method-assign]
+    return app

@@ -14,8 +14,10 @@ from minigpt2.core.data.words import default_checkpoint_path
 from minigpt2.core.sample.request import SampleConfig
 from minigpt2.tui import app as app_module
 from minigpt2.tui.engine.engine import Engine
+from minigpt2.tui.widgets.favourites.pane import FavouritesPane
 from minigpt2.tui.widgets.main_screen import MainScreen
-from textual.widgets import Input
+from minigpt2.tui.widgets.train.pane import TrainPane
+from textual.widgets import Input, TabbedContent
 from tui_helpers import SIZE, AppFactory, press, wait_for
 
 
@@ -26,7 +28,7 @@ async def test_the_first_frame_is_drawn_before_the_boot_opens_a_model(
     draw, boot = MainScreen._compositor_refresh, app_module.open_first_model
 
     def drawn(screen: MainScreen) -> None:
-        happened.append("frame")
+        happened.append("frame" if app.whole else "frame without Train and Favourites")
         draw(screen)
 
     def booted(*args: object) -> None:
@@ -38,7 +40,35 @@ async def test_the_first_frame_is_drawn_before_the_boot_opens_a_model(
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: bool(app.explore.candidates), what="names")
-    assert happened.index("frame") < happened.index("boot")
+        # The boot's news went to the Train pane, mounted after the first frame.
+        await wait_for(pilot, lambda: "Loaded tiny.safetensors" in str(
+            app.train_pane.query_one("#train-message").render()), what="the Train pane told")
+    # The first frame holds the Explore pane alone: the panes not on show are half the
+    # widgets.
+    assert happened[0] == "frame without Train and Favourites"
+    assert happened.index("boot") > 0
+
+
+async def test_the_pane_on_show_is_in_the_first_frame(make_app: AppFactory, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """No shipped model: the app opens on Train, which starts a run at once."""
+    first: list[tuple[bool, bool]] = []
+    draw = MainScreen._compositor_refresh
+
+    def drawn(screen: MainScreen) -> None:
+        if not first:
+            first.append((bool(app.query(TrainPane)), bool(app.query(FavouritesPane))))
+        draw(screen)
+
+    monkeypatch.setattr(MainScreen, "_compositor_refresh", drawn)
+    monkeypatch.setattr(app_module, "shipped_checkpoint", lambda: None)
+    app = make_app(checkpoint=None, data_dir=tmp_path / "empty")
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.query_one("#tabs", TabbedContent).active == "train-tab"
+        await wait_for(pilot, lambda: app.train_state.active, what="the run to start")
+        app.train_pane.action_stop()
+        await wait_for(pilot, lambda: not app.train_state.active, what="the run to stop")
+    assert first == [(True, False)]
 
 
 class HeldTorch:
