@@ -54,6 +54,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.css.query import NoMatches
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Header, Static, TabbedContent, TabPane
 
 if TYPE_CHECKING:  # imported as they are mounted, after the first frame
@@ -85,6 +86,7 @@ class MiniGPT2App(App[None]):
         self._presets = available_presets()
         self._preset = choose_preset(self.options.preset or self.settings.preset, self._presets)
         self._quitting = False  # the run is stopping so that the app can quit
+        self._whole = False  # every pane mounted (_mount_the_rest)
 
     # --- layout ----------------------------------------------------------------------------
 
@@ -128,6 +130,7 @@ class MiniGPT2App(App[None]):
         if not self.query("#favourites-pane"):
             await self.query_one(f"#{TABS['favourites']}", TabPane).mount(
                 self._favourites_pane())
+        self._whole = True
         self._show_favourites()
         self._show_blocklist()
         self.refresh_bindings()  # the Train pane's keys, now that it is there
@@ -145,7 +148,7 @@ class MiniGPT2App(App[None]):
     @property
     def whole(self) -> bool:
         """Every pane is there: those not on show are mounted just after the first frame."""
-        return bool(self.query("#train")) and bool(self.query("#favourites-pane"))
+        return self._whole
 
     @property
     def train_pane(self) -> TrainPane:
@@ -249,7 +252,9 @@ class MiniGPT2App(App[None]):
         except NoMatches:  # before compose or while quitting
             return False
         running = self.train_state.active and name in ("pause", "resume", "stop")
-        if not (on_train_tab or running) or not self.query("#train"):  # not mounted yet
+        # A flag, not a query: this runs for every binding each time the footer's keys are
+        # worked out, and a query walks the whole DOM (it stalled the event loop).
+        if not (on_train_tab or running) or not self._whole:
             return False
         return self.train_state.allows(name)
 
@@ -395,8 +400,11 @@ class MiniGPT2App(App[None]):
     def action_show_tab(self, name: str) -> None:
         target = {"train": "#start", "explore": "#prompt", "favourites": "#favourites"}[name]
         tabs = self.query_one(TabbedContent)
-        # A pane mounted just after the first frame may not be there yet: the tab bar then.
-        show_pane(tabs, TABS[name], next(iter(self.query(target)), tabs))
+        try:
+            focus: Widget = self.query_one(target)  # query_one is cached; query is a DOM walk
+        except NoMatches:  # a pane mounted just after the first frame, not there yet
+            focus = tabs
+        show_pane(tabs, TABS[name], focus)
 
     def action_toggle_dark(self) -> None:
         self.theme = LIGHT if self.current_theme.dark else DARK

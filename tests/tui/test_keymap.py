@@ -9,6 +9,7 @@ import pkgutil
 import re
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import minigpt2.tui
 import pytest
@@ -24,7 +25,9 @@ from minigpt2.tui.widgets.help_screen import HELP, HelpScreen
 from minigpt2.tui.widgets.key_footer import PALETTE_ACTION
 from minigpt2.tui.widgets.quit_screen import QuitScreen
 from textual.binding import Binding
+from textual.css.query import DOMQuery
 from textual.dom import DOMNode
+from textual.widget import Widget
 from textual.widgets import Button, TabbedContent
 from tui_helpers import SIZE, AppFactory, wait_for
 
@@ -158,3 +161,27 @@ async def test_the_app_uses_the_keymap(make_app: AppFactory) -> None:
         naming_keys = {widget.id for widget in app.query("*")
                        if isinstance(widget.tooltip, str) and KEY_IN_TEXT.search(widget.tooltip)}
         assert naming_keys == set(TOOLTIPS)
+
+
+async def test_working_out_the_active_keys_walks_no_dom(make_app: AppFactory,
+                                                         monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    """The footer works the keys out on every change of focus or state, asking check_action
+    for each binding: a DOM query there (a walk of every widget) stalled the event loop by
+    tens of ms while training."""
+    app = make_app()
+    walks: list[object] = []
+    start = DOMQuery.__init__
+
+    def counted(query: DOMQuery[Widget], *args: Any, **kwargs: Any) -> None:
+        walks.append(args)
+        start(query, *args, **kwargs)
+
+    async with app.run_test(size=SIZE) as pilot:
+        for tab in ("train", "explore", "favourites"):
+            app.action_show_tab(tab)
+            await pilot.pause()
+            with monkeypatch.context() as patch:
+                patch.setattr(DOMQuery, "__init__", counted)
+                assert app.screen.active_bindings
+    assert walks == []
