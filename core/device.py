@@ -38,9 +38,13 @@ def default_threads() -> int:
     return max(1, min(4, (os.cpu_count() or 2) // 2))
 
 
-def set_threads(config: TrainConfig) -> None:
-    """The process-wide torch thread count a run asks for; build_trainer calls it."""
+def configure_cpu(config: TrainConfig) -> None:
+    """The process-wide CPU settings a run asks for; build_trainer calls it. Torch's thread
+    count; and ATen's own kernels rather than oneDNN's, which at these sizes only add their
+    setup and scratch memory: training the built-in lists in the app's engine, 8% more tokens
+    a second and 7 MB less peak memory (docs/benchmarks.md)."""
     torch.set_num_threads(config.threads or default_threads())
+    torch.backends.mkldnn.set_flags(False)
 
 
 def rng_state(device: torch.device) -> dict[str, Tensor]:

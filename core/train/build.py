@@ -30,7 +30,8 @@ def build_trainer(
     The words are read and the preset checked before torch is imported, so a typo fails at
     once. Raises ValueError (WordListError, CheckpointError) with a message for the user.
 
-    Sets torch's thread count for the whole process (device.set_threads), and must: torch
+    Sets torch's thread count (and kernels) for the whole process (device.configure_cpu), and
+    must: torch
     has one pool of threads per process, so a run cannot have a count of its own, and the
     count is the resolved config's (a resumed run's may come from its checkpoint), known
     only here. Every front end (CLI, app, benchmarks) builds its runs here, so none can
@@ -55,21 +56,21 @@ def build_trainer(
                 f"a resumed run keeps its own words, preset and case; drop {', '.join(given)}"
             )
         from minigpt2.core.checkpoint import load_checkpoint
-        from minigpt2.core.device import set_threads
+        from minigpt2.core.device import configure_cpu
         from minigpt2.core.train.trainer import Trainer
 
         ckpt = current if current is not None else load_checkpoint(plan.resume)  # type: ignore[arg-type]
         config = ckpt.train_config.updated(**overrides).bounded(**plan.bound)
-        set_threads(config)
+        configure_cpu(config)
         return Trainer.from_checkpoint(ckpt, config, on_event, _encoding(on_load, 0.0))
 
     data = plan_data(plan, on_load) if data is None else data
-    from minigpt2.core.device import resolve_device, set_threads
+    from minigpt2.core.device import configure_cpu, resolve_device
     from minigpt2.core.train.trainer import Trainer
 
     preset = chosen_preset(plan, data, resolve_device(plan.device or "auto").type)
     config = preset.train.updated(**overrides).bounded(**plan.bound)
-    set_threads(config)
+    configure_cpu(config)
     return Trainer(data, preset.model, config, on_event, preset=preset.name,
                    on_load=_encoding(on_load, READ_SHARE))  # fmt: skip
 

@@ -3,9 +3,13 @@ No GPU here, so torch.cuda's generator calls are replaced by recorders."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 from minigpt2.core.device import rng_state, set_rng_state
+from minigpt2.core.train.build import build_trainer
+from minigpt2.core.train.plan import TrainPlan
 
 
 @pytest.fixture
@@ -42,3 +46,14 @@ def test_other_devices_use_only_the_cpu_generator(
     set_rng_state(state, device, seed=5)
     assert list(state) == ["cpu"] and torch.equal(torch.rand(3), drawn)
     assert cuda_calls == []
+
+
+def test_a_built_run_sets_its_threads_and_torch_s_own_kernels(tmp_path: Path) -> None:
+    """build_trainer makes the process-wide CPU settings the run asks for: its thread count,
+    and ATen's kernels over oneDNN's (faster and 7 MB lighter at these sizes)."""
+    words = tmp_path / "words.txt"
+    words.write_text("\n".join(f"{a}{b}{c}" for a in "abc" for b in "aeiou" for c in "mnr"))
+    torch.backends.mkldnn.set_flags(True)
+    build_trainer(TrainPlan(data=str(words), preset="seed", threads=1, epochs=1))
+    assert torch.get_num_threads() == 1
+    assert not torch.backends.mkldnn.enabled
