@@ -142,8 +142,8 @@ class MiniGPT2App(App[None]):
         return FavouritesPane(id="favourites-pane")
 
     def _favourites_panes(self) -> list[FavouritesPane]:
-        """The Favourites pane, or none before _mount_the_rest."""
-        return cast("list[FavouritesPane]", list(self.query("#favourites-pane")))
+        """The Favourites pane once every pane is there (_mount_the_rest shows it then)."""
+        return [self.favourites_pane] if self._whole else []
 
     @property
     def whole(self) -> bool:

@@ -19,7 +19,8 @@ def app_commands(app: MiniGPT2App) -> Iterator[SystemCommand]:
     # A command runs its action on the widget whose BINDINGS hold its key: the same method
     # the key runs, whatever has the focus.
     owners: dict[Where, DOMNode] = {Where.APP: app, Where.EXPLORE: app.explore}
-    owners.update((Where.FAVOURITES, pane) for pane in app.query("#favourites-pane"))  # once there
+    if app.whole:  # the Favourites pane is mounted just after the first frame
+        owners[Where.FAVOURITES] = app.favourites_pane
     for key, title, help_text, action in commands():
         if key.where not in owners:
             continue
