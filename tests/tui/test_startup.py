@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from minigpt2.core import checkpoint
 from minigpt2.core.data.words import default_checkpoint_path
 from minigpt2.core.sample.request import SampleConfig
 from minigpt2.tui import app as app_module
@@ -150,8 +151,6 @@ async def test_torch_loads_once_the_quick_names_are_on_the_screen(
         make_app: AppFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Torch's loading holds the GIL for long stretches: the UI thread draws the first
     names before it starts, not merely once numpy has sampled them."""
-    from minigpt2.core import checkpoint
-
     on_screen_at_load: list[bool] = []
     load = checkpoint.load_checkpoint
     app = make_app(checkpoint=None, quick_names=True)
