@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from minigpt2.tui.messages import CandidatesReady
 from minigpt2.tui.stores import blocklist as blocklist_module
 from minigpt2.tui.stores.blocklist import BLOCKLIST_FILE, Blocklist
 from minigpt2.tui.widgets.explore.pane import ExplorePane
@@ -160,3 +161,23 @@ async def test_an_unwritable_blocklist_says_so_and_still_blocks(make_app: AppFac
         summary = str(app.favourites_pane.query_one("#blocked-summary").render())
         assert "kept in memory only" in summary
         assert app.is_running
+
+
+async def test_a_name_blocked_while_names_are_on_their_way_stays_away(
+        make_app: AppFactory) -> None:
+    """Names asked for before a block arrive after it (a model loaded at start-up asks
+    again): the request excluded only the names blocked when it went out. Once in CI, the
+    blocked name came back with them."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        explore = await ready(pilot, app)
+        asked, answered = explore.wanted_request, list(explore.candidates)
+        assert asked is not None
+        explore.table.focus()
+        victim = await block_highlighted(pilot, explore, "b")
+        assert explore.wanted_request is asked and victim not in asked.exclude
+        late = 12345.0  # the late answer's time, to know when it is in
+        explore.post_message(CandidatesReady(asked, answered, elapsed_ms=late))
+        await wait_for(pilot, lambda: explore.last_sample_ms == late, what="the late answer")
+        assert victim in [c.name for c in answered]
+        assert explore.shown_names() == [c.name for c in answered if c.name != victim]

@@ -261,16 +261,18 @@ class ExplorePane(Vertical):
             return  # a newer request is on its way; these would flicker past
         self.shown_request = message.request
         self.last_sample_ms = message.elapsed_ms
-        self._show(message.candidates,
+        # The request excluded the names blocked when it went out, not those blocked since.
+        candidates = [c for c in message.candidates if c.name not in self.blocked]
+        self._show(candidates,
                    dict(zip((c.name for c in message.candidates), message.kinds, strict=False)))
         request = message.request
         self._ask_for_corrections(request)
         start = f" starting with “{request.prompt}”" if request.prompt else ""
-        count = len(message.candidates)
+        count = len(candidates)
         note = f" (found {count} of {request.n})" if 0 < count < request.n else ""
-        if any(c.cut for c in message.candidates):
+        if any(c.cut for c in candidates):
             note += " · … = cut at the length limit"
-        if request.most_likely and not all(c.proven for c in message.candidates):
+        if request.most_likely and not all(c.proven for c in candidates):
             note += " · ranking not proven (search cut short)"
         if count:
             self._say(f"{count} names{start}{note} · ↓ then ctrl+f keeps one")
