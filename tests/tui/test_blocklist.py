@@ -171,6 +171,13 @@ async def test_a_name_blocked_while_names_are_on_their_way_stays_away(
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         explore = await ready(pilot, app)
+        # Settled: the loaded model's own request made (the Train pane told) and answered,
+        # so that no request of start-up's makes the late answer below a stale one.
+        await wait_for(pilot, lambda: "Loaded" in str(
+            app.train_pane.query_one("#train-message").render())
+            and explore.shown_request == explore.wanted_request
+            and not any(w.group == "sample" and w.is_running for w in app.workers),
+            what="start-up settled")
         asked, answered = explore.wanted_request, list(explore.candidates)
         assert asked is not None
         explore.table.focus()
