@@ -6,6 +6,7 @@ the ones you like.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from contextlib import suppress
 from typing import TYPE_CHECKING, cast
@@ -62,6 +63,12 @@ if TYPE_CHECKING:  # imported as they are mounted, after the first frame
     from minigpt2.tui.widgets.train.pane import TrainPane
 
 
+# The panes not on show are mounted once the first names are on the screen (the mounting and
+# the names' sampling share the GIL: names 0.62-0.72 s after launch, not 0.90 s), or after
+# this long if they are slow to come.
+FIRST_NAMES_FIRST_S = 1.0
+
+
 class MiniGPT2App(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "minigpt2"
@@ -87,6 +94,9 @@ class MiniGPT2App(App[None]):
         self._preset = choose_preset(self.options.preset or self.settings.preset, self._presets)
         self._quitting = False  # the run is stopping so that the app can quit
         self._whole = False  # every pane mounted (_mount_the_rest)
+        self._first_tab = "explore"  # the tab on show in the first frame (compose)
+        self._loaded: ModelChanged | None = None  # the model last loaded, for the Train pane
+        self._pending_run: AutoTrain | None = None  # a run asked for before the Train pane
 
     # --- layout ----------------------------------------------------------------------------
 
@@ -97,7 +107,8 @@ class MiniGPT2App(App[None]):
         # The first frame holds the pane on show and Explore (whose names come first); the
         # others come just after it (_mount_the_rest): they are half the widgets, whose
         # imports, mounting and styling the first frame would wait for.
-        first = initial_tab(self.options, self.settings, shipped_checkpoint() is not None)
+        first = self._first_tab = initial_tab(self.options, self.settings,
+                                              shipped_checkpoint() is not None)
         yield Header()
         with TabbedContent(id="tabs", initial=TABS[first]):
             with TabPane("Train [dim]F2[/]", id=TABS["train"]):
@@ -120,11 +131,15 @@ class MiniGPT2App(App[None]):
                          autosave_to=self.session.model_path,
                          autosave_interval_s=self.options.autosave_interval_s, id="train")
 
+    @work(group="mount")
     async def _mount_the_rest(self) -> None:
-        """The boot, then the panes not in the first frame and what they show. The boot's
-        messages to the app (the model, a run started), which may go to any pane, wait in
-        its queue until this returns; Explore's names do not."""
+        """The boot, then (once the first names are on the screen) the panes not in the
+        first frame and what they show. A task of its own, so the app's messages go on
+        meanwhile; what the boot asks of a pane not there yet waits for it (_show_loaded,
+        _pending_run)."""
         self._boot()
+        if self.options.quick_names and self._first_tab == "explore":  # names on show first
+            await asyncio.to_thread(self.engine.wait_for_first_names, FIRST_NAMES_FIRST_S)
         if not self.query("#train"):
             await self.query_one(f"#{TABS['train']}", TabPane).mount(self._train_pane())
         if not self.query("#favourites-pane"):
@@ -133,7 +148,10 @@ class MiniGPT2App(App[None]):
         self._whole = True
         self._show_favourites()
         self._show_blocklist()
+        self._show_loaded()
         self.refresh_bindings()  # the Train pane's keys, now that it is there
+        if self._pending_run is not None:
+            self._autotrain(self._pending_run)
 
     @staticmethod
     def _favourites_pane() -> FavouritesPane:
@@ -204,6 +222,9 @@ class MiniGPT2App(App[None]):
 
     @on(AutoTrain)
     def _autotrain(self, message: AutoTrain) -> None:
+        self._pending_run = None if self._whole else message  # started once the pane is there
+        if self._pending_run is not None:
+            return
         self.action_show_tab("train")
         self.train_pane.set_data(message.plan.data or DEFAULT_DATASET)
         self.train_pane.action_start(message.plan)
@@ -216,11 +237,19 @@ class MiniGPT2App(App[None]):
         if not self.is_running:  # a run that ends as the app quits
             return
         if message.info is not None and message.reason == "loaded":
-            self.train_pane.show_history(message.info)
-            self.train_pane.show_message(f"Loaded {message.source}: {message.info.describe()}. "
-                                         "Press F5 to train a model of your own.")
+            self._loaded = message
+            self._show_loaded()
         self._update_status()
         self.explore.refresh_model(while_training=message.reason == "training")
+
+    def _show_loaded(self) -> None:
+        """The model last loaded, in the Train pane (once it is there)."""
+        message = self._loaded
+        if message is None or message.info is None or not self._whole:
+            return
+        self.train_pane.show_history(message.info)
+        self.train_pane.show_message(f"Loaded {message.source}: {message.info.describe()}. "
+                                     "Press F5 to train a model of your own.")
 
     @property
     def train_state(self) -> TrainState:

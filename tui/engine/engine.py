@@ -103,6 +103,7 @@ class Engine:
 
     def opened(self) -> None:
         self._ready.set()
+        self._quick_done.set()  # whatever was opened, nothing waits for quick names now
 
     def open_quickly(self, path: Path) -> ModelInfo | None:
         """Open the checkpoint at `path` with numpy alone, for Explore to sample from until
@@ -138,6 +139,7 @@ class Engine:
     def _load_checkpoint(self, path: Path) -> ModelInfo:
         if self._quick is not None:
             self._quick_done.wait(QUICK_FIRST_S)
+        self._quick_done.set()  # (no quick model: no first names to wait for)
         from minigpt2.core.checkpoint import CheckpointError, load_checkpoint
         from minigpt2.core.sample.sampler import Sampler
 
@@ -367,6 +369,11 @@ class Engine:
             names = self._use_sampler("Cannot sample", cancelled,
                                       lambda sampler: sampler.sample(config, cancelled))
         return None if cancelled() else names
+
+    def wait_for_first_names(self, timeout: float) -> None:
+        """Blocking: until the quick model's first names are on the screen, or there will be
+        none (no quick model, a request only torch answers, torch loaded), or `timeout`."""
+        self._quick_done.wait(timeout)
 
     def names_shown(self) -> None:
         """Explore has drawn names (the UI calls it): torch, which holds the GIL for long
