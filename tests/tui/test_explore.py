@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 
 import pytest
+from minigpt2.core.data.words import default_checkpoint_path
 from minigpt2.core.sample.request import SampleConfig
 from minigpt2.tui.app import MiniGPT2App
 from minigpt2.tui.widgets.explore.pane import ExplorePane
@@ -228,3 +229,24 @@ async def test_a_late_hide_does_not_take_the_focus_from_the_prompt(make_app: App
         explore.prompt.post_message(events.Hide())
         await pilot.pause()
         assert app.focused is explore.prompt
+
+
+async def test_a_word_typed_away_from_and_back_in_one_burst_keeps_its_correction(
+        make_app: AppFactory) -> None:
+    """Back to the text on show within one burst of keys: no new request goes out (the
+    same names), yet the first change cleared the correction line, which must come back.
+    It stayed empty (seen on a loaded machine, after training in the app)."""
+    app = make_app(checkpoint=default_checkpoint_path())  # the shipped model knows elephant
+    async with app.run_test(size=SIZE) as pilot:
+        explore = await ready(pilot, app)
+        await type_prompt(pilot, explore, "elefant")
+        line = explore.did_you_mean
+        await wait_for(pilot, lambda: line.names[:1] == ["elephant"], what="the correction")
+        asked = explore.wanted_request
+        explore.clock = lambda: 0.0  # every change below in one burst
+        explore.prompt.value = "elefan"
+        explore.prompt.value = "elefant"
+        await wait_for(pilot, lambda: explore._debounce is not None, what="the burst")
+        await wait_for(pilot, lambda: explore._debounce is None, what="the burst's end")
+        assert explore.wanted_request is asked  # the same names: none asked for
+        await wait_for(pilot, lambda: line.names[:1] == ["elephant"], what="the correction back")

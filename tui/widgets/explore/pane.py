@@ -201,6 +201,10 @@ class ExplorePane(Vertical):
         if request == self.wanted_request and not again:
             # Fields that post Changed without a change (mounted with their values, e.g. a
             # kind's weight) would cancel names on their way: at start-up, the first ones.
+            # A prompt typed away from and back within one burst comes here too: its names
+            # are on show, but the first change cleared the correction line.
+            if request == self.shown_request:
+                self._ask_for_corrections(request)
             return
         self.wanted_request = request
         self._sample(request)
