@@ -11,7 +11,7 @@ from minigpt2.tui.messages import CandidatesReady
 from minigpt2.tui.stores import blocklist as blocklist_module
 from minigpt2.tui.stores.blocklist import BLOCKLIST_FILE, Blocklist
 from minigpt2.tui.widgets.explore.pane import ExplorePane
-from test_explore import ready
+from test_explore import ready, settled
 from textual.pilot import Pilot
 from tui_helpers import SIZE, AppFactory, notices, press, wait_for
 
@@ -76,15 +76,16 @@ async def block_highlighted(pilot: Pilot, explore: ExplorePane, key: str) -> str
     victim = explore.selected()
     assert victim is not None
     await press(pilot, key)
-    await wait_for(pilot, lambda: victim.name not in explore.shown_names(),
-                   what=f"{victim.name} to leave the table")
+    await wait_for(pilot, lambda: victim.name not in explore.shown_names()
+                   and victim.name in explore.blocked,  # this one, not one put there since
+                   what=f"{victim.name} to leave the table and join the blocklist")
     return victim.name
 
 
 async def test_a_blocked_name_is_never_shown_again(make_app: AppFactory, tmp_path: Path) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        explore = await ready(pilot, app)
+        explore = await settled(pilot, app)
         explore.query_one("#count").value = "100"
         await wait_for(pilot, lambda: explore.shown_request is not None
                        and explore.shown_request.n == 100, what="100 names")
@@ -148,7 +149,7 @@ async def test_an_unwritable_blocklist_says_so_and_still_blocks(make_app: AppFac
     (data_dir / BLOCKLIST_FILE).mkdir()  # a folder where the file should be
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        explore = await ready(pilot, app)
+        explore = await settled(pilot, app)
         assert any(severity == "error" and "blocked names" in text.lower()
                    for severity, text in notices(app))
         explore.table.focus()
@@ -170,14 +171,8 @@ async def test_a_name_blocked_while_names_are_on_their_way_stays_away(
     blocked name came back with them."""
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        explore = await ready(pilot, app)
-        # Settled: the loaded model's own request made (the Train pane told) and answered,
-        # so that no request of start-up's makes the late answer below a stale one.
-        await wait_for(pilot, lambda: "Loaded" in str(
-            app.train_pane.query_one("#train-message").render())
-            and explore.shown_request == explore.wanted_request
-            and not any(w.group == "sample" and w.is_running for w in app.workers),
-            what="start-up settled")
+        # Settled, so that no request of start-up's makes the late answer below a stale one.
+        explore = await settled(pilot, app)
         asked, answered = explore.wanted_request, list(explore.candidates)
         assert asked is not None
         explore.table.focus()

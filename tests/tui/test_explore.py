@@ -24,6 +24,18 @@ async def ready(pilot: Pilot, app: MiniGPT2App) -> ExplorePane:
     return explore
 
 
+async def settled(pilot: Pilot, app: MiniGPT2App) -> ExplorePane:
+    """`ready`, and start-up over: the loaded model's own request made (the Train pane told)
+    and answered, so that no answer of start-up's replaces the names a test acts on."""
+    explore = await ready(pilot, app)
+    await wait_for(pilot, lambda: "Loaded" in str(
+        app.train_pane.query_one("#train-message").render())
+        and explore.shown_request == explore.wanted_request
+        and not any(w.group == "sample" and w.is_running for w in app.workers),
+        what="start-up settled")
+    return explore
+
+
 async def type_prompt(pilot: Pilot, explore: ExplorePane, text: str) -> None:
     explore.prompt.focus()
     explore.prompt.value = ""
