@@ -133,11 +133,12 @@ class MiniGPT2App(App[None]):
 
     @work(group="mount")
     async def _mount_the_rest(self) -> None:
-        """The boot, then (once the first names are on the screen) the panes not in the
-        first frame and what they show. A task of its own, so the app's messages go on
+        """The boot and Explore's settings, then (once the first names are on the screen)
+        the panes not in the first frame and what they show. A task of its own, so the app's messages go on
         meanwhile; what the boot asks of a pane not there yet waits for it (_show_loaded,
         _pending_run)."""
         self._boot()
+        await self.explore.fill_settings()
         if self.options.quick_names and self._first_tab == "explore":  # names on show first
             await asyncio.to_thread(self.engine.wait_for_first_names, FIRST_NAMES_FIRST_S)
         if not self.query("#train"):

@@ -44,6 +44,8 @@ class ExplorePane(Vertical):
         self.blocked: frozenset[str] = frozenset()  # names never shown: the app's blocklist
         self.clock = time.monotonic  # when the user typed; a test may hold it still
         self._restore = dict(settings or {})  # the controls as the user left them last time
+        self._saved = dict(self._restore)  # the same, kept whole until the form is filled
+        self._model_waiting = False  # a model came before the form: show it once filled
         self.seed = seed
         self.candidates: list[Sample] = []
         self._kinds: dict[str, str | None] = {}  # name: the category that likes it most
@@ -76,10 +78,19 @@ class ExplorePane(Vertical):
         self.query_one("#like-marker").display = False
         if isinstance(prompt := self._restore.get("prompt"), str):
             self.prompt.value = prompt
+
+    async def fill_settings(self) -> None:
+        """The settings form, just after the first frame (the app calls this), as the user
+        left it; then the names of a model that came meanwhile."""
+        await self.form.fill()
         self.form.restore(self._restore)
+        if self._model_waiting:
+            self.refresh_model()
 
     def settings(self) -> dict[str, Any]:
         """The controls as they are, to restore them on the next launch."""
+        if not self.form.filled:  # quit that early: as they were
+            return {**self._saved, "prompt": self.prompt.value}
         return {"prompt": self.prompt.value, **self.form.values()}
 
     # --- widgets by name -------------------------------------------------------------------
@@ -174,6 +185,9 @@ class ExplorePane(Vertical):
         """The model changed: show what the new one makes of the same prompt. While it
         trains, only when the user has left Explore alone for a while: names should not
         change under the cursor of someone choosing one."""
+        if not self.form.filled:  # a request needs the form: fill_settings comes back here
+            self._model_waiting = True
+            return
         info = self.engine.info
         self.did_you_mean.ask_again()
         wanted = self._restore.pop("category", None)  # as the user left it last time
@@ -193,6 +207,8 @@ class ExplorePane(Vertical):
 
     def _start_sampling(self, *, again: bool = False) -> None:
         self._debounce = None
+        if not self.form.filled:  # typed before the form was in: the model's names ask
+            return
         try:
             request = self.current_request()
         except ValueError as exc:

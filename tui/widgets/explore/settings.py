@@ -57,12 +57,23 @@ def _as_named_here(error: str) -> str:
 
 
 class ExploreSettings(VerticalScroll):
-    """The form beside the candidates; scrolls only in a small terminal."""
+    """The form beside the candidates; scrolls only in a small terminal. Empty until
+    `fill`: its 48 widgets cost the first frame as much as the rest of the app."""
 
     _categories: tuple[str, ...] = ()  # the model's, as offered now
     _weights: dict[str, Input] = {}  # noqa: RUF012 - replaced, never changed: a weight per kind
+    filled = False
+
+    async def fill(self) -> None:
+        """Put the fields in (at their defaults)."""
+        self.filled = True
+        await self.recompose()
+        self.query_one("#category-field").display = False
+        self.query_one("#kind-weights").display = False
 
     def compose(self) -> ComposeResult:
+        if not self.filled:
+            return
         texts = list(TEXTS.values())
         for row in range(0, len(texts), 2):  # two to a row: three are cut short at 80 columns
             with Horizontal(classes="field-row"):
@@ -89,10 +100,6 @@ class ExploreSettings(VerticalScroll):
                 for option in switches[row:row + 2]:
                     yield Checkbox(option.label, id=option.control.id, compact=True,
                                    tooltip=option.control.tip)
-
-    def on_mount(self) -> None:
-        self.query_one("#category-field").display = False
-        self.query_one("#kind-weights").display = False
 
     # --- the kinds of name -----------------------------------------------------------------
 
