@@ -96,11 +96,8 @@ class NextLogprobs:
         their (B, V) next-token log-probabilities."""
         rows = len(self.last_two)
         kinds = len(self.starts)
-        # The kept rows' keys and values, with room for one more position only: copying
-        # the whole block for thousands of rows would cost more than the forward pass.
         picks = (torch.arange(kinds, device=self.device)[:, None] * rows + parents).flatten()
-        filled = self.cache.store[:, :, :, :, : self.cache.length].index_select(2, picks)
-        self.cache.store = torch.cat([filled, torch.empty_like(filled[:, :, :, :, :1])], 4)
+        self.cache = self.cache.extend_rows(picks)  # the kept rows, kind-major
         if self.kind_offsets is not None:  # each row's kind, in the cache's kind-major order
             self.cache.kind_offset = self.kind_offsets.repeat_interleave(len(parents), 0)
         logits, _ = self.model(tokens.repeat(kinds)[:, None], cache=self.cache)

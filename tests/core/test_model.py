@@ -87,6 +87,24 @@ def test_kv_cache_decoding_equals_full_recomputation(
 
 
 @torch.no_grad()
+def test_a_cache_extended_by_chosen_rows_goes_on_as_those_rows_would(
+    tiny: ModelConfig, device: str
+) -> None:
+    """What a search does: keep some rows (one twice, in another order), then one more
+    token each; the logits are those of the kept prefixes computed from scratch."""
+    model = build(tiny, device)
+    idx = torch.randint(3, VOCAB, (4, 6), device=device)
+    cache = KVCache(model.config, batch_size=4, device=torch.device(device))
+    model(idx[:, :5], cache=cache)
+    rows = torch.tensor([2, 0, 2], device=device)
+    extended = cache.extend_rows(rows)
+    assert extended.length == 5 and cache.length == 5  # the old cache is left as it was
+    stepped, _ = model(idx[rows, 5:6], cache=extended)
+    full, _ = model(idx[rows])
+    torch.testing.assert_close(stepped[:, -1], full[:, -1], atol=1e-5, rtol=1e-5)
+
+
+@torch.no_grad()
 def test_a_kind_gain_feeds_the_start_token_to_every_position(tiny: ModelConfig) -> None:
     plain, kinded = build(tiny), build(dataclasses.replace(tiny, kind_gain=3.0))
     idx = torch.randint(3, VOCAB, (1, BLOCK))
