@@ -137,6 +137,14 @@ class MiniGPT2App(App[None]):
         the panes not in the first frame and what they show. A task of its own, so the
         app's messages go on meanwhile; what the boot asks of a pane not there yet waits for
         it (_show_loaded, _pending_run)."""
+        try:
+            await self._mount_in_order()
+        except NoMatches:
+            if self.is_running:
+                raise
+            # Quit before every pane was there: the panes it was to go into are gone.
+
+    async def _mount_in_order(self) -> None:
         self._boot()
         await self.explore.fill_settings()
         if self.options.quick_names and self._first_tab == "explore":  # names on show first

@@ -15,7 +15,9 @@ from minigpt2.core import checkpoint
 from minigpt2.core.data.words import default_checkpoint_path
 from minigpt2.core.sample.request import SampleConfig
 from minigpt2.tui import app as app_module
+from minigpt2.tui.app import MiniGPT2App
 from minigpt2.tui.engine.engine import Engine
+from minigpt2.tui.launch import LaunchOptions
 from minigpt2.tui.stores.session import Session, Settings
 from minigpt2.tui.widgets.explore.settings import ExploreSettings
 from minigpt2.tui.widgets.favourites.pane import FavouritesPane
@@ -259,3 +261,26 @@ async def test_a_model_loaded_before_explore_s_settings_are_in_shows_its_names(
         assert all(name.startswith("ma") for name in explore.shown_names())
         assert before_fill == [saved]
         assert {key: explore.settings()[key] for key in saved} == saved
+
+
+async def test_quitting_before_every_pane_is_there_is_clean(
+        tiny_checkpoint: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The panes not on show are mounted once the first names are on the screen: the app
+    may close first. Then the mount finds no tabs to mount into, and must not fail (it did,
+    as a WorkerFailed out of the app, in a test pinned to a busy core)."""
+    names_shown = threading.Event()
+    monkeypatch.setattr(Engine, "wait_for_first_names",
+                        lambda self, timeout: names_shown.wait(60))
+    app = MiniGPT2App(LaunchOptions(checkpoint=tiny_checkpoint, data_dir=tmp_path / "data",
+                                    favourites=tmp_path / "favourites.json", quick_names=True))
+    shutdown = app._shutdown
+
+    async def names_as_the_app_closes() -> None:
+        names_shown.set()  # the mount goes on while the app's widgets are being closed
+        await shutdown()
+
+    app._shutdown = names_as_the_app_closes  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:  # not whole_at_start: quit before
+        await wait_for(pilot, lambda: app.explore.form.filled, what="the mount under way")
+        assert not app.whole
+    assert app.return_code in (0, None)

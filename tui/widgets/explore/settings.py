@@ -62,17 +62,19 @@ class ExploreSettings(VerticalScroll):
 
     _categories: tuple[str, ...] = ()  # the model's, as offered now
     _weights: dict[str, Input] = {}  # noqa: RUF012 - replaced, never changed: a weight per kind
-    filled = False
+    filled = False  # the fields are in
+    _composes_fields = False
 
     async def fill(self) -> None:
         """Put the fields in (at their defaults)."""
-        self.filled = True
+        self._composes_fields = True
         await self.recompose()
         self.query_one("#category-field").display = False
         self.query_one("#kind-weights").display = False
+        self.filled = True
 
     def compose(self) -> ComposeResult:
-        if not self.filled:
+        if not self._composes_fields:
             return
         texts = list(TEXTS.values())
         for row in range(0, len(texts), 2):  # two to a row: three are cut short at 80 columns
