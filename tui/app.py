@@ -93,6 +93,7 @@ class MiniGPT2App(App[None]):
         self._presets = available_presets()
         self._preset = choose_preset(self.options.preset or self.settings.preset, self._presets)
         self._quitting = False  # the run is stopping so that the app can quit
+        self._quit_asked = asyncio.Event()  # before every pane was there: quit once they are
         self._whole = False  # every pane mounted (_mount_the_rest)
         self._first_tab = "explore"  # the tab on show in the first frame (compose)
         self._loaded: ModelChanged | None = None  # the model last loaded, for the Train pane
@@ -148,7 +149,7 @@ class MiniGPT2App(App[None]):
         self._boot()
         await self.explore.fill_settings()
         if self.options.quick_names and self._first_tab == "explore":  # names on show first
-            await asyncio.to_thread(self.engine.wait_for_first_names, FIRST_NAMES_FIRST_S)
+            await self._first_names_or_quit()
         if not self.query("#train"):
             await self.query_one(f"#{TABS['train']}", TabPane).mount(self._train_pane())
         if not self.query("#favourites-pane"):
@@ -159,8 +160,19 @@ class MiniGPT2App(App[None]):
         self._show_blocklist()
         self._show_loaded()
         self.refresh_bindings()  # the Train pane's keys, now that it is there
-        if self._pending_run is not None:
+        if self._quit_asked.is_set():
+            self._quit_now()
+        elif self._pending_run is not None:
             self._autotrain(self._pending_run)
+
+    async def _first_names_or_quit(self) -> None:
+        """Until the quick model's names are on the screen (at most FIRST_NAMES_FIRST_S), or
+        the user quits: then the panes are mounted at once, for the quit to wait on."""
+        names = asyncio.ensure_future(
+            asyncio.to_thread(self.engine.wait_for_first_names, FIRST_NAMES_FIRST_S))
+        quit_asked = asyncio.ensure_future(self._quit_asked.wait())
+        await asyncio.wait((names, quit_asked), return_when=asyncio.FIRST_COMPLETED)
+        quit_asked.cancel()
 
     @staticmethod
     def _favourites_pane() -> FavouritesPane:
@@ -409,6 +421,9 @@ class MiniGPT2App(App[None]):
         self.train_pane.show_message("Stopping and keeping the model, then quitting…")
 
     def _quit_now(self) -> None:
+        if not self._whole:  # panes being mounted: Textual fails on a widget closed mid-mount
+            self._quit_asked.set()  # (a traceback on exit); _mount_the_rest quits once done
+            return
         self.save_settings()
         self.exit()
 

@@ -284,3 +284,28 @@ async def test_quitting_before_every_pane_is_there_is_clean(
         await wait_for(pilot, lambda: app.explore.form.filled, what="the mount under way")
         assert not app.whole
     assert app.return_code in (0, None)
+
+
+async def test_ctrl_q_in_the_first_moments_quits_once_the_panes_are_in(
+        tiny_checkpoint: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ctrl+q while the panes not on show are being mounted: closing a widget mid-mount
+    printed a traceback from Textual's Select on exit (in a terminal, ctrl+q 0.4-0.55 s
+    after the first frame). The quit waits for the panes, which no longer wait for the
+    first names, and keeps what the user typed."""
+    names_shown = threading.Event()  # never, until the end: the mount would wait up to 1 s
+    monkeypatch.setattr(Engine, "wait_for_first_names",
+                        lambda self, timeout: names_shown.wait(60))
+    data_dir = tmp_path / "data"
+    app = MiniGPT2App(LaunchOptions(checkpoint=tiny_checkpoint, data_dir=data_dir,
+                                    favourites=tmp_path / "favourites.json", quick_names=True))
+    try:
+        async with app.run_test(size=SIZE) as pilot:  # not whole_at_start: quit before
+            await wait_for(pilot, lambda: app.explore.form.filled, what="the settings form")
+            assert not app.whole
+            app.explore.prompt.value = "ma"
+            await press(pilot, "ctrl+q")
+            await wait_for(pilot, lambda: not app.is_running, what="the app to quit")
+            assert app.whole  # the panes were mounted before it quit
+    finally:
+        names_shown.set()
+    assert Session(data_dir).load_settings().sampling["prompt"] == "ma"
