@@ -7,6 +7,7 @@ the output projection.
 
 from __future__ import annotations
 
+import copy
 import math
 
 import torch
@@ -59,13 +60,12 @@ class KVCache:
         position (copying the whole block for thousands of rows would cost more than the
         forward pass)."""
         layers, _, _, _, heads, head_dim = self.store.shape
-        new = KVCache.__new__(KVCache)
+        new = copy.copy(self)  # the same length and kind offset; a store of its own
         new.store = self.store.new_empty((layers, 2, self.length + 1, len(rows), heads, head_dim))
         for layer in range(layers):
             for kv in range(2):  # each block contiguous at both ends: no copy but the gather
                 torch.index_select(self.store[layer, kv, : self.length], 1, rows,
                                    out=new.store[layer, kv, : self.length])
-        new.length, new.kind_offset = self.length, self.kind_offset
         return new
 
 

@@ -44,7 +44,6 @@ class ExplorePane(Vertical):
         self.blocked: frozenset[str] = frozenset()  # names never shown: the app's blocklist
         self.clock = time.monotonic  # when the user typed; a test may hold it still
         self._restore = dict(settings or {})  # the controls as the user left them last time
-        self._saved = dict(self._restore)  # the same, kept whole until the form is filled
         self._model_waiting = False  # a model came before the form: show it once filled
         self.seed = seed
         self.candidates: list[Sample] = []
@@ -89,8 +88,8 @@ class ExplorePane(Vertical):
 
     def settings(self) -> dict[str, Any]:
         """The controls as they are, to restore them on the next launch."""
-        if not self.form.filled:  # quit that early: as they were
-            return {**self._saved, "prompt": self.prompt.value}
+        if not self.form.filled:  # quit that early: as they were (_restore whole until then)
+            return {**self._restore, "prompt": self.prompt.value}
         return {"prompt": self.prompt.value, **self.form.values()}
 
     # --- widgets by name -------------------------------------------------------------------
