@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, cast
 
 from minigpt2.core.data.words import DEFAULT_DATASET
 from minigpt2.tui.commands import app_commands
-from minigpt2.tui.engine.engine import Engine
+from minigpt2.tui.engine.engine import Engine, EngineClosed
 from minigpt2.tui.engine.startup import choose_preset, initial_tab, mark, open_first_model
 from minigpt2.tui.engine.train_state import TrainState
 from minigpt2.tui.keymap import Where, bindings
@@ -201,6 +201,9 @@ class MiniGPT2App(App[None]):
     def favourites_pane(self) -> FavouritesPane:
         return cast("FavouritesPane", self.query_one("#favourites-pane"))
 
+    def on_unmount(self) -> None:
+        self.engine.close()  # however the app ends: no model loads for nothing meanwhile
+
     def on_mount(self) -> None:
         self.theme = self.options.theme
         self._open_favourites()
@@ -231,6 +234,8 @@ class MiniGPT2App(App[None]):
             mark("torch_ready")
             self.engine.warm_up()  # the trainer's modules too, before the first Start
             freeze_survivors(self.options.freeze_gc)
+        except EngineClosed:  # quit while the model was on its way
+            pass
         except Exception as exc:  # a broken install: say so, keep the app open
             self.post_message(Notice(f"Could not start the model: {exc!r}", "error"))
         finally:
