@@ -264,16 +264,25 @@ async def test_a_model_loaded_before_explore_s_settings_are_in_shows_its_names(
         assert {key: explore.settings()[key] for key in saved} == saved
 
 
-async def test_quitting_before_every_pane_is_there_is_clean(
-        tiny_checkpoint: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The panes not on show are mounted once the first names are on the screen: the app
-    may close first. Then the mount finds no tabs to mount into, and must not fail (it did,
-    as a WorkerFailed out of the app, in a test pinned to a busy core)."""
+def app_with_first_names_held(tiny_checkpoint: Path, tmp_path: Path,
+                              monkeypatch: pytest.MonkeyPatch
+                              ) -> tuple[MiniGPT2App, threading.Event]:
+    """An app launched as the command line does (not whole_at_start), whose mount of the
+    panes not on show waits for the first names until the event is set."""
     names_shown = threading.Event()
     monkeypatch.setattr(Engine, "wait_for_first_names",
                         lambda self, timeout: names_shown.wait(60))
     app = MiniGPT2App(LaunchOptions(checkpoint=tiny_checkpoint, data_dir=tmp_path / "data",
                                     favourites=tmp_path / "favourites.json", quick_names=True))
+    return app, names_shown
+
+
+async def test_quitting_before_every_pane_is_there_is_clean(
+        tiny_checkpoint: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The panes not on show are mounted once the first names are on the screen: the app
+    may close first. Then the mount finds no tabs to mount into, and must not fail (it did,
+    as a WorkerFailed out of the app, in a test pinned to a busy core)."""
+    app, names_shown = app_with_first_names_held(tiny_checkpoint, tmp_path, monkeypatch)
     shutdown = app._shutdown
 
     async def names_as_the_app_closes() -> None:
@@ -293,13 +302,8 @@ async def test_ctrl_q_in_the_first_moments_quits_once_the_panes_are_in(
     printed a traceback from Textual's Select on exit (in a terminal, ctrl+q 0.4-0.55 s
     after the first frame). The quit waits for the panes, which no longer wait for the
     first names, and keeps what the user typed."""
-    names_shown = threading.Event()  # never, until the end: the mount would wait up to 1 s
-    monkeypatch.setattr(Engine, "wait_for_first_names",
-                        lambda self, timeout: names_shown.wait(60))
-    data_dir = tmp_path / "data"
-    app = MiniGPT2App(LaunchOptions(checkpoint=tiny_checkpoint, data_dir=data_dir,
-                                    favourites=tmp_path / "favourites.json", quick_names=True))
-    try:
+    app, names_shown = app_with_first_names_held(tiny_checkpoint, tmp_path, monkeypatch)
+    try:  # (the names never come, until the end: the mount would wait up to 1 s)
         async with app.run_test(size=SIZE) as pilot:  # not whole_at_start: quit before
             await wait_for(pilot, lambda: app.explore.form.filled, what="the settings form")
             assert not app.whole
@@ -309,7 +313,7 @@ async def test_ctrl_q_in_the_first_moments_quits_once_the_panes_are_in(
             assert app.whole  # the panes were mounted before it quit
     finally:
         names_shown.set()
-    assert Session(data_dir).load_settings().sampling["prompt"] == "ma"
+    assert Session(tmp_path / "data").load_settings().sampling["prompt"] == "ma"
 
 
 def test_a_closed_engine_loads_no_model(tiny_checkpoint: Path,
