@@ -3,8 +3,9 @@
 Importing torch takes a second and more (several on a busy machine); numpy and safetensors'
 numpy loader take a tenth of that. The app opens its model with this first (tui/engine/engine.py),
 so that its first names come at once. It mirrors core/model.py in eval mode (no dropout),
-for every ModelConfig, without a KV cache: names are short, and a step recomputes at most
-block_size positions.
+for every ModelConfig. Sampling goes one token at a time with a cache of each layer's keys
+and values (NumpyCache), as core/model.py's KVCache: recomputing every position at every
+step did five times the work on a name of eight letters, and the first names waited on it.
 
 Torch-free on purpose. core/checkpoint.py is the full loader; this reads only what sampling
 and the status line need, and refuses (CheckpointShapeError) weights that do not fit their
@@ -80,45 +81,74 @@ class NumpyModel:
 
     def logits(self, idx: np.ndarray) -> np.ndarray:
         """(B, T, vocab) for token ids `idx` (B, T); weight tying, as the torch model."""
-        x, _ = self._run(idx)
-        return x @ self.w["tok_emb.weight"].T
+        x, _, _ = self._run(idx, None)
+        return self._unembed(x)
 
     def attention(self, idx: np.ndarray) -> np.ndarray:
         """Attention weights of every layer and head: (n_layer, B, n_head, T, T)."""
-        _, weights = self._run(idx)
+        _, weights, _ = self._run(idx, None)
         return np.stack(weights)
 
-    def _run(self, idx: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-        if idx.shape[1] > self.config.block_size:
-            raise ValueError(f"sequence of {idx.shape[1]} tokens exceeds block size "
+    def start(self, idx: np.ndarray) -> tuple[np.ndarray, NumpyCache]:
+        """As `logits`, and the cache that `step` goes on from."""
+        x, _, cache = self._run(idx, None)
+        return self._unembed(x), cache
+
+    def step(self, cache: NumpyCache, tokens: np.ndarray) -> tuple[np.ndarray, NumpyCache]:
+        """(B, vocab): the logits after one more token per row (`tokens`, (B,)), as `logits`
+        of the whole sequence would give at its last position; and the cache with it."""
+        x, _, cache = self._run(tokens[:, None], cache)
+        return self._unembed(x)[:, -1], cache
+
+    def _unembed(self, x: np.ndarray) -> np.ndarray:
+        return x @ self.w["tok_emb.weight"].T
+
+    def _run(self, idx: np.ndarray, cache: NumpyCache | None
+             ) -> tuple[np.ndarray, list[np.ndarray], NumpyCache]:
+        past = 0 if cache is None else cache.length
+        if past + idx.shape[1] > self.config.block_size:
+            raise ValueError(f"sequence of {past + idx.shape[1]} tokens exceeds block size "
                              f"{self.config.block_size}")
         embedding = self.w["tok_emb.weight"]
-        x = embedding[idx] + self.positions[: idx.shape[1]]
+        x = embedding[idx] + self.positions[past: past + idx.shape[1]]
+        kind = None
         if self.config.kind_gain:  # as MiniGPT2.kind_offset: the kind reaches every position
-            x = x + self.config.kind_gain * (embedding[idx[:, :1]] - embedding[BOS])
-        all_weights = []
+            kind = (self.config.kind_gain * (embedding[idx[:, :1]] - embedding[BOS])
+                    if cache is None else cache.kind)
+            x = x + kind
+        all_weights, keys, values = [], [], []
         for layer in range(self.config.n_layer):
             block = f"blocks.{layer}"
-            attended, weights = self._attend(self._norm(x, f"{block}.ln_1"), block)
+            seen = None if cache is None else (cache.keys[layer], cache.values[layer])
+            attended, weights, (k, v) = self._attend(self._norm(x, f"{block}.ln_1"), block,
+                                                     seen)
             x = x + attended
             hidden = self._linear(self._norm(x, f"{block}.ln_2"), f"{block}.mlp.fc")
             hidden = gelu(hidden) if self.config.activation == "gelu" else np.maximum(hidden, 0)
             x = x + self._linear(hidden, f"{block}.mlp.proj")
             all_weights.append(weights)
+            keys.append(k)
+            values.append(v)
         if self.config.final_norm:
             x = self._norm(x, "ln_f")
-        return x, all_weights
+        return x, all_weights, NumpyCache(keys, values, kind)
 
-    def _attend(self, x: np.ndarray, block: str) -> tuple[np.ndarray, np.ndarray]:
+    def _attend(self, x: np.ndarray, block: str,
+                seen: tuple[np.ndarray, np.ndarray] | None
+                ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        """Attention of `x`'s positions to themselves and to the keys and values `seen`
+        before them; also returns all the keys and values, seen and new."""
         B, T, C = x.shape
         heads = self.config.n_head
         qkv = self._linear(x, f"{block}.attn.qkv").reshape(B, T, 3, heads, C // heads)
         q, k, v = qkv.transpose(2, 0, 3, 1, 4)  # 3 x (B, nh, T, hs)
+        if seen is not None:
+            k, v = np.concatenate((seen[0], k), axis=2), np.concatenate((seen[1], v), axis=2)
         scores = q @ k.transpose(0, 1, 3, 2) / np.float32(math.sqrt(C // heads))
-        future = np.triu(np.ones((T, T), dtype=bool), 1)
+        future = np.triu(np.ones((T, k.shape[2]), dtype=bool), 1 + k.shape[2] - T)
         weights = softmax(np.where(future, np.float32(-np.inf), scores))
         y = (weights @ v).transpose(0, 2, 1, 3).reshape(B, T, C)
-        return self._linear(y, f"{block}.attn.proj"), weights
+        return self._linear(y, f"{block}.attn.proj"), weights, (k, v)
 
     def _linear(self, x: np.ndarray, name: str) -> np.ndarray:
         y = x @ self.w[f"{name}.weight"].T
@@ -130,6 +160,25 @@ class NumpyModel:
         var = ((x - mean) ** 2).mean(-1, keepdims=True)
         normed = (x - mean) / np.sqrt(var + np.float32(LAYER_NORM_EPS))
         return normed * self.w[f"{name}.weight"] + self.w[f"{name}.bias"]
+
+
+@dataclass(frozen=True)
+class NumpyCache:
+    """What a NumpyModel has seen of each row: every layer's keys and values, (B, n_head, T,
+    head size), and the row's kind offset (None for a model without)."""
+
+    keys: list[np.ndarray]
+    values: list[np.ndarray]
+    kind: np.ndarray | None
+
+    @property
+    def length(self) -> int:
+        return self.keys[0].shape[2]
+
+    def rows(self, chosen: np.ndarray) -> NumpyCache:
+        """The cache of rows `chosen` (indices, or a boolean mask), in that order."""
+        return NumpyCache([k[chosen] for k in self.keys], [v[chosen] for v in self.values],
+                          None if self.kind is None else self.kind[chosen])
 
 
 def softmax(x: np.ndarray) -> np.ndarray:
@@ -144,7 +193,10 @@ def log_softmax(x: np.ndarray) -> np.ndarray:
 
 def gelu(x: np.ndarray) -> np.ndarray:
     """torch's exact GELU, x * P(X <= x) for a standard normal X."""
-    return np.float32(0.5) * x * (np.float32(1.0) + erf(x * np.float32(1 / math.sqrt(2.0))))
+    cdf = erf(x * np.float32(1 / math.sqrt(2.0)))
+    cdf += np.float32(1.0)
+    cdf *= np.float32(0.5) * x
+    return cdf
 
 
 # Numerical Recipes' erfc by Chebyshev fitting (relative error under 1.2e-7), innermost first.
@@ -155,13 +207,24 @@ _ERFC = tuple(np.float32(c) for c in (
 
 def erf(x: np.ndarray) -> np.ndarray:
     """The error function, in float32: numpy has none, and math.erf one number at a time
-    would take seconds here."""
+    would take seconds here. In place on two arrays: a new array per operation took twice
+    as long, and GELU was half of the sampler's time."""
     z = np.abs(x)
-    t = np.float32(1.0) / (np.float32(1.0) + np.float32(0.5) * z)
-    poly = _ERFC[0]
-    for coefficient in _ERFC[1:]:
-        poly = poly * t + coefficient
-    return np.sign(x) * (np.float32(1.0) - t * np.exp(poly - z * z))
+    t = z * np.float32(0.5)
+    t += np.float32(1.0)
+    np.reciprocal(t, out=t)
+    poly = t * _ERFC[0]
+    for coefficient in _ERFC[1:-1]:
+        poly += coefficient
+        poly *= t
+    poly += _ERFC[-1]
+    z *= z
+    poly -= z
+    np.exp(poly, out=poly)
+    poly *= t
+    np.subtract(np.float32(1.0), poly, out=poly)
+    poly *= np.sign(x)
+    return poly
 
 
 def sinusoidal_positions(length: int, d_model: int) -> np.ndarray:

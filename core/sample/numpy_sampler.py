@@ -98,7 +98,8 @@ class NumpySampler:
                   ) -> list[Drawn]:
         """Up to `batch` names as (name, logprob, cut), as Sampler._generate."""
         prompt = [self.vocab.start_id(None), *self.vocab.encode(config.prompt)]
-        logits = self.model.logits(np.array([prompt]))[0]
+        logits, cache = self.model.start(np.array([prompt]))
+        logits = logits[0]
         prompt_logprob = log_softmax(logits[:-1])[np.arange(len(prompt) - 1), prompt[1:]].sum()
         logprob = np.full(batch, prompt_logprob, dtype=np.float64)
         last = np.repeat(logits[-1:], batch, axis=0)
@@ -106,6 +107,8 @@ class NumpySampler:
         done = np.zeros(batch, dtype=bool)
         cut = np.zeros(batch, dtype=bool)
         rows = np.arange(batch)
+        going = rows  # the rows not done, whose keys and values `cache` holds, in order
+        cache = cache.rows(np.zeros(batch, dtype=int))
         for length in range(len(config.prompt), steering.limit + 1):
             scores = np.where(self._allowed(steering, length), last, -np.inf)
             token = self._choose(scores, config, rng)
@@ -119,7 +122,9 @@ class NumpySampler:
             if done.all() or stop():
                 break
             # Rows already done draw PAD whatever their logits: only the others are run.
-            last[~done] = self.model.logits(tokens[~done])[:, -1]
+            still = ~done[going]
+            going, cache = going[still], cache.rows(still)
+            last[going], cache = self.model.step(cache, token[going])
         names = [self.vocab.decode(row) for row in tokens.tolist()]
         return [(name, float(lp), bool(was_cut))
                 for name, lp, was_cut, finished in zip(names, logprob, cut, done, strict=True)

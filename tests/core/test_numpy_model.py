@@ -51,6 +51,39 @@ def test_numpy_logits_equal_torch_logits_on_the_shipped_model(
     np.testing.assert_allclose(ours, torch_logits(torch_sampler.model, ids), rtol=0, atol=1e-5)
 
 
+def stepped_logits(model: NumpyModel, ids: list[int]) -> np.ndarray:
+    """The logits at every position, one token at a time through the model's cache, as
+    the sampler goes."""
+    logits, cache = model.start(np.array([ids[:1]]))
+    every = [logits[0, -1]]
+    for token in ids[1:]:
+        logits, cache = model.step(cache, np.array([token]))
+        every.append(logits[0])
+    return np.stack(every)
+
+
+@pytest.mark.parametrize("kind", [None, "animals"])
+def test_stepping_through_the_cache_gives_the_torch_logits(
+        torch_sampler: Sampler, numpy_sampler: NumpySampler, kind: str | None) -> None:
+    vocab = torch_sampler.vocab
+    ids = [vocab.start_id(kind), *vocab.encode("elefant")]
+    np.testing.assert_allclose(stepped_logits(numpy_sampler.model, ids),
+                               torch_logits(torch_sampler.model, ids), rtol=0, atol=1e-5)
+
+
+def test_a_cache_of_chosen_rows_goes_on_as_those_rows(numpy_sampler: NumpySampler) -> None:
+    """Rows picked from a cache (one twice, in another order, each with its own kind) go on
+    as their prefixes computed from scratch."""
+    vocab, model = numpy_sampler.vocab, numpy_sampler.model
+    prefixes = [[vocab.start_id(kind), *vocab.encode(text)] for kind, text in
+                ((None, "ma"), ("animals", "el"), ("fruits-vegetables", "to"))]
+    _, cache = model.start(np.array(prefixes))
+    chosen, tokens = np.array([2, 0, 2]), np.array(vocab.encode("abc"))
+    logits, _ = model.step(cache.rows(chosen), tokens)
+    whole = np.concatenate([np.array(prefixes)[chosen], tokens[:, None]], axis=1)
+    np.testing.assert_allclose(logits, model.logits(whole)[:, -1], rtol=0, atol=1e-5)
+
+
 def test_numpy_attention_equals_torch_attention(torch_sampler: Sampler,
                                                 numpy_sampler: NumpySampler) -> None:
     ours, theirs = numpy_sampler.attention("mamba"), torch_sampler.attention("mamba")
@@ -73,6 +106,8 @@ def test_every_architecture_matches_torch(tmp_path: Path, preset: str) -> None:
         ours = load_numpy_checkpoint(path).model
         ids = [1, *vocab.encode("jihgfedcba")]
         np.testing.assert_allclose(ours.logits(np.array([ids]))[0], torch_logits(model, ids),
+                                   rtol=0, atol=1e-5)
+        np.testing.assert_allclose(stepped_logits(ours, ids), torch_logits(model, ids),
                                    rtol=0, atol=1e-5)
         assert ours.num_params() == model.num_params()
 
