@@ -134,8 +134,8 @@ class MiniGPT2App(App[None]):
 
     @work(group="mount")
     async def _mount_the_rest(self) -> None:
-        """The boot and Explore's settings, then (once the first names are on the screen)
-        the panes not in the first frame and what they show. A task of its own, so the
+        """The boot; then, once the first names are on the screen, Explore's settings form
+        and the panes not in the first frame, and what they show. A task of its own, so the
         app's messages go on meanwhile; what the boot asks of a pane not there yet waits for
         it (_show_loaded, _pending_run)."""
         try:
@@ -147,9 +147,9 @@ class MiniGPT2App(App[None]):
 
     async def _mount_in_order(self) -> None:
         self._boot()
-        await self.explore.fill_settings()
         if self.options.quick_names and self._first_tab == "explore":  # names on show first
             await self._first_names_or_quit()
+        await self.explore.fill_settings()
         if not self.query("#train"):
             await self.query_one(f"#{TABS['train']}", TabPane).mount(self._train_pane())
         if not self.query("#favourites-pane"):

@@ -233,34 +233,39 @@ async def test_the_other_panes_wait_for_the_first_names(make_app: AppFactory,
             torch.release()  # or the boot holds the app's exit for a minute
 
 
-async def test_a_model_loaded_before_explore_s_settings_are_in_shows_its_names(
+async def test_the_first_names_come_before_explore_s_settings_form_as_the_user_left_it(
         make_app: AppFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Explore's settings form is filled after the first frame, and a request needs it: a
-    model that comes first shows its names once the form is in, as the user left it. Quit
-    before that, the settings saved last time are kept as they were."""
-    saved = {"prompt": "ma", "max-len": "7", "novel-only": True}
+    """Explore's settings form is filled once the first names are on the screen (its fields
+    cost them 0.1 s of the GIL): until then a request reads the values the form is to be
+    filled with, the settings saved last time, the kind chosen then included. Then the
+    fields hold those values, and nothing changes for the names."""
+    saved = {"prompt": "ma", "max-len": "7", "novel-only": True, "category": "animals"}
     Session(tmp_path / "data").save_settings(Settings(sampling=saved))
-    before_fill: list[dict[str, object]] = []
+    before_fill: list[tuple[str, ...]] = []
     fill = ExploreSettings.fill
 
-    async def fill_once_the_model_is_in(form: ExploreSettings) -> None:
-        for _ in range(6000):  # until Explore has the model's news (the cap: no hang)
-            if app.explore._model_waiting:
+    async def fill_once_names_are_shown(form: ExploreSettings) -> None:
+        for _ in range(6000):  # until Explore shows names (the cap: no hang)
+            if app.explore.shown_request is not None:
                 break
             await asyncio.sleep(0.01)
-        before_fill.append(app.explore.settings())
+        before_fill.append(tuple(app.explore.shown_names()))
         await fill(form)
 
-    monkeypatch.setattr(ExploreSettings, "fill", fill_once_the_model_is_in)
+    monkeypatch.setattr(ExploreSettings, "fill", fill_once_names_are_shown)
     app = make_app(checkpoint=default_checkpoint_path())  # with kinds, for the form to offer
     async with app.run_test(size=SIZE) as pilot:
         explore = app.explore
-        await wait_for(pilot, lambda: explore.shown_request is not None, what="names")
-        assert explore.form.categories_shown  # the model's news reached the form
-        assert explore.shown_request is not None
-        assert (explore.shown_request.prompt, explore.shown_request.max_len) == ("ma", 7)
-        assert all(name.startswith("ma") for name in explore.shown_names())
-        assert before_fill == [saved]
+        await wait_for(pilot, lambda: explore.form.filled, what="the settings form")
+        request = explore.shown_request
+        assert request is not None and before_fill == [tuple(explore.shown_names())]
+        assert (request.prompt, request.max_len, request.category) == ("ma", 7, "animals")
+        assert before_fill[0] and all(name.startswith("ma") for name in before_fill[0])
+        assert request.novel_only and {c.source for c in explore.candidates} == {"novel"}
+        form = explore.form
+        assert (form.text("max-len"), form.switch("novel-only"), form.choice) == (
+            "7", True, "animals")
+        assert explore.current_request() == request  # the fields ask what the values did
         assert {key: explore.settings()[key] for key in saved} == saved
 
 
@@ -291,7 +296,8 @@ async def test_quitting_before_every_pane_is_there_is_clean(
 
     app._shutdown = names_as_the_app_closes  # type: ignore[method-assign]
     async with app.run_test(size=SIZE) as pilot:  # not whole_at_start: quit before
-        await wait_for(pilot, lambda: app.explore.form.filled, what="the mount under way")
+        await wait_for(pilot, lambda: app.engine.info is not None,
+                       what="the model, the mount waiting for its names")
         assert not app.whole
     assert app.return_code in (0, None)
 
@@ -305,7 +311,8 @@ async def test_ctrl_q_in_the_first_moments_quits_once_the_panes_are_in(
     app, names_shown = app_with_first_names_held(tiny_checkpoint, tmp_path, monkeypatch)
     try:  # (the names never come, until the end: the mount would wait up to 1 s)
         async with app.run_test(size=SIZE) as pilot:  # not whole_at_start: quit before
-            await wait_for(pilot, lambda: app.explore.form.filled, what="the settings form")
+            await wait_for(pilot, lambda: app.engine.info is not None,
+                           what="the model, the mount waiting for its names")
             assert not app.whole
             app.explore.prompt.value = "ma"
             await press(pilot, "ctrl+q")

@@ -3,6 +3,8 @@ that repaints itself alone as the user types."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from textual import events
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -62,10 +64,17 @@ def number_field(label: str, name: str, validator: Validator, placeholder: str =
 
 def read_number(widget: Input, label: str) -> float | None:
     """The field's number; None if empty. Raises ValueError naming the field."""
-    text = widget.value.strip()
+    return parse_number(widget.value, label, widget.validators)
+
+
+def parse_number(text: str, label: str, validators: Sequence[Validator]) -> float | None:
+    """A number field's text as a number, checked as its field checks it; None if empty.
+    Raises ValueError naming the field."""
+    text = text.strip()
     if not text:
         return None
-    result = widget.validate(text)
-    if result is not None and not result.is_valid:
-        raise ValueError(f"{label}: {text!r}: {' '.join(result.failure_descriptions)}")
+    failures = [failure for validator in validators
+                for failure in validator.validate(text).failure_descriptions]
+    if failures:
+        raise ValueError(f"{label}: {text!r}: {' '.join(failures)}")
     return float(text)

@@ -43,8 +43,9 @@ class ExplorePane(Vertical):
         self.engine = engine
         self.blocked: frozenset[str] = frozenset()  # names never shown: the app's blocklist
         self.clock = time.monotonic  # when the user typed; a test may hold it still
-        self._restore = dict(settings or {})  # the controls as the user left them last time
-        self._model_waiting = False  # a model came before the form: show it once filled
+        # The controls as the user left them last time: the kind chosen is applied once a
+        # model offers kinds (refresh_model); the rest goes to the form at once.
+        self._restore = dict(settings or {})
         self.seed = seed
         self.candidates: list[Sample] = []
         self._kinds: dict[str, str | None] = {}  # name: the category that likes it most
@@ -77,20 +78,19 @@ class ExplorePane(Vertical):
         self.query_one("#like-marker").display = False
         if isinstance(prompt := self._restore.get("prompt"), str):
             self.prompt.value = prompt
+        self.form.restore(self._restore)
 
     async def fill_settings(self) -> None:
-        """The settings form, just after the first frame (the app calls this), as the user
-        left it; then the names of a model that came meanwhile."""
+        """The settings form's fields (the app calls this once the first names are on the
+        screen: the form answers until then from the values it will show)."""
         await self.form.fill()
-        self.form.restore(self._restore)
-        if self._model_waiting:
-            self.refresh_model()
 
     def settings(self) -> dict[str, Any]:
-        """The controls as they are, to restore them on the next launch."""
-        if not self.form.filled:  # quit that early: as they were (_restore whole until then)
-            return {**self._restore, "prompt": self.prompt.value}
-        return {"prompt": self.prompt.value, **self.form.values()}
+        """The controls as they are, to restore them on the next launch; and the kind chosen
+        last time while no model has offered kinds to choose it from."""
+        unapplied = {name: self._restore[name] for name in ("category", "kind_weights")
+                     if name in self._restore}
+        return {"prompt": self.prompt.value, **self.form.values(), **unapplied}
 
     # --- widgets by name -------------------------------------------------------------------
 
@@ -184,9 +184,6 @@ class ExplorePane(Vertical):
         """The model changed: show what the new one makes of the same prompt. While it
         trains, only when the user has left Explore alone for a while: names should not
         change under the cursor of someone choosing one."""
-        if not self.form.filled:  # a request needs the form: fill_settings comes back here
-            self._model_waiting = True
-            return
         info = self.engine.info
         self.did_you_mean.ask_again()
         wanted = self._restore.pop("category", None)  # as the user left it last time
@@ -206,8 +203,6 @@ class ExplorePane(Vertical):
 
     def _start_sampling(self, *, again: bool = False) -> None:
         self._debounce = None
-        if not self.form.filled:  # typed before the form was in: the model's names ask
-            return
         try:
             request = self.current_request()
         except ValueError as exc:

@@ -16,7 +16,7 @@ from minigpt2.core.sample.request import (
     SampleConfig,
     options,
 )
-from minigpt2.tui.widgets.fields import number_field, read_number
+from minigpt2.tui.widgets.fields import number_field, parse_number
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -50,6 +50,58 @@ def _validator(control: Control) -> Validator:
     return kind(minimum=control.minimum, maximum=control.maximum)
 
 
+# The form's values (`ExploreSettings.values`) as its fields are filled, what a new user
+# gets: text fields hold text (numbers too), switches a bool; then the kind chosen (None:
+# any, MIX: a mix) and the mix's weights as typed.
+FIELD_DEFAULTS: dict[str, str | bool] = {
+    **{option.control.id: "" for option in TEXTS.values()},
+    **{option.control.id: _shown(SampleConfig.__dataclass_fields__[name].default)
+       for name, option in NUMBERS.items()},
+    **{option.control.id: False for option in SWITCHES.values()},
+}
+DEFAULT_VALUES: dict[str, Any] = {**FIELD_DEFAULTS, "category": None, "kind_weights": {}}
+WEIGHT = Number(minimum=0)  # a kind's weight in a mix
+DEFAULT_WEIGHT = "1"
+
+
+def offered_choice(wanted: str | None, categories: tuple[str, ...]) -> str | None:
+    """`wanted` if a model with `categories` offers it (a kind, or MIX for two or more);
+    else None, any kind."""
+    offered = (*categories, MIX) if len(categories) > 1 else categories
+    return wanted if wanted in offered else None
+
+
+def request(values: dict[str, Any], categories: tuple[str, ...], prompt: str, seed: int,
+            exclude: frozenset[str], like: tuple[str, ...] = ()) -> SampleConfig:
+    """The form's values, for a model with `categories`, as a sampling config. Raises
+    ValueError naming a bad setting. The one reading of the form: of its fields, and of the
+    values it will be filled with (Explore's first names come before its fields)."""
+    config: dict[str, Any] = dict(FIXED)
+    config |= {name: values[option.control.id] for name, option in TEXTS.items()}
+    for name, option in NUMBERS.items():
+        control = option.control
+        number = parse_number(values[control.id], option.label, [_validator(control)])
+        if number is not None:
+            config[name] = int(number) if control.kind == "whole" else number
+    config |= {name: option.control.on for name, option in SWITCHES.items()
+               if option.control.asks and values[option.control.id]}
+    try:
+        kinds = _kinds(offered_choice(values["category"], categories), categories,
+                       values["kind_weights"])
+        return SampleConfig.asked(**config, prompt=prompt, seed=seed, exclude=exclude,
+                                  like=like, kinds=kinds, time_limit_s=TIME_LIMIT_S)
+    except ValueError as exc:  # a range or a combination SampleConfig owns
+        raise ValueError(f"Cannot sample: {_as_named_here(str(exc))}.") from None
+
+
+def _kinds(choice: str | None, categories: tuple[str, ...], weights: dict[str, str]) -> Mix:
+    """The kinds chosen and their weights (an empty weight is 0). Raises ValueError."""
+    if choice != MIX:
+        return Mix.of(choice)
+    return Mix({kind: parse_number(weights.get(kind, DEFAULT_WEIGHT), kind, [WEIGHT]) or 0.0
+                for kind in categories})
+
+
 def _as_named_here(error: str) -> str:
     """A core error for the app, which has no flags: "--min-len 8" as "min-len 8"."""
     flags = {option.flag: option.name for option in options().values()}
@@ -58,20 +110,32 @@ def _as_named_here(error: str) -> str:
 
 class ExploreSettings(VerticalScroll):
     """The form beside the candidates; scrolls only in a small terminal. Empty until
-    `fill`: its 48 widgets cost the first frame as much as the rest of the app."""
+    `fill`: its 48 widgets cost the first frame as much as the rest of the app, and the
+    first names as much again. Until then it answers from the values it will be filled
+    with (`values`): the defaults, and what `restore` and `set_categories` gave it."""
 
     _categories: tuple[str, ...] = ()  # the model's, as offered now
     _weights: dict[str, Input] = {}  # noqa: RUF012 - replaced, never changed: a weight per kind
     filled = False  # the fields are in
     _composes_fields = False
 
+    def __init__(self, *, id: str | None = None, classes: str | None = None  # noqa: A002
+                 ) -> None:
+        super().__init__(id=id, classes=classes)
+        self._unfilled = dict(DEFAULT_VALUES)  # the values the fields are to be filled with
+
     async def fill(self) -> None:
-        """Put the fields in (at their defaults)."""
+        """Put the fields in, with the values given until now."""
         self._composes_fields = True
         await self.recompose()
         self.query_one("#category-field").display = False
         self.query_one("#kind-weights").display = False
         self.filled = True
+        values = self._unfilled
+        self.restore(values)
+        if self._categories:
+            categories, self._categories = self._categories, ()
+            self.set_categories(categories, values["category"], values["kind_weights"])
 
     def compose(self) -> ComposeResult:
         if not self._composes_fields:
@@ -84,12 +148,12 @@ class ExploreSettings(VerticalScroll):
                                   placeholder=option.control.empty)
                     yield Vertical(Label(option.label, classes="field-label"), field,
                                    classes="field")
-        numbers = list(NUMBERS.items())
+        numbers = list(NUMBERS.values())
         for row in range(0, len(numbers), 2):
             with Horizontal(classes="field-row"):
-                for name, option in numbers[row:row + 2]:
-                    default = _shown(SampleConfig.__dataclass_fields__[name].default)
+                for option in numbers[row:row + 2]:
                     control = option.control
+                    default = str(FIELD_DEFAULTS[control.id])
                     yield number_field(option.label, control.id, _validator(control),
                                        default or control.empty, value=default)
         with Vertical(id="category-field", classes="field"):
@@ -114,15 +178,19 @@ class ExploreSettings(VerticalScroll):
             return  # the same model, or its weights in training: leave the choice alone
         typed = {**self.weights_typed(),
                  **{k: v for k, v in (weights or {}).items() if isinstance(v, str)}}
+        choice = offered_choice(self.choice or wanted, categories)
         self._categories = categories
+        if not self.filled:
+            self._unfilled["category"] = choice
+            self._unfilled["kind_weights"] = {kind: typed.get(kind, DEFAULT_WEIGHT)
+                                              for kind in categories}
+            return
         select = self.query_one("#category", Select)
-        current = self.choice or wanted
         mixes = [("Mix of kinds…", MIX)] if len(categories) > 1 else []
         select.set_options([(name, name) for name in categories] + mixes)
-        offered = (*categories, *(value for _, value in mixes))
-        select.value = current if current in offered else Select.NULL
-        self._weights = {kind: Input(typed.get(kind, "1"), placeholder="0", compact=True,
-                                     validators=[Number(minimum=0)], valid_empty=True)
+        select.value = Select.NULL if choice is None else choice
+        self._weights = {kind: Input(typed.get(kind, DEFAULT_WEIGHT), placeholder="0",
+                                     compact=True, validators=[WEIGHT], valid_empty=True)
                          for kind in categories}
         row = self.query_one("#kind-weights", Horizontal)
         row.remove_children()  # no ids: the old fields may linger until the next frame
@@ -136,8 +204,14 @@ class ExploreSettings(VerticalScroll):
         self.query_one("#kind-weights").display = self.choice == MIX
 
     @property
+    def categories_shown(self) -> bool:
+        return bool(self._categories)
+
+    @property
     def choice(self) -> str | None:
         """A kind, MIX, or None for any kind."""
+        if not self.filled:
+            return self._unfilled["category"]
         value = self.query_one("#category", Select).value
         return value if isinstance(value, str) else None
 
@@ -147,59 +221,50 @@ class ExploreSettings(VerticalScroll):
         return None if self.choice == MIX else self.choice
 
     def weights_typed(self) -> dict[str, str]:
+        if not self.filled:
+            return dict(self._unfilled["kind_weights"])
         return {kind: field.value for kind, field in self._weights.items()}
 
     def weight_field(self, kind: str) -> Input:
         return self._weights[kind]
 
-    def kinds(self) -> Mix:
-        """The kinds chosen and their weights (an empty weight is 0). Raises ValueError."""
-        if self.choice != MIX:
-            return Mix.of(self.category)
-        return Mix({kind: read_number(field, kind) or 0.0 for kind, field in self._weights.items()})
-
-    @property
-    def categories_shown(self) -> bool:
-        return bool(self.query_one("#category-field").display)
-
     # --- reading and restoring --------------------------------------------------------------
 
     def switch(self, name: str) -> bool:
+        if not self.filled:
+            return bool(self._unfilled[name])
         return self.query_one(f"#{name}", Checkbox).value
 
     def text(self, name: str) -> str:
+        if not self.filled:
+            return str(self._unfilled[name])
         return self.query_one(f"#{name}", Input).value
 
     def values(self) -> dict[str, Any]:
         """The controls as they are (prompt aside), to restore them on the next launch."""
-        values: dict[str, Any] = {n: self.text(n) for n in TEXT_SETTINGS if n != "prompt"}
-        values |= {n: self.switch(n) for n in SWITCH_IDS}
+        values: dict[str, Any] = {name: self.text(name) for name in TEXT_SETTINGS
+                                  if name != "prompt"}
+        values |= {name: self.switch(name) for name in SWITCH_IDS}
         return values | {"category": self.choice, "kind_weights": self.weights_typed()}
 
     def restore(self, values: dict[str, Any]) -> None:
-        for name, value in values.items():
-            if name in TEXT_SETTINGS and name != "prompt" and isinstance(value, str):
-                self.query_one(f"#{name}", Input).value = value
-            elif name in SWITCH_IDS and isinstance(value, bool):
+        """The text fields and switches as `values` has them (as `values()` gave them),
+        where they fit: a settings file may hold anything."""
+        fitting = {name: value for name, value in values.items() if name in FIELD_DEFAULTS
+                   and isinstance(value, type(FIELD_DEFAULTS[name]))}
+        if not self.filled:
+            self._unfilled |= fitting
+            return
+        for name, value in fitting.items():
+            if isinstance(value, bool):
                 self.query_one(f"#{name}", Checkbox).value = value
+            else:
+                self.query_one(f"#{name}", Input).value = value
 
     def config(self, prompt: str, seed: int, exclude: frozenset[str],
                like: tuple[str, ...] = ()) -> SampleConfig:
         """The controls as a sampling config. Raises ValueError naming a bad setting."""
-        values: dict[str, Any] = dict(FIXED)
-        values |= {name: self.text(option.control.id) for name, option in TEXTS.items()}
-        for name, option in NUMBERS.items():
-            number = read_number(self.query_one(f"#{option.control.id}", Input), option.label)
-            if number is not None:
-                values[name] = int(number) if option.control.kind == "whole" else number
-        values |= {name: option.control.on for name, option in SWITCHES.items()
-                   if option.control.asks and self.switch(option.control.id)}
-        try:
-            kinds = self.kinds() if self.categories_shown else Mix()
-            return SampleConfig.asked(**values, prompt=prompt, seed=seed, exclude=exclude,
-                                      like=like, kinds=kinds, time_limit_s=TIME_LIMIT_S)
-        except ValueError as exc:  # a range or a combination SampleConfig owns
-            raise ValueError(f"Cannot sample: {_as_named_here(str(exc))}.") from None
+        return request(self.values(), self._categories, prompt, seed, exclude, like)
 
     def apply(self, config: SampleConfig) -> None:
         """Set the controls to `config` (a favourite's settings): its kinds too, where this
