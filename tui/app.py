@@ -27,7 +27,12 @@ from minigpt2.tui.launch import (
     parse_args,
     shipped_checkpoint,
 )
-from minigpt2.tui.memory import freeze_survivors, tune_malloc
+from minigpt2.tui.memory import (
+    freeze_survivors,
+    pause_collection,
+    resume_collection,
+    tune_malloc,
+)
 from minigpt2.tui.messages import (
     AutoTrain,
     BlockRequested,
@@ -85,6 +90,7 @@ class MiniGPT2App(App[None]):
         self.engine.opening()  # the boot opens one: Explore's first requests wait for it
         if self.options.freeze_gc:  # as the command line runs it: the process is the app's
             tune_malloc()
+            pause_collection()  # until the first names are on the screen (_mount_in_order)
         self.keeper = FavouritesKeeper(self.options.favourites or default_favourites_path())
         self.session = Session(self.options.data_dir or default_data_dir())
         self.blocklist = Blocklist(self.session.directory / BLOCKLIST_FILE)  # beside favourites
@@ -149,6 +155,8 @@ class MiniGPT2App(App[None]):
         self._boot()
         if self.options.quick_names and self._first_tab == "explore":  # names on show first
             await self._first_names_or_quit()
+        if self.options.freeze_gc:
+            resume_collection()
         await self.explore.fill_settings()
         if not self.query("#train"):
             await self.query_one(f"#{TABS['train']}", TabPane).mount(self._train_pane())

@@ -47,7 +47,8 @@ class LaunchOptions:
     sample_seed: int = 0  # Explore's first seed; ctrl+r moves on to the next
     threads: int | None = None  # torch threads for training; None = the core's default
     theme: str = DARK
-    # memory.tune_malloc, and memory.freeze_survivors once started (the command line: on)
+    # memory.tune_malloc and pause_collection as it starts, resume_collection once the first
+    # names are on the screen, freeze_survivors once torch has loaded (the command line: on)
     freeze_gc: bool = False
     # The first names from numpy while torch loads (the command line: on). Off in tests by
     # default: the same seed gives other names in numpy than in torch, and snapshots wait

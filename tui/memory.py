@@ -6,10 +6,11 @@ trainer and the sampler run on worker threads, so each run can leave tens of MB 
 that nothing uses (measured: about 100 MB after 1,000 soak requests with restarts).
 `malloc_trim(0)` returns it, in a millisecond or so. Elsewhere than glibc: nothing.
 
-`tune_malloc` and `freeze_survivors` change the whole process and are never undone: malloc's
+`tune_malloc`, `pause_collection` and `freeze_survivors` change the whole process: malloc's
 parameters must be set before the threads allocate, and a frozen object stays frozen. So
-only the `minigpt2-tui` command applies them (LaunchOptions.freeze_gc, which parse_args sets),
-whose process is the app's for its whole life; an app made in a test or a script does not.
+only the `minigpt2-tui` command applies them (LaunchOptions.freeze_gc, which parse_args
+sets), whose process is the app's for its whole life; an app made in a test or a script
+does not.
 """
 
 from __future__ import annotations
@@ -61,6 +62,21 @@ def tune_malloc() -> None:
 # makes and drops thousands a frame; at 700 the full passes (20 ms, every thread stopped) came
 # 6 times in 20 s of typing while training, at 5,000 0-1 times, with the same peak RSS.
 YOUNG_GENERATION_THRESHOLD = 5000
+
+
+def pause_collection() -> None:
+    """As the app starts, until its first names are on the screen (`resume_collection`):
+    no garbage collection. Start-up makes tens of thousands of objects that live on (imports,
+    widgets) and few cycles; the collector's passes over them cost the first frame and the
+    first names about 20 ms each, in a terminal."""
+    gc.disable()
+
+
+def resume_collection() -> None:
+    """Collect what start-up left (one pass, about 20 ms; its objects were all young) and
+    collect as usual from then on."""
+    gc.collect()
+    gc.enable()
 
 
 def freeze_survivors(enabled: bool = True) -> None:

@@ -4,9 +4,11 @@ is measured by bench/tui_latency.py, not here: these tests count work, never tim
 from __future__ import annotations
 
 import gc
+import weakref
 from collections.abc import Callable
 
 import pytest
+from minigpt2.tui import app as app_module
 from minigpt2.tui import memory
 from minigpt2.tui.app import MiniGPT2App
 from minigpt2.tui.widgets.train import loss_chart
@@ -132,6 +134,44 @@ def test_the_app_start_freezes_and_makes_young_passes_rarer() -> None:
     finally:  # this process runs other tests: collect what it froze, as before
         gc.unfreeze()
         gc.set_threshold(*threshold)
+
+
+def test_a_pause_in_collection_ends_with_the_cycles_it_left_collected() -> None:
+    class Node:
+        partner: object = None
+
+    try:
+        memory.pause_collection()
+        cycle = Node()
+        cycle.partner = Node()
+        cycle.partner.partner = cycle  # type: ignore[attr-defined]
+        alive = weakref.ref(cycle)
+        del cycle
+        assert not gc.isenabled() and alive() is not None  # nothing collects it meanwhile
+        memory.resume_collection()
+        assert gc.isenabled() and alive() is None
+    finally:
+        gc.enable()
+
+
+async def test_the_command_lines_app_collects_again_once_its_first_names_are_shown(
+        make_app: AppFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As the command line starts it (freeze_gc): no collection from the app's making until
+    the first names are on the screen, then one pass and collection as usual, before the
+    rest of the app is mounted. (Its malloc tuning and freeze would last beyond this test:
+    left out.)"""
+    happened: list[str] = []
+    monkeypatch.setattr(app_module, "tune_malloc", lambda: None)
+    monkeypatch.setattr(app_module, "freeze_survivors", lambda enabled: None)
+    monkeypatch.setattr(app_module, "pause_collection", lambda: happened.append("paused"))
+    monkeypatch.setattr(app_module, "resume_collection", lambda: happened.append(
+        f"resumed, {len(app.explore.candidates)} names shown, form filled: "
+        f"{app.explore.form.filled}"))
+    app = make_app(freeze_gc=True, quick_names=True)
+    async with app.run_test(size=SIZE):
+        assert happened[0] == "paused"
+    assert happened[1].startswith("resumed, ") and not happened[1].startswith("resumed, 0 ")
+    assert happened[1].endswith("form filled: False")
 
 
 async def test_typing_lays_out_nothing_and_a_long_prompt_still_scrolls(
