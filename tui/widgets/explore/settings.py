@@ -50,6 +50,11 @@ def _validator(control: Control) -> Validator:
     return kind(minimum=control.minimum, maximum=control.maximum)
 
 
+# Each number's check, made once: its field checks it as the user types, and every request
+# (a keystroke's) checks the value again, filled or not.
+VALIDATORS = {option.control.id: _validator(option.control) for option in NUMBERS.values()}
+
+
 # The form's values (`ExploreSettings.values`) as its fields are filled, what a new user
 # gets: text fields hold text (numbers too), switches a bool; then the kind chosen (None:
 # any, MIX: a mix) and the mix's weights as typed.
@@ -80,7 +85,7 @@ def request(values: dict[str, Any], categories: tuple[str, ...], prompt: str, se
     config |= {name: values[option.control.id] for name, option in TEXTS.items()}
     for name, option in NUMBERS.items():
         control = option.control
-        number = parse_number(values[control.id], option.label, [_validator(control)])
+        number = parse_number(values[control.id], option.label, [VALIDATORS[control.id]])
         if number is not None:
             config[name] = int(number) if control.kind == "whole" else number
     config |= {name: option.control.on for name, option in SWITCHES.items()
@@ -154,7 +159,7 @@ class ExploreSettings(VerticalScroll):
                 for option in numbers[row:row + 2]:
                     control = option.control
                     default = str(FIELD_DEFAULTS[control.id])
-                    yield number_field(option.label, control.id, _validator(control),
+                    yield number_field(option.label, control.id, VALIDATORS[control.id],
                                        default or control.empty, value=default)
         with Vertical(id="category-field", classes="field"):
             yield Label("Kind of name", classes="field-label")
