@@ -6,7 +6,7 @@ temporary HOME and XDG directories: no last model, no settings) and a minimal Te
 to the terminal:
 
 - first frame: from the launch until the app's first screen is on the terminal (the
-  Explore pane's "Start of the name"; the minimal app's Static);
+  Explore prompt's placeholder; the minimal app's Static);
 - first names: until the candidate list's status line ("... ctrl+f keeps one") is;
 - torch ready: until the app has imported torch and loaded the model (the app writes the
   moment to the file named by MINIGPT2_TUI_TIMINGS; see tui/engine/startup.py).
@@ -52,7 +52,9 @@ class Minimal(App):
 
 Minimal().run()
 """
-FIRST_FRAME = {"app": "Start of the name", "minimal": "A minimal Textual app"}
+# The prompt's placeholder: drawn at every width (the label above it is hidden below 100
+# columns).
+FIRST_FRAME = {"app": "Type a start", "minimal": "A minimal Textual app"}
 FIRST_NAMES = "ctrl+f keeps one"  # Explore's line under the prompt once names are listed
 TIMEOUT_S = 60.0
 QUIT = b"\x11"  # ctrl+q

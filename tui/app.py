@@ -52,7 +52,7 @@ from minigpt2.tui.stores.favourites_keeper import FavouritesKeeper
 from minigpt2.tui.stores.session import Session, Settings, default_data_dir
 from minigpt2.tui.widgets.explore.pane import ExplorePane
 from minigpt2.tui.widgets.key_footer import KeyFooter
-from minigpt2.tui.widgets.main_screen import MainScreen, show_pane
+from minigpt2.tui.widgets.main_screen import MainScreen, show_pane, width_class
 from minigpt2.tui.widgets.quit_screen import QuitChoice, QuitScreen
 from rich.text import Text
 from textual import events, on, work
@@ -108,7 +108,11 @@ class MiniGPT2App(App[None]):
     # --- layout ----------------------------------------------------------------------------
 
     def get_default_screen(self) -> MainScreen:
-        return MainScreen(id="_default")
+        # With its width's class from the start: Textual adds it on the first Resize, after
+        # the first frame, which was laid out for no width (at 80x24, the wide arrangement
+        # showed before the narrow one) and then restyled, laid out and drawn again.
+        return MainScreen(id="_default",
+                          classes=width_class(self.size.width, self.HORIZONTAL_BREAKPOINTS))
 
     def compose(self) -> ComposeResult:
         # The first frame holds the pane on show and Explore (whose names come first); the

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from minigpt2.tui.widgets.key_footer import KeyFooter
+from minigpt2.tui.widgets.main_screen import MainScreen
 from minigpt2.tui.widgets.quit_screen import QuitScreen
 from textual import events
 from textual.widgets import Input, Label, Static
@@ -79,3 +80,23 @@ async def test_the_footer_and_status_line_are_whole_at_80x24(make_app: AppFactor
         await pilot.resize_terminal(140, 30)
         await wait_for(pilot, lambda: str(app.query_one("#status", Static).render()).endswith(
             f"{app.engine.info.describe()} │ ♥ 0 kept │ F1 help"), what="the whole line")
+
+
+@SIZES
+async def test_the_first_layout_is_already_the_one_for_the_terminal_s_width(
+        make_app: AppFactory, size: tuple[int, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Textual gives the screen its width's class on the first Resize, after the first frame:
+    at 80x24 the wide arrangement was drawn first, then the narrow one."""
+    classes_at_layout: list[set[str]] = []
+    refresh_layout = MainScreen._refresh_layout
+
+    def laid_out(screen: MainScreen, *args: object, **kwargs: object) -> None:
+        classes_at_layout.append(set(screen.classes))
+        refresh_layout(screen, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(MainScreen, "_refresh_layout", laid_out)
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await wait_for(pilot, lambda: app.explore.shown_request is not None, what="candidates")
+    expected = "-narrow" if size[0] < 100 else "-wide"
+    assert classes_at_layout and all(expected in classes for classes in classes_at_layout)

@@ -3,6 +3,8 @@ tab switch done in one frame."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.widget import Widget
@@ -17,6 +19,12 @@ class MainScreen(Screen[None]):
     layout pass is due in the same frame, the screen is rendered twice)."""
 
     focused: Reactive[Widget | None] = Reactive(None, repaint=False)
+
+
+def width_class(width: int, breakpoints: Sequence[tuple[int, str]]) -> str:
+    """The class Textual's horizontal breakpoints give a screen this wide: that of the
+    widest breakpoint it reaches ("" for none)."""
+    return max(((at, name) for at, name in breakpoints if width >= at), default=(0, ""))[1]
 
 
 def show_pane(tabs: TabbedContent, pane: str, focus: Widget) -> None:
