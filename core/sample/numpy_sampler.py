@@ -13,6 +13,7 @@ own case) in numpy rather than call it: this sampler serves while torch is still
 from __future__ import annotations
 
 import math
+import random
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -70,8 +71,9 @@ class NumpySampler:
         def stop() -> bool:
             return self.clock() >= deadline or cancelled()
 
-        rng = np.random.default_rng(config.seed if config.seed is not None
-                                    else secrets.randbits(62))
+        # The standard library's generator, not numpy's: importing numpy.random (12 ms)
+        # would delay the app's first names, which this sampler is there to hasten.
+        rng = random.Random(config.seed if config.seed is not None else secrets.randbits(62))
         def draw(batch: int, stop_round: Callable[[], bool]) -> list[Drawn]:
             return self._generate(steering, batch, config, rng, stop_round)
 
@@ -94,7 +96,7 @@ class NumpySampler:
         return steering
 
     def _generate(self, steering: Steering, batch: int, config: SampleConfig,
-                  rng: np.random.Generator, stop: Callable[[], bool]
+                  rng: random.Random, stop: Callable[[], bool]
                   ) -> list[Drawn]:
         """Up to `batch` names as (name, logprob, cut), as Sampler._generate."""
         prompt = [self.vocab.start_id(None), *self.vocab.encode(config.prompt)]
@@ -141,8 +143,7 @@ class NumpySampler:
         return allowed
 
     @staticmethod
-    def _choose(scores: np.ndarray, config: SampleConfig, rng: np.random.Generator
-                ) -> np.ndarray:
+    def _choose(scores: np.ndarray, config: SampleConfig, rng: random.Random) -> np.ndarray:
         """Each row's next token: temperature, top-k and top-p, then a draw (as hooks.py)."""
         if config.temperature == 0:
             return scores.argmax(-1)
@@ -161,7 +162,8 @@ class NumpySampler:
         cdf /= cdf[:, -1:]
         # The first token whose cumulative probability passes the draw: never one of
         # probability 0, as its cumulative value equals the one before it.
-        return (cdf <= rng.random((len(cdf), 1))).sum(-1)
+        draws = np.array([[rng.random()] for _ in range(len(cdf))])
+        return (cdf <= draws).sum(-1)
 
     # --- scores, kinds and attention ---------------------------------------------------------
 
