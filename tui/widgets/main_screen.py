@@ -1,5 +1,6 @@
-"""The app's screen: Textual's, less one whole-screen repaint on every focus change; and a
-tab switch done in one frame."""
+"""The app's screen: Textual's, less one whole-screen repaint on every focus change; the
+class its width gives it (`width_class`), for the app to make it with; and a tab switch done
+in one frame."""
 
 from __future__ import annotations
 
