@@ -4,6 +4,7 @@ vocabulary, word split and training state. Loading it never executes code."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,6 +29,7 @@ MODEL_PREFIX = "model."
 OPTIM_PREFIX = "optim."
 RESUME_PREFIX = "resume."  # the live weights, where the model saved is an earlier best
 RNG_PREFIX = "rng."  # random generator states (uint8 tensors), so dropout resumes exactly
+T = TypeVar("T")
 V = TypeVar("V")
 
 
@@ -163,7 +165,26 @@ def json_list(words: list[str]) -> str:
     return "[" + ", ".join(json.dumps(part)[1:-1] for part in in_parts(words)) + "]"
 
 
+@dataclass(frozen=True)
+class Weights:
+    """A checkpoint's model alone: its shape, vocabulary and weights (`load_weights`)."""
+
+    model_config: ModelConfig
+    vocab: Vocab
+    model_state: dict[str, Tensor]
+
+
 def load_checkpoint(path: Path | str) -> Checkpoint:
+    return _load(path, _parse)
+
+
+def load_weights(path: Path | str) -> Weights:
+    """The model in the checkpoint at `path`, checked as `load_checkpoint` checks it, without
+    its words and training state (the prior's 28,495 words are 4.6 MB of strings)."""
+    return _load(path, lambda data: _parse_model(data)[1])
+
+
+def _load(path: Path | str, parse: Callable[[bytes], T]) -> T:
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -172,14 +193,47 @@ def load_checkpoint(path: Path | str) -> Checkpoint:
     except OSError as exc:
         raise CheckpointError(f"{path}: cannot read ({exc.strerror})") from None
     try:
-        return _parse(data)
+        return parse(data)
     except CheckpointError as exc:
         raise CheckpointError(f"{path}: {exc}") from None
 
 
 def _parse(data: bytes) -> Checkpoint:
-    """The checkpoint in `data`; its config is checked against the tensor shapes in the
-    header before any tensor is read or any model built (checkpoint_header.py)."""
+    """The checkpoint in `data`."""
+    metadata, weights, tensors = _parse_model(data)
+    try:
+        train_config = TrainConfig(
+            **_only_fields(TrainConfig, json.loads(metadata["train_config"]))
+        )
+        ckpt = Checkpoint(
+            model_config=weights.model_config,
+            vocab=weights.vocab,
+            train_words=list(json.loads(metadata["train_words"])),
+            val_words=list(json.loads(metadata["val_words"])),
+            model_state=weights.model_state,
+            train_config=train_config,
+            step=int(metadata["step"]),
+            source=metadata.get("source", ""),
+            preset=metadata.get("preset", ""),
+            history=list(json.loads(metadata.get("history", "[]"))),
+            optimizer_state=_optimizer_state(tensors, metadata.get("optimizer_groups")),
+            train_categories=json.loads(metadata.get("train_categories", "null")),
+            val_categories=json.loads(metadata.get("val_categories", "null")),
+            resume_state=_with_prefix(tensors, RESUME_PREFIX) or None,
+            rng_state=_with_prefix(tensors, RNG_PREFIX),
+        )
+        best = json.loads(metadata.get("best", "{}"))
+        if best.get("step") is not None:  # older checkpoints have no best weights
+            ckpt.best_step, ckpt.best_val_loss = int(best["step"]), float(best["val_loss"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"damaged metadata ({type(exc).__name__}: {exc})") from None
+    return ckpt
+
+
+def _parse_model(data: bytes) -> tuple[dict[str, str], Weights, dict[str, Tensor]]:
+    """The metadata, the model and every tensor in `data`. The config is checked against the
+    tensor shapes in the header before any tensor is read or any model built
+    (checkpoint_header.py)."""
     try:
         metadata, shapes = read_header(data)
     except (ValueError, KeyError, TypeError) as exc:
@@ -211,33 +265,7 @@ def _parse(data: bytes) -> Checkpoint:
         raise CheckpointError(
             f"not a readable safetensors file, corrupt or truncated ({exc})"
         ) from None
-    try:
-        train_config = TrainConfig(
-            **_only_fields(TrainConfig, json.loads(metadata["train_config"]))
-        )
-        ckpt = Checkpoint(
-            model_config=model_config,
-            vocab=vocab,
-            train_words=list(json.loads(metadata["train_words"])),
-            val_words=list(json.loads(metadata["val_words"])),
-            model_state=_with_prefix(tensors, MODEL_PREFIX),
-            train_config=train_config,
-            step=int(metadata["step"]),
-            source=metadata.get("source", ""),
-            preset=metadata.get("preset", ""),
-            history=list(json.loads(metadata.get("history", "[]"))),
-            optimizer_state=_optimizer_state(tensors, metadata.get("optimizer_groups")),
-            train_categories=json.loads(metadata.get("train_categories", "null")),
-            val_categories=json.loads(metadata.get("val_categories", "null")),
-            resume_state=_with_prefix(tensors, RESUME_PREFIX) or None,
-            rng_state=_with_prefix(tensors, RNG_PREFIX),
-        )
-        best = json.loads(metadata.get("best", "{}"))
-        if best.get("step") is not None:  # older checkpoints have no best weights
-            ckpt.best_step, ckpt.best_val_loss = int(best["step"]), float(best["val_loss"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise CheckpointError(f"damaged metadata ({type(exc).__name__}: {exc})") from None
-    return ckpt
+    return metadata, Weights(model_config, vocab, _with_prefix(tensors, MODEL_PREFIX)), tensors
 
 
 def _only_fields(cls: type, values: dict[str, Any]) -> dict[str, Any]:

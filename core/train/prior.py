@@ -13,7 +13,7 @@ import functools
 from dataclasses import replace
 
 import torch
-from minigpt2.core.checkpoint import Checkpoint, load_checkpoint
+from minigpt2.core.checkpoint import Weights, load_weights
 from minigpt2.core.config import ModelConfig
 from minigpt2.core.data.vocab import Vocab
 from minigpt2.core.data.words import assets_dir
@@ -27,12 +27,13 @@ class PriorMismatchError(ValueError):
 
 
 @functools.cache
-def load_prior() -> Checkpoint:
-    """The prior shipped in assets/, read once per process."""
-    return load_checkpoint(assets_dir() / PRIOR_FILE)
+def load_prior() -> Weights:
+    """The prior shipped in assets/, read once per process: its model alone (its words, kept
+    for the process's life, were 4.6 MB)."""
+    return load_weights(assets_dir() / PRIOR_FILE)
 
 
-def graft_prior(model: MiniGPT2, vocab: Vocab, prior: Checkpoint | None = None) -> None:
+def graft_prior(model: MiniGPT2, vocab: Vocab, prior: Weights | None = None) -> None:
     """Copy the prior's weights into `model`: every tensor whole, except the token rows, taken
     by character (a character or category the prior never saw keeps its fresh row), and the
     positions, taken from the first (positions past the prior's longest word stay fresh)."""

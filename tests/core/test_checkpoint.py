@@ -1,14 +1,25 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import torch
-from minigpt2.core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from minigpt2.core.checkpoint import (
+    CheckpointError,
+    load_checkpoint,
+    load_weights,
+    save_checkpoint,
+)
 from minigpt2.core.config import ModelConfig, TrainConfig
 from minigpt2.core.data.dataset import WordData
 from minigpt2.core.train.trainer import Trainer
+
+# Both loaders refuse the same files: load_weights reads the model as load_checkpoint does.
+LOADERS = pytest.mark.parametrize("load", [load_checkpoint, load_weights],
+                                  ids=["checkpoint", "weights"])
+Load = Callable[[Path], object]
 
 
 @pytest.fixture
@@ -33,13 +44,24 @@ def test_round_trip_keeps_everything(saved: tuple[Trainer, Path]) -> None:
     assert ckpt.optimizer_state is not None and len(ckpt.optimizer_state["state"]) > 0
 
 
+def test_load_weights_reads_the_model_alone(saved: tuple[Trainer, Path]) -> None:
+    _, path = saved
+    ckpt, weights = load_checkpoint(path), load_weights(path)
+    assert (weights.model_config, weights.vocab) == (ckpt.model_config, ckpt.vocab)
+    assert weights.model_state.keys() == ckpt.model_state.keys()
+    for name, weight in ckpt.model_state.items():
+        assert torch.equal(weights.model_state[name], weight)
+
+
 def test_no_temporary_files_are_left_behind(saved: tuple[Trainer, Path]) -> None:
     _, path = saved
     assert [p.name for p in path.parent.iterdir()] == [path.name]
 
 
+@LOADERS
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "empty"])
-def test_corrupt_files_are_refused_clearly(saved: tuple[Trainer, Path], damage: str) -> None:
+def test_corrupt_files_are_refused_clearly(saved: tuple[Trainer, Path], damage: str,
+                                           load: Load) -> None:
     _, path = saved
     data = path.read_bytes()
     path.write_bytes(
@@ -48,40 +70,44 @@ def test_corrupt_files_are_refused_clearly(saved: tuple[Trainer, Path], damage: 
         ]
     )
     with pytest.raises(CheckpointError, match=str(path.name)):
-        load_checkpoint(path)
+        load(path)
 
 
-def test_a_safetensors_file_that_is_not_ours_is_refused(tmp_path: Path) -> None:
+@LOADERS
+def test_a_safetensors_file_that_is_not_ours_is_refused(tmp_path: Path, load: Load) -> None:
     from safetensors.torch import save_file
 
     path = tmp_path / "other.safetensors"
     save_file({"w": torch.zeros(2)}, path)
     with pytest.raises(CheckpointError, match="not a minigpt2 checkpoint"):
-        load_checkpoint(path)
+        load(path)
 
 
-def test_mismatched_weights_are_refused(saved: tuple[Trainer, Path]) -> None:
+@LOADERS
+def test_mismatched_weights_are_refused(saved: tuple[Trainer, Path], load: Load) -> None:
     trainer, path = saved
     ckpt = load_checkpoint(path)
     ckpt.model_state["tok_emb.weight"] = torch.zeros(3, 3)
     save_checkpoint(path, ckpt)
     with pytest.raises(CheckpointError, match="config does not match its weights"):
-        load_checkpoint(path)  # at load, before any model is built
+        load(path)  # at load, before any model is built
 
 
-def test_mismatched_vocabulary_is_refused(saved: tuple[Trainer, Path]) -> None:
+@LOADERS
+def test_mismatched_vocabulary_is_refused(saved: tuple[Trainer, Path], load: Load) -> None:
     _, path = saved
     ckpt = load_checkpoint(path)
     ckpt.vocab.chars.append("\u2603")  # metadata now disagrees with the model's vocab_size
     ckpt.vocab.tokens.append("\u2603")
     save_checkpoint(path, ckpt)
     with pytest.raises(CheckpointError, match="vocabulary"):
-        load_checkpoint(path)
+        load(path)
 
 
-def test_missing_file(tmp_path: Path) -> None:
+@LOADERS
+def test_missing_file(tmp_path: Path, load: Load) -> None:
     with pytest.raises(CheckpointError, match="no such checkpoint"):
-        load_checkpoint(tmp_path / "none.safetensors")
+        load(tmp_path / "none.safetensors")
 
 
 def test_metadata_is_plain_json_not_code(saved: tuple[Trainer, Path]) -> None:

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 import torch
+from minigpt2.core.checkpoint import load_checkpoint
 from minigpt2.core.config import (
     PRIOR_MODEL,
     ModelConfig,
@@ -15,16 +16,16 @@ from minigpt2.core.config import (
 )
 from minigpt2.core.data.dataset import WordData
 from minigpt2.core.data.vocab import Vocab
-from minigpt2.core.data.words import builtin_datasets, load_words
+from minigpt2.core.data.words import assets_dir, builtin_datasets, load_words
 from minigpt2.core.model import MiniGPT2
 from minigpt2.core.train.evaluate import evaluate
-from minigpt2.core.train.prior import PriorMismatchError, graft_prior, load_prior
+from minigpt2.core.train.prior import PRIOR_FILE, PriorMismatchError, graft_prior, load_prior
 from minigpt2.core.train.trainer import Trainer
 
 
 def test_the_prior_never_saw_a_word_of_a_builtin_list() -> None:
     """The lists' validation losses would flatter auto otherwise."""
-    prior = load_prior()
+    prior = load_checkpoint(assets_dir() / PRIOR_FILE)
     seen = set(prior.train_words) | set(prior.val_words)
     assert len(seen) > 25_000
     for info in builtin_datasets():
