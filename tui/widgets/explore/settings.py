@@ -138,7 +138,8 @@ class ExploreSettings(VerticalScroll):
         self.filled = True
         values = self._unfilled
         self.restore(values)
-        if self._categories:
+        if self._categories:  # offered before the fields were in: now into them (cleared
+            # first, or set_categories takes them for the same model's and leaves them be)
             categories, self._categories = self._categories, ()
             self.set_categories(categories, values["category"], values["kind_weights"])
 
@@ -207,10 +208,6 @@ class ExploreSettings(VerticalScroll):
     @on(Select.Changed, "#category")
     def _show_weights(self) -> None:  # the message goes on to Explore, which samples anew
         self.query_one("#kind-weights").display = self.choice == MIX
-
-    @property
-    def categories_shown(self) -> bool:
-        return bool(self._categories)
 
     @property
     def choice(self) -> str | None:
